@@ -1,0 +1,5 @@
+module github.com/uringd/uringd/bench
+
+go 1.26.0
+
+replace github.com/uringd/uringd => ../
