@@ -6,18 +6,18 @@ import "fmt"
 type op uint8
 
 const (
-	opInvalid op = iota // zero user_data: never submitted by the worker
-	opAccept            // accept on the listener; slot unused
-	opRecv              // recv on a connection
-	opSend              // send of a connection's output
-	opCancel            // async cancel of a connection's recv/send
-	opShutdown          // shutdown(SHUT_WR) of a closing connection (lingering close)
-	opClose             // close of a connection's fd; frees the slot
-	opTimer             // timer wheel tick; slot unused
-	opWakeup            // eventfd read: another goroutine wants the worker's attention
-	opProvide           // classic PROVIDE_BUFFERS completion; slot unused
-	opReject            // 503 + close of a connection over the limit; slot = fd
-	opListenerClose     // cancel / close of the listener at shutdown
+	opInvalid       op = iota // zero user_data: never submitted by the worker
+	opAccept                  // accept on the listener; slot unused
+	opRecv                    // recv on a connection
+	opSend                    // send of a connection's output
+	opCancel                  // async cancel of a connection's recv/send
+	opShutdown                // shutdown(SHUT_WR) of a closing connection (lingering close)
+	opClose                   // close of a connection's fd; frees the slot
+	opTimer                   // timer wheel tick; slot unused
+	opWakeup                  // eventfd read: another goroutine wants the worker's attention
+	opProvide                 // classic PROVIDE_BUFFERS completion; slot unused
+	opReject                  // 503 + close of a connection over the limit; slot = fd
+	opListenerClose           // cancel / close of the listener at shutdown
 	opCount
 )
 
