@@ -1,0 +1,116 @@
+package worker
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/uringd/uringd/uring"
+)
+
+// pool hands out buffers that live outside the Go heap (uring.Mmap), so the
+// kernel may read or write them while an operation is in flight without the
+// GC moving or freeing them. One pool per worker, used only by its thread: no
+// locks.
+//
+// Buffers come in power-of-two size classes from minBuf up. Classes up to
+// slabMaxClass are carved out of slabs of slabSize bytes (few mappings, even
+// with many connections); bigger ones are mapped one by one and unmapped when
+// more than keepLarge of a class sit unused. Slabs are never unmapped: the
+// memory of a traffic spike is kept for the next one.
+//
+// Invariant: a buffer named in a submitted SQE is not in the pool. Callers
+// return a buffer with put only after the CQE of its last operation.
+type pool struct {
+	free   [nClasses][][]byte // free buffers of each class, len 0, cap = class size
+	poison bool               // overwrite buffers on put (Config.DebugPoisonBuffers)
+	mapped int                // bytes mapped, for Stats
+}
+
+const (
+	minBufShift  = 12 // 4 KiB
+	nClasses     = 20 // up to 2 GiB
+	slabMaxClass = 64 << 10
+	slabSize     = 1 << 20
+	keepLarge    = 4
+	poisonByte   = 0xdd
+)
+
+func classOf(n int) int {
+	if n <= 1<<minBufShift {
+		return 0
+	}
+	return bits.Len(uint(n-1)) - minBufShift
+}
+
+// get returns an empty buffer with capacity at least n (n > 0).
+func (p *pool) get(n int) []byte {
+	c := classOf(n)
+	if c >= nClasses {
+		panic(fmt.Sprintf("uringd: buffer of %d bytes requested", n))
+	}
+	fl := p.free[c]
+	if len(fl) == 0 {
+		p.refill(c)
+		fl = p.free[c]
+	}
+	b := fl[len(fl)-1]
+	p.free[c] = fl[:len(fl)-1]
+	return b[:0]
+}
+
+// put returns b (from get, same start and capacity) to the pool.
+func (p *pool) put(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	c := classOf(cap(b))
+	if 1<<(c+minBufShift) != cap(b) {
+		panic(fmt.Sprintf("uringd: pool.put of a foreign buffer (cap %d)", cap(b)))
+	}
+	b = b[:0]
+	if p.poison {
+		full := b[:cap(b)]
+		for i := range full {
+			full[i] = poisonByte
+		}
+	}
+	if cap(b) > slabMaxClass && len(p.free[c]) >= keepLarge {
+		p.mapped -= cap(b)
+		if err := uring.Munmap(b); err != nil {
+			panic(err) // only EINVAL is possible: a bug in the pool
+		}
+		return
+	}
+	p.free[c] = append(p.free[c], b)
+}
+
+func (p *pool) refill(c int) {
+	size := 1 << (c + minBufShift)
+	mapSize := size
+	if size <= slabMaxClass {
+		mapSize = slabSize
+	}
+	m, err := uring.Mmap(mapSize)
+	if err != nil {
+		panic(fmt.Sprintf("uringd: out of memory for buffers: %v", err))
+	}
+	p.mapped += mapSize
+	for off := 0; off+size <= mapSize; off += size {
+		p.free[c] = append(p.free[c], m[off:off:off+size])
+	}
+}
+
+// grow returns a buffer holding b's bytes with room for extra more, taking a
+// bigger one from the pool when needed. The old buffer is NOT returned: the
+// caller decides (it may still be pinned by an in-flight send).
+func (p *pool) grow(b []byte, extra int) []byte {
+	if cap(b)-len(b) >= extra {
+		return b
+	}
+	need := len(b) + extra
+	if need < 2*cap(b) {
+		need = 2 * cap(b)
+	}
+	nb := p.get(need)
+	return append(nb, b...)
+}

@@ -1,0 +1,30 @@
+package worker
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPoolClassesReuseAndPoison(t *testing.T) {
+	p := &pool{poison: true}
+	b := p.get(100)
+	require.Equal(t, 0, len(b))
+	require.Equal(t, 4096, cap(b))
+	b = append(b, "hello"...)
+	p.put(b)
+	b2 := p.get(4096)
+	assert.Equal(t, &b[:1][0], &b2[:1][0], "the freed buffer is reused")
+	assert.Equal(t, byte(poisonByte), b2[:1][0], "a recycled buffer is poisoned")
+
+	big := p.get(100 << 10)
+	assert.Equal(t, 128<<10, cap(big))
+	g := p.grow(append(b2, "xy"...), 10000)
+	assert.Equal(t, "xy", string(g))
+	assert.GreaterOrEqual(t, cap(g), 10002)
+	p.put(big)
+	p.put(g)
+	p.put(b2)
+	assert.Panics(t, func() { p.put(make([]byte, 0, 5000)) })
+}

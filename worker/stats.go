@@ -1,0 +1,105 @@
+package worker
+
+import "sync/atomic"
+
+// counter indexes a worker's counters.
+type counter int
+
+const (
+	cAccepted     counter = iota // connections accepted
+	cOpen                        // connections open now (gauge)
+	cRequests                    // requests answered by a handler (or 404/405)
+	cBytesIn                     // bytes received
+	cBytesOut                    // bytes sent
+	cBadRequests                 // requests refused by the parser (400/413/414/431/...)
+	cRejected                    // connections refused over MaxConnsPerWorker (503)
+	cPanics                      // handler panics answered 500
+	cTimeoutHead                 // connections closed by the header timeout
+	cTimeoutBody                 // ... by the body timeout
+	cTimeoutIdle                 // ... by the idle timeout
+	cTimeoutWrite                // ... by the write timeout
+	cRecvErrors                  // recv completions with an error (resets included)
+	cSendErrors                  // send completions with an error
+	cAcceptErrors                // accept completions with an error (EMFILE included)
+	cNoBufs                      // recv ENOBUFS: the buffer group ran dry
+	cStaleCQEs                   // CQEs for a slot that was freed and reused
+	cCQOverflows                 // times the CQ overflowed
+	cPaused                      // times reading was paused for backpressure
+	cLoops                       // loop turns (io_uring_enter calls)
+	nCounters
+)
+
+// Stats is a snapshot of one worker's counters. Counters only grow, except
+// Open.
+type Stats struct {
+	Accepted, Open, Requests, BytesIn, BytesOut         uint64
+	BadRequests, Rejected, Panics                       uint64
+	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
+	RecvErrors, SendErrors, AcceptErrors                uint64
+	NoBufs, StaleCQEs, CQOverflows, Paused, Loops       uint64
+}
+
+// Add accumulates o into s (for totals over workers).
+func (s *Stats) Add(o Stats) {
+	s.Accepted += o.Accepted
+	s.Open += o.Open
+	s.Requests += o.Requests
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.BadRequests += o.BadRequests
+	s.Rejected += o.Rejected
+	s.Panics += o.Panics
+	s.TimeoutHead += o.TimeoutHead
+	s.TimeoutBody += o.TimeoutBody
+	s.TimeoutIdle += o.TimeoutIdle
+	s.TimeoutWrite += o.TimeoutWrite
+	s.RecvErrors += o.RecvErrors
+	s.SendErrors += o.SendErrors
+	s.AcceptErrors += o.AcceptErrors
+	s.NoBufs += o.NoBufs
+	s.StaleCQEs += o.StaleCQEs
+	s.CQOverflows += o.CQOverflows
+	s.Paused += o.Paused
+	s.Loops += o.Loops
+}
+
+// stats is the worker's counters: the owning worker counts in plain fields
+// (hot path: no atomics) and publishes them with atomic stores once per loop
+// turn; other goroutines read only the published copy. The published array is
+// padded so that it shares no cache line with another worker's.
+type stats struct {
+	c         [nCounters]uint64
+	_         [64]byte
+	published [nCounters]atomic.Uint64
+	_         [64]byte
+}
+
+func (s *stats) inc(c counter)           { s.c[c]++ }
+func (s *stats) add(c counter, n uint64) { s.c[c] += n }
+
+// publish copies the counters for readers. Called by the owner only.
+func (s *stats) publish() {
+	for i := range s.c {
+		if s.published[i].Load() != s.c[i] {
+			s.published[i].Store(s.c[i])
+		}
+	}
+}
+
+// snapshot reads the published counters; safe from any goroutine.
+func (s *stats) snapshot() Stats {
+	var v [nCounters]uint64
+	for i := range v {
+		v[i] = s.published[i].Load()
+	}
+	return Stats{
+		Accepted: v[cAccepted], Open: v[cOpen], Requests: v[cRequests],
+		BytesIn: v[cBytesIn], BytesOut: v[cBytesOut], BadRequests: v[cBadRequests],
+		Rejected: v[cRejected], Panics: v[cPanics], TimeoutHead: v[cTimeoutHead],
+		TimeoutBody: v[cTimeoutBody], TimeoutIdle: v[cTimeoutIdle],
+		TimeoutWrite: v[cTimeoutWrite], RecvErrors: v[cRecvErrors],
+		SendErrors: v[cSendErrors], AcceptErrors: v[cAcceptErrors], NoBufs: v[cNoBufs],
+		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
+		Loops: v[cLoops],
+	}
+}
