@@ -1,0 +1,144 @@
+package http1
+
+// parserState: head → (body →) head ... ; any → failed, which is absorbing.
+type parserState uint8
+
+const (
+	stateHead   parserState = iota // waiting for a complete request head
+	stateBody                      // head parsed; body still arriving
+	stateFailed                    // an *Error was returned; the connection must close
+)
+
+// Parser is the per-connection request reader. It holds no pointer into the
+// caller's bytes between calls, only offsets, so the caller may move the
+// unconsumed bytes to another buffer (the rare path where a request spans
+// several receive buffers) before calling again.
+//
+// The zero Parser is not usable; call Init.
+type Parser struct {
+	lim     Limits
+	headers []Header // caller-owned storage that Request.Headers reuses
+
+	state   parserState
+	scanned int // head: len(buf) at the last ErrIncomplete (ParseHead's prevLen)
+	headLen int // body: bytes of the head
+	bodyLen int64
+	chunked bool
+	dec     ChunkedDecoder
+
+	continuePending bool
+	err             error
+}
+
+// Init readies p for a new connection. headers is the storage for parsed
+// field lines; its capacity (and lim.MaxHeaders) bound their number.
+func (p *Parser) Init(lim *Limits, headers []Header) {
+	*p = Parser{lim: *lim, headers: headers[:0]}
+}
+
+// Next parses one complete request — head and body — from the start of buf.
+// On success it returns the bytes consumed, and req's fields are views into
+// buf (a chunked body is decoded in place, so buf[:n] is rewritten).
+// ErrIncomplete: call again with the same bytes (as they are now, maybe in
+// another buffer) plus more. An *Error is final: answer e.Status and close;
+// later calls return the same error, so nothing after a bad request is ever
+// read as a new request.
+func (p *Parser) Next(buf []byte, req *Request) (n int, err error) {
+	switch p.state {
+	case stateHead:
+		return p.head(buf, req)
+	case stateBody:
+		return p.body(buf, req)
+	}
+	return 0, p.err
+}
+
+// NeedContinue reports, once, that the head of a request with
+// "Expect: 100-continue" has been read and its body is still to come: the
+// server should now send "HTTP/1.1 100 Continue\r\n\r\n" (RFC 9110 §10.1.1).
+func (p *Parser) NeedContinue() bool {
+	if p.continuePending && p.state == stateBody {
+		p.continuePending = false
+		return true
+	}
+	return false
+}
+
+func (p *Parser) head(buf []byte, req *Request) (int, error) {
+	req.Headers = p.headers
+	n, err := ParseHead(buf, p.scanned, req, &p.lim)
+	if err != nil {
+		if err == ErrIncomplete {
+			p.scanned = len(buf)
+			return 0, err
+		}
+		return 0, p.fail(err)
+	}
+	p.scanned = 0
+	switch {
+	case req.Chunked:
+		p.dec.Reset(p.lim.MaxBody, p.lim.MaxHeaderBytes)
+		body, m, err := p.dec.Decode(buf[n:])
+		if err == nil {
+			req.Body = body
+			return n + m, nil
+		}
+		if err != ErrIncomplete {
+			return 0, p.fail(err)
+		}
+	case req.ContentLength > 0:
+		if int64(len(buf)-n) >= req.ContentLength {
+			end := n + int(req.ContentLength)
+			req.Body = buf[n:end:end]
+			return end, nil
+		}
+	default:
+		return n, nil // no body: the common case
+	}
+	p.headLen = n
+	p.bodyLen = req.ContentLength
+	p.chunked = req.Chunked
+	p.continuePending = req.ExpectContinue
+	p.state = stateBody
+	return 0, ErrIncomplete
+}
+
+// body waits for the rest of the body. When it is complete the head is
+// parsed again from buf, because the views from the first parse may point
+// into a buffer the caller has since left; that is one extra head parse per
+// request whose body came in a later read.
+func (p *Parser) body(buf []byte, req *Request) (int, error) {
+	var body []byte
+	var n int
+	if p.chunked {
+		var err error
+		body, n, err = p.dec.Decode(buf[p.headLen:])
+		if err != nil {
+			if err == ErrIncomplete {
+				return 0, err
+			}
+			return 0, p.fail(err)
+		}
+		n += p.headLen
+	} else {
+		if int64(len(buf)-p.headLen) < p.bodyLen {
+			return 0, ErrIncomplete
+		}
+		n = p.headLen + int(p.bodyLen)
+		body = buf[p.headLen:n:n]
+	}
+	req.Headers = p.headers
+	if _, err := parseHead(buf[:p.headLen], req, &p.lim); err != nil {
+		return 0, p.fail(err) // cannot happen unless the caller changed the bytes
+	}
+	req.Body = body
+	p.state = stateHead
+	p.continuePending = false
+	return n, nil
+}
+
+func (p *Parser) fail(err error) error {
+	p.state = stateFailed
+	p.err = err
+	return err
+}

@@ -1,0 +1,306 @@
+package http1
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// BufferPool supplies a larger output buffer when a response outgrows the
+// one it was given (the rare path: a big body). Get returns a slice with
+// len 0 and cap >= size; Put takes back one that Get returned.
+type BufferPool interface {
+	Get(size int) []byte
+	Put(b []byte)
+}
+
+var (
+	// ErrInvalidHeader: a header name that is not a token, or a value with
+	// CR, LF or another control byte (response splitting, RFC 9110 §5.5).
+	ErrInvalidHeader = errors.New("http1: invalid header name or value")
+	// ErrReservedHeader: Content-Length and Transfer-Encoding are written by
+	// the Response itself; letting a handler set them could desync framing.
+	ErrReservedHeader = errors.New("http1: header is set by the response writer")
+)
+
+// Response writes one response, appended to a caller-provided buffer.
+//
+// Ordering: the head must precede the body on the wire, but its
+// Content-Length is only known once the body is written, and handlers may
+// set headers after writing. So the body goes straight into the output
+// buffer at the point where the response starts, user header lines are kept
+// serialized in a small scratch, and Finish composes the head (also in
+// scratch), moves the body up by the head's length with one memmove and
+// copies the head in front. The body, the part of unbounded size, is
+// written once into its final buffer and moved once; the head — typically
+// 100–300 bytes — is copied once. Reserving a fixed gap for the head
+// instead would either waste bytes on the wire (padding) or still need the
+// move whenever the gap is wrong.
+//
+// A Response is reused across requests (Reset); its scratch buffers then
+// stay allocated, so steady state allocates nothing.
+type Response struct {
+	// Pool, if set, supplies the bigger buffer when the output outgrows
+	// cap(dst); otherwise the Go heap does. See Grown.
+	Pool BufferPool
+
+	dst   []byte
+	start int // len(dst) at Reset: where this response begins
+	grown bool
+
+	status    int
+	head      bool // HEAD request: count the body, keep none of it
+	headCount int  // body bytes a HEAD response would have had
+	close     bool // "Connection: close"
+	keep10    bool // HTTP/1.0 keep-alive: "Connection: keep-alive"
+	date      []byte
+	ctype     string
+	hdr       []byte // user field lines, serialized "Name: value\r\n"
+	scratch   []byte // the head, composed by Finish
+}
+
+// Reset starts a response to req appended after dst's length. req may be nil
+// (an answer to a request that failed to parse: HTTP/1.1, not HEAD). date is
+// the whole Date field line, as DateCache.Bytes returns it; nil omits Date.
+func (w *Response) Reset(dst []byte, req *Request, date []byte) {
+	w.dst = dst
+	w.start = len(dst)
+	w.grown = false
+	w.status = 200
+	w.head = false
+	w.headCount = 0
+	w.close = false
+	w.keep10 = false
+	if req != nil {
+		w.head = req.IsHead()
+		w.close = req.Close
+		w.keep10 = req.KeepAlive10
+	}
+	w.date = date
+	w.ctype = ""
+	w.hdr = w.hdr[:0]
+}
+
+// SetStatus sets the status code (default 200). Like net/http, a code
+// outside 100..999 is a programming error and panics.
+func (w *Response) SetStatus(code int) {
+	if code < 100 || code > 999 {
+		panic("http1: invalid status code " + strconv.Itoa(code))
+	}
+	w.status = code
+}
+
+// SetClose makes the response say "Connection: close"; the caller closes
+// the connection after sending it (see WillClose).
+func (w *Response) SetClose() { w.close = true }
+
+// WillClose reports whether the connection must be closed after this
+// response: the request asked for it (RFC 9112 §9.3) or SetClose was called.
+func (w *Response) WillClose() bool { return w.close }
+
+// Grown reports whether Finish returned a buffer taken from Pool (or the
+// heap) instead of the dst given to Reset. The caller owns it then, and
+// returns it to Pool after sending.
+func (w *Response) Grown() bool { return w.grown }
+
+// SetContentType sets Content-Type. A value with a control byte is ignored
+// (the signature has no error, and writing it would split the response).
+func (w *Response) SetContentType(v string) {
+	if validValue(v) {
+		w.ctype = v
+	}
+}
+
+// SetHeader sets a header field, replacing any earlier value of that name.
+// It refuses names that are not tokens and values with CR, LF or other
+// control bytes. Content-Type goes to SetContentType, "Connection: close" to
+// SetClose, Date replaces the cached Date; Content-Length and
+// Transfer-Encoding are refused (the writer computes framing).
+func (w *Response) SetHeader(name, value string) error {
+	return w.setHeader(name, value, nil, true)
+}
+
+// SetHeaderBytes is SetHeader with a []byte value (copied; not retained).
+func (w *Response) SetHeaderBytes(name string, value []byte) error {
+	return w.setHeader(name, "", value, true)
+}
+
+// AddHeader adds a field line without removing earlier ones of the same
+// name (Set-Cookie). Same rules as SetHeader.
+func (w *Response) AddHeader(name, value string) error {
+	return w.setHeader(name, value, nil, false)
+}
+
+// setHeader takes the value as a string or, if vb != nil, as bytes, so
+// neither form is converted (a conversion would allocate).
+func (w *Response) setHeader(name, vs string, vb []byte, replace bool) error {
+	if !validName(name) || !validValue(vs) || !validValueBytes(vb) {
+		return ErrInvalidHeader
+	}
+	switch {
+	case strings.EqualFold(name, "Content-Length"), strings.EqualFold(name, "Transfer-Encoding"):
+		return ErrReservedHeader
+	case strings.EqualFold(name, "Content-Type") && vb == nil:
+		w.ctype = vs
+		return nil
+	case strings.EqualFold(name, "Connection") && (equalFold(vb, "close") || vb == nil && strings.EqualFold(vs, "close")):
+		w.close = true
+		return nil
+	case strings.EqualFold(name, "Date"):
+		w.date = nil
+	}
+	if replace {
+		w.delHeader(name)
+	}
+	w.hdr = append(w.hdr, name...)
+	w.hdr = append(w.hdr, ": "...)
+	w.hdr = append(w.hdr, vs...)
+	w.hdr = append(w.hdr, vb...)
+	w.hdr = append(w.hdr, "\r\n"...)
+	return nil
+}
+
+// delHeader removes the user field lines named name.
+func (w *Response) delHeader(name string) {
+	h := w.hdr
+	for i := 0; i < len(h); {
+		end := i + bytes.Index(h[i:], []byte("\r\n")) + 2
+		if c := i + len(name); c < end && h[c] == ':' && equalFold(h[i:c], name) {
+			h = append(h[:i], h[end:]...)
+			continue
+		}
+		i = end
+	}
+	w.hdr = h
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenTable[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !valueTable[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+func validValueBytes(b []byte) bool {
+	for _, c := range b {
+		if !valueTable[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// Write appends p to the body. It never fails; the error is for io.Writer.
+func (w *Response) Write(p []byte) (int, error) {
+	if w.head {
+		w.headCount += len(p)
+		return len(p), nil
+	}
+	w.reserve(len(p))
+	w.dst = append(w.dst, p...)
+	return len(p), nil
+}
+
+// WriteString appends s to the body.
+func (w *Response) WriteString(s string) (int, error) {
+	if w.head {
+		w.headCount += len(s)
+		return len(s), nil
+	}
+	w.reserve(len(s))
+	w.dst = append(w.dst, s...)
+	return len(s), nil
+}
+
+// reserve makes room for n more bytes in dst, from Pool if there is one.
+func (w *Response) reserve(n int) {
+	need := len(w.dst) + n
+	if need <= cap(w.dst) {
+		return
+	}
+	size := max(2*cap(w.dst), need, 4096)
+	var nb []byte
+	if w.Pool != nil {
+		nb = w.Pool.Get(size)
+	}
+	if cap(nb) < need {
+		nb = make([]byte, 0, size)
+	}
+	nb = append(nb[:0], w.dst...)
+	if w.grown && w.Pool != nil {
+		w.Pool.Put(w.dst[:0]) // an earlier growth of ours, not the caller's buffer
+	}
+	w.dst = nb
+	w.grown = true
+}
+
+// Finish completes the response and returns dst with it appended:
+// status line, Date, Content-Type, user headers, Content-Length (the body's
+// length; for HEAD the length the body would have had), Connection when
+// needed, and the body. 1xx, 204 and 304 responses have neither body nor
+// Content-Length (RFC 9110 §8.6, §15.3.5, §15.4.5); a body written for them
+// is dropped.
+func (w *Response) Finish() []byte {
+	noBody := w.status < 200 || w.status == 204 || w.status == 304
+	bodyLen := len(w.dst) - w.start
+	if w.head {
+		bodyLen = w.headCount
+	}
+	h := w.appendHead(w.scratch[:0], bodyLen, noBody)
+	w.scratch = h
+	if noBody || w.head {
+		w.dst = w.dst[:w.start]
+		w.reserve(len(h))
+		w.dst = append(w.dst, h...)
+		return w.dst
+	}
+	w.reserve(len(h))
+	body := w.dst[w.start:]
+	w.dst = w.dst[:len(w.dst)+len(h)]
+	copy(w.dst[w.start+len(h):], body) // memmove: the regions overlap
+	copy(w.dst[w.start:], h)
+	return w.dst
+}
+
+func (w *Response) appendHead(b []byte, bodyLen int, noBody bool) []byte {
+	if w.status < 600 {
+		b = append(b, statusLine[w.status]...)
+	} else {
+		b = append(b, "HTTP/1.1 "...)
+		b = strconv.AppendInt(b, int64(w.status), 10)
+		b = append(b, " \r\n"...)
+	}
+	b = append(b, w.date...)
+	if w.ctype != "" {
+		b = append(b, "Content-Type: "...)
+		b = append(b, w.ctype...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, w.hdr...)
+	if !noBody {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(bodyLen), 10)
+		b = append(b, "\r\n"...)
+	}
+	if w.close {
+		b = append(b, "Connection: close\r\n"...)
+	} else if w.keep10 {
+		b = append(b, "Connection: keep-alive\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
