@@ -73,11 +73,11 @@ func (r *Ring) CQDropped() uint32 {
 
 // More reports IORING_CQE_F_MORE: the multishot request that posted this CQE
 // stays armed. A multishot CQE without it is the last one: re-arm.
-func (c *CQE) More() bool { return c.Flags&CQEFMore != 0 }
+func (c CQE) More() bool { return c.Flags&CQEFMore != 0 }
 
 // BufferID returns the provided-buffer id the kernel picked
 // (IORING_CQE_F_BUFFER set), and false when no buffer was consumed.
-func (c *CQE) BufferID() (uint16, bool) {
+func (c CQE) BufferID() (uint16, bool) {
 	if c.Flags&CQEFBuffer == 0 {
 		return 0, false
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/uringd/uringd/uring"
 )
 
+// provideUD is the user_data of classic PROVIDE/REMOVE_BUFFERS CQEs in tests.
+const provideUD = 0xB0F
+
 // config is one ring configuration the tests run under.
 type config struct {
 	name    string
@@ -21,10 +24,12 @@ type config struct {
 // path (every newer feature switched off).
 var configs = []config{
 	{name: "all-features", disable: 0},
+	{name: "classic-provided-buffers", disable: uring.FeatureSet(uring.FeatBufRing)},
 	{name: "linux-5.10-path", disable: uring.NewerThan510},
 }
 
-// newTestRing locks the calling goroutine to its thread (SINGLE_ISSUER,
+// newTestRing must be called on the goroutine that uses the ring (each
+// t.Run body is a new goroutine). It locks the calling goroutine to its thread (SINGLE_ISSUER,
 // DEFER_TASKRUN and the registered ring fd require it; the lock is undone at
 // cleanup) and creates a ring, skipping when io_uring is unavailable.
 func newTestRing(t testing.TB, opts uring.Options) *uring.Ring {
@@ -64,6 +69,19 @@ func waitCQE(t testing.TB, r *uring.Ring) uring.CQE {
 	return c
 }
 
+// waitOp is waitCQE that checks and skips the CQEs of classic
+// PROVIDE_BUFFERS/REMOVE_BUFFERS SQEs (user_data provideUD).
+func waitOp(t testing.TB, r *uring.Ring) uring.CQE {
+	t.Helper()
+	for {
+		c := waitCQE(t, r)
+		if c.UserData != provideUD {
+			return c
+		}
+		require.GreaterOrEqual(t, c.Res, int32(0), "provide buffers failed: %v", unix.Errno(-c.Res))
+	}
+}
+
 // waitCQEs waits for n CQEs and returns copies in completion order.
 func waitCQEs(t testing.TB, r *uring.Ring, n int) []uring.CQE {
 	t.Helper()
@@ -92,4 +110,39 @@ func socketPair(t testing.TB) (int, int) {
 	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
 	return fds[0], fds[1]
+}
+
+// listenTCP returns a blocking listening socket on 127.0.0.1:0 and its address.
+func listenTCP(t testing.TB) (int, *unix.SockaddrInet4) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(fd) })
+	require.NoError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	require.NoError(t, unix.Listen(fd, 64))
+	sa, err := unix.Getsockname(fd)
+	require.NoError(t, err)
+	return fd, sa.(*unix.SockaddrInet4)
+}
+
+// dialTCP connects a blocking client to addr (the kernel completes the
+// handshake from the listen backlog, so no accept is needed first) and
+// returns the client fd and its local port.
+func dialTCP(t testing.TB, addr *unix.SockaddrInet4) (int, int) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(fd) })
+	require.NoError(t, unix.Connect(fd, addr))
+	sa, err := unix.Getsockname(fd)
+	require.NoError(t, err)
+	return fd, sa.(*unix.SockaddrInet4).Port
+}
+
+// peerPort returns the remote port of a connected TCP socket.
+func peerPort(t testing.TB, fd int) int {
+	t.Helper()
+	sa, err := unix.Getpeername(fd)
+	require.NoError(t, err)
+	return sa.(*unix.SockaddrInet4).Port
 }
