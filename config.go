@@ -1,0 +1,166 @@
+package uringd
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults used by Config for every field left at its zero value.
+const (
+	DefaultAddr              = ":8080"
+	DefaultMaxConnsPerWorker = 16384
+	DefaultMaxHeaderBytes    = 16 << 10 // request line + headers
+	DefaultMaxHeaders        = 64
+	DefaultMaxURI            = 8 << 10
+	DefaultMaxBody           = 4 << 20
+	DefaultMaxPendingOutput  = 1 << 20
+	DefaultHeaderTimeout     = 10 * time.Second
+	DefaultBodyTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultTick              = 100 * time.Millisecond
+	DefaultRingEntries       = 1024
+	DefaultRecvBufferSize    = 16 << 10
+	DefaultRecvBuffers       = 256
+)
+
+// Config configures a Server. The zero value is usable: every zero field takes
+// the matching Default* constant. Negative values are rejected by New.
+type Config struct {
+	// Addr is the TCP address to listen on, "host:port". Port 0 picks a free
+	// port (see Server.Addr). Default ":8080".
+	Addr string
+
+	// Workers is the number of event loops, one per OS thread, each pinned to
+	// one CPU of the process's affinity mask (round robin when there are more
+	// workers than CPUs). Default: the number of CPUs the process may use.
+	Workers int
+
+	// MaxConnsPerWorker bounds the open connections of one worker. A
+	// connection accepted over the limit is answered 503 and closed.
+	MaxConnsPerWorker int
+
+	// MaxHeaderBytes bounds the request line plus headers (431 past it).
+	MaxHeaderBytes int
+	// MaxHeaders bounds the number of header fields (431 past it).
+	MaxHeaders int
+	// MaxURI bounds the request target (414 past it).
+	MaxURI int
+	// MaxBody bounds the request body, Content-Length or chunked (413 past it).
+	MaxBody int64
+	// MaxPendingOutput is how much unsent response data a connection may hold
+	// before the server stops reading from it until the client catches up.
+	MaxPendingOutput int
+
+	// HeaderTimeout is the time a client has, from the first byte of a
+	// request, to send the complete request head (slowloris defence).
+	HeaderTimeout time.Duration
+	// BodyTimeout is the longest the server waits between two reads of a
+	// request body that is not yet complete.
+	BodyTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection with no request in progress.
+	IdleTimeout time.Duration
+	// WriteTimeout closes a connection whose pending output makes no progress.
+	WriteTimeout time.Duration
+	// Tick is the resolution of the timer wheel; timeouts fire up to one
+	// Tick late. Default 100ms.
+	Tick time.Duration
+
+	// DisableMultishot forces single-shot accept and recv, re-armed after
+	// each completion (the Linux 5.10 path), even when the kernel has
+	// multishot operations.
+	DisableMultishot bool
+	// DisableBufRing forces classic provided buffers (IORING_OP_PROVIDE_BUFFERS)
+	// instead of a ring-mapped buffer group.
+	DisableBufRing bool
+
+	// DebugPoisonBuffers overwrites every receive buffer with a pattern ('\xdd')
+	// as soon as the server is done with it, so a handler that keeps a view of
+	// the request past its return reads garbage in its tests instead of a
+	// plausible-looking later request. It costs a memset per buffer: tests only.
+	DebugPoisonBuffers bool
+
+	// RingEntries is the submission queue size of each worker's ring (power of
+	// two). The completion queue is four times larger.
+	RingEntries int
+	// RecvBufferSize and RecvBuffers size each worker's receive buffer group:
+	// the kernel picks one of these buffers per receive.
+	RecvBufferSize int
+	RecvBuffers    int
+
+	// Logger receives startup, error and panic logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	setDefault(&c.Addr, DefaultAddr)
+	setDefault(&c.MaxConnsPerWorker, DefaultMaxConnsPerWorker)
+	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setDefault(&c.MaxHeaders, DefaultMaxHeaders)
+	setDefault(&c.MaxURI, DefaultMaxURI)
+	setDefault(&c.MaxBody, DefaultMaxBody)
+	setDefault(&c.MaxPendingOutput, DefaultMaxPendingOutput)
+	setDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
+	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.Tick, DefaultTick)
+	setDefault(&c.RingEntries, DefaultRingEntries)
+	setDefault(&c.RecvBufferSize, DefaultRecvBufferSize)
+	setDefault(&c.RecvBuffers, DefaultRecvBuffers)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// validate reports the first field of a defaulted Config that is out of range.
+func (c *Config) validate() error {
+	checks := []struct {
+		name     string
+		val, min int64
+		max      int64
+	}{
+		{"Workers", int64(c.Workers), 0, 4096},
+		{"MaxConnsPerWorker", int64(c.MaxConnsPerWorker), 1, 1 << 24},
+		{"MaxHeaderBytes", int64(c.MaxHeaderBytes), 256, 1 << 24},
+		{"MaxHeaders", int64(c.MaxHeaders), 1, 1 << 16},
+		{"MaxURI", int64(c.MaxURI), 16, 1 << 24},
+		{"MaxBody", c.MaxBody, 0, 1 << 32},
+		{"MaxPendingOutput", int64(c.MaxPendingOutput), 4096, 1 << 32},
+		{"HeaderTimeout", int64(c.HeaderTimeout), int64(time.Millisecond), 1 << 62},
+		{"BodyTimeout", int64(c.BodyTimeout), int64(time.Millisecond), 1 << 62},
+		{"IdleTimeout", int64(c.IdleTimeout), int64(time.Millisecond), 1 << 62},
+		{"WriteTimeout", int64(c.WriteTimeout), int64(time.Millisecond), 1 << 62},
+		{"Tick", int64(c.Tick), int64(time.Millisecond), int64(time.Minute)},
+		{"RingEntries", int64(c.RingEntries), 8, 32768},
+		{"RecvBufferSize", int64(c.RecvBufferSize), 512, 1 << 20},
+		{"RecvBuffers", int64(c.RecvBuffers), 2, 32768},
+	}
+	for _, k := range checks {
+		if k.val < k.min || k.val > k.max {
+			return fmt.Errorf("uringd: Config.%s = %d is out of range [%d, %d]", k.name, k.val, k.min, k.max)
+		}
+	}
+	if !isPow2(c.RingEntries) {
+		return fmt.Errorf("uringd: Config.RingEntries = %d must be a power of two", c.RingEntries)
+	}
+	if !isPow2(c.RecvBuffers) {
+		return fmt.Errorf("uringd: Config.RecvBuffers = %d must be a power of two", c.RecvBuffers)
+	}
+	if c.MaxURI > c.MaxHeaderBytes {
+		return fmt.Errorf("uringd: Config.MaxURI (%d) must not exceed Config.MaxHeaderBytes (%d)", c.MaxURI, c.MaxHeaderBytes)
+	}
+	return nil
+}
+
+func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }

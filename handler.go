@@ -1,0 +1,89 @@
+package uringd
+
+import "github.com/uringd/uringd/http1"
+
+// Request is a parsed HTTP/1.1 request.
+//
+// Ownership: every []byte in a Request (Method, Target, Path, Query, Host,
+// header names and values, Body) is a view into the worker's receive buffer,
+// valid only until the handler returns; the buffer is then reused for other
+// connections' bytes. A handler that needs any of it later must copy it:
+// CopyBytes for one field, CloneRequest for all of them. Config.
+// DebugPoisonBuffers makes a kept view read as garbage ('\xdd' bytes), so the
+// mistake shows in tests.
+type Request = http1.Request
+
+// Header is one request header field (views, see Request).
+type Header = http1.Header
+
+// Response writes the answer to one request into the connection's output
+// buffer: SetStatus, SetHeader, SetContentType, Write/WriteString; Date,
+// Content-Length and Connection are added by the server. It is valid only
+// during the handler call.
+type Response = http1.Response
+
+// Handler serves HTTP requests. ServeHTTP runs on a worker's event loop
+// thread: it must not block (no disk, network or lock waits), or every
+// connection of that worker waits with it. A panic answers 500 for that
+// request, is logged with its stack, and the worker goes on.
+type Handler interface {
+	ServeHTTP(w *Response, r *Request)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(w *Response, r *Request)
+
+// ServeHTTP calls f(w, r).
+func (f HandlerFunc) ServeHTTP(w *Response, r *Request) { f(w, r) }
+
+// CopyBytes returns a copy of b that outlives the handler call (nil for nil).
+func CopyBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+// CloneRequest returns a deep copy of r whose views point into one fresh
+// allocation, so it stays valid after the handler returns.
+func CloneRequest(r *Request) *Request {
+	n := len(r.Method) + len(r.Target) + len(r.Host) + len(r.Body)
+	for _, h := range r.Headers {
+		n += len(h.Name) + len(h.Value)
+	}
+	buf := make([]byte, 0, n)
+	cp := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	c := *r
+	c.Method = cp(r.Method)
+	c.Target = cp(r.Target)
+	c.Path = subview(c.Target, r.Target, r.Path)
+	c.Query = subview(c.Target, r.Target, r.Query)
+	c.Host = cp(r.Host)
+	c.Body = cp(r.Body)
+	c.Headers = make([]Header, len(r.Headers))
+	for i, h := range r.Headers {
+		c.Headers[i] = Header{Name: cp(h.Name), Value: cp(h.Value)}
+	}
+	return &c
+}
+
+// subview returns the part of newBase at the place where v sits in oldBase,
+// or a copy of v when it is not inside oldBase (absolute-form targets).
+func subview(newBase, oldBase, v []byte) []byte {
+	if v == nil {
+		return nil
+	}
+	for i := 0; i+len(v) <= len(oldBase); i++ {
+		if len(v) > 0 && &oldBase[i] == &v[0] {
+			return newBase[i : i+len(v) : i+len(v)]
+		}
+	}
+	return CopyBytes(v)
+}

@@ -1,0 +1,290 @@
+package uringd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/uring"
+	"github.com/uringd/uringd/worker"
+)
+
+// ErrServerClosed is returned by ListenAndServe and Serve after Shutdown.
+var ErrServerClosed = errors.New("uringd: server closed")
+
+// listenBacklog is the accept queue length of each worker's listener.
+const listenBacklog = 4096
+
+// Server is an HTTP/1.1 server: one event loop (worker) per CPU, each with
+// its own io_uring and SO_REUSEPORT listener. Register routes with Handle,
+// HandleFunc and HandlePrefix before starting it.
+type Server struct {
+	cfg Config
+	mux router
+
+	mu       sync.Mutex // guards the fields below (never taken by workers)
+	started  bool
+	closed   bool // workers exited and were closed
+	shutdown bool // Shutdown was called
+	workers  []*worker.Worker
+	addr     *net.TCPAddr
+	done     chan struct{} // closed when every worker has exited
+	runErr   error         // first error a worker loop returned
+}
+
+// New checks cfg (zero fields take their defaults, see Config) and returns
+// a server that is not yet listening.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, done: make(chan struct{})}, nil
+}
+
+// Handle registers h for requests with the given method (any method if "")
+// and exactly this path. A GET route also answers HEAD. It panics on a
+// duplicate registration or once the server has started.
+func (s *Server) Handle(method, pattern string, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		panic("uringd: Handle after the server started")
+	}
+	s.mux.add(method, pattern, false, h)
+}
+
+// HandleFunc registers f like Handle.
+func (s *Server) HandleFunc(method, pattern string, f func(w *Response, r *Request)) {
+	s.Handle(method, pattern, HandlerFunc(f))
+}
+
+// HandlePrefix registers h for paths starting with prefix; the longest
+// matching prefix wins, and exact routes win over prefixes.
+func (s *Server) HandlePrefix(method, prefix string, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		panic("uringd: HandlePrefix after the server started")
+	}
+	s.mux.add(method, prefix, true, h)
+}
+
+// ListenAndServe starts the server (Start) and blocks until it has shut
+// down; then it returns ErrServerClosed, or the error that stopped it.
+func (s *Server) ListenAndServe() error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	return s.Wait()
+}
+
+// Wait blocks until every worker has exited (after Shutdown) and returns
+// like ListenAndServe.
+func (s *Server) Wait() error {
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runErr != nil {
+		return s.runErr
+	}
+	return ErrServerClosed
+}
+
+// Start opens the listeners and starts the workers, returning once every
+// worker serves (or the first setup error, with everything undone).
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("uringd: server already started")
+	}
+	cpus, err := worker.AllowedCPUs()
+	if err != nil {
+		return err
+	}
+	n := s.cfg.Workers
+	if n == 0 {
+		n = len(cpus)
+	}
+	fds, addr, err := worker.Listen(s.cfg.Addr, n, listenBacklog)
+	if err != nil {
+		return err
+	}
+	ws, err := s.startWorkers(fds, cpus)
+	if err != nil {
+		return err
+	}
+	s.started, s.workers, s.addr = true, ws, addr
+	go s.reap()
+	return nil
+}
+
+func (s *Server) startWorkers(fds []int, cpus []int) ([]*worker.Worker, error) {
+	ws := make([]*worker.Worker, 0, len(fds))
+	ready := make(chan error, len(fds))
+	var err error
+	for i, fd := range fds {
+		var w *worker.Worker
+		if w, err = worker.New(s.workerConfig(i, cpus[i%len(cpus)], fd)); err != nil {
+			break
+		}
+		ws = append(ws, w)
+		go func() {
+			if err := w.Run(ready); err != nil {
+				s.mu.Lock()
+				if s.runErr == nil && s.started {
+					s.runErr = err
+				}
+				s.mu.Unlock()
+			}
+		}()
+		if err = <-ready; err != nil {
+			break
+		}
+	}
+	if err == nil {
+		return ws, nil
+	}
+	for _, w := range ws {
+		w.Shutdown(true)
+		w.Close()
+	}
+	for _, fd := range fds[len(ws):] {
+		closeFD(fd)
+	}
+	return nil, err
+}
+
+func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
+	c := &s.cfg
+	return worker.Config{
+		ID: id, CPU: cpu, Listener: fd, Handler: &s.mux, Logger: c.Logger,
+		Limits: http1.Limits{
+			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
+			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody,
+		},
+		MaxConns:           c.MaxConnsPerWorker,
+		MaxPendingOutput:   c.MaxPendingOutput,
+		HeaderTimeout:      c.HeaderTimeout,
+		BodyTimeout:        c.BodyTimeout,
+		IdleTimeout:        c.IdleTimeout,
+		WriteTimeout:       c.WriteTimeout,
+		Tick:               c.Tick,
+		RingEntries:        uint32(c.RingEntries),
+		RecvBufferSize:     c.RecvBufferSize,
+		RecvBuffers:        c.RecvBuffers,
+		DisableMultishot:   c.DisableMultishot,
+		DisableBufRing:     c.DisableBufRing,
+		DebugPoisonBuffers: c.DebugPoisonBuffers,
+	}
+}
+
+// reap waits for every worker to exit, then releases them.
+func (s *Server) reap() {
+	for _, w := range s.workers {
+		<-w.Done()
+	}
+	s.mu.Lock()
+	for _, w := range s.workers {
+		w.Close()
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.done)
+}
+
+// Shutdown stops the server gracefully: every worker stops accepting,
+// finishes the requests it has started (their responses say
+// "Connection: close"), closes idle connections, and exits. Shutdown returns
+// when all workers have exited, or when ctx is done: then the remaining
+// connections are closed at once and ctx.Err() is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.started {
+		s.mu.Unlock()
+		return errors.New("uringd: Shutdown of a server that was not started")
+	}
+	s.shutdown = true
+	s.signal(false)
+	s.mu.Unlock()
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	s.signal(true)
+	s.mu.Unlock()
+	return ctx.Err()
+}
+
+// signal asks every worker to stop; s.mu is held (so reap cannot close the
+// workers' eventfds meanwhile).
+func (s *Server) signal(force bool) {
+	if s.closed {
+		return
+	}
+	for _, w := range s.workers {
+		w.Shutdown(force)
+	}
+}
+
+// Addr is the address the server listens on (with the real port when
+// Config.Addr had port 0); nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.addr == nil {
+		return nil
+	}
+	return s.addr
+}
+
+// Stats are the server's counters: the sum, and each worker's.
+type Stats struct {
+	Total   WorkerStats
+	Workers []WorkerStats
+}
+
+// WorkerStats are one worker's counters (see worker.Stats).
+type WorkerStats = worker.Stats
+
+// Stats reads every worker's counters without stopping them (they are
+// published once per loop turn).
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	ws := s.workers
+	s.mu.Unlock()
+	st := Stats{Workers: make([]WorkerStats, len(ws))}
+	for i, w := range ws {
+		st.Workers[i] = w.Stats()
+		st.Total.Add(st.Workers[i])
+	}
+	return st
+}
+
+// Workers reports the number of workers serving (0 before Start).
+func (s *Server) Workers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.workers)
+}
+
+// Features reports the io_uring features the first worker's ring uses
+// (all workers run the same kernel and configuration).
+func (s *Server) Features() uring.Features {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.workers) == 0 {
+		return 0
+	}
+	return s.workers[0].Features()
+}
+
+func (s *Server) String() string {
+	return fmt.Sprintf("uringd on %v, %d workers", s.Addr(), s.Workers())
+}

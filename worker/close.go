@@ -1,0 +1,123 @@
+package worker
+
+import (
+	"github.com/uringd/uringd/uring"
+	"golang.org/x/sys/unix"
+)
+
+// lingerTime is how long a connection that sent its last response keeps
+// reading (and discarding) after shutting down its write side, so that a
+// client still sending gets the response rather than a reset. net/http
+// waits 500ms too.
+const lingerTime = 500e6 // ns
+
+var sqeHardlink = uint8(uring.SQEIOHardlink)
+
+// cancel submits an async cancel of the op with user_data target.
+func (w *Worker) cancel(target, ud userData) {
+	sqe := w.ring.GetSQE()
+	sqe.PrepCancel(uint64(target), 0)
+	sqe.SetUserData(uint64(ud))
+}
+
+// beginClose moves c to closing: its recv and send are cancelled, and once
+// no op is in flight the fd is closed through the ring (maybeClose).
+func (w *Worker) beginClose(c *conn) {
+	if c.state == stateClosing || c.state == stateFree {
+		return
+	}
+	c.state = stateClosing
+	w.wheel.clear(c.slot)
+	w.dropInput(c)
+	if c.recvArmed {
+		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
+		c.inflight++
+	}
+	if c.sending {
+		w.cancel(pack(opSend, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
+		c.inflight++
+	}
+	w.maybeClose(c)
+}
+
+// maybeClose submits the close of a closing connection once no other op is
+// in flight for it (the kernel would otherwise keep the socket alive for
+// them).
+func (w *Worker) maybeClose(c *conn) {
+	if c.state != stateClosing || c.inflight != 0 || c.closeSent {
+		return
+	}
+	sqe := w.ring.GetSQE()
+	sqe.PrepClose(c.fd)
+	sqe.SetUserData(uint64(pack(opClose, c.gen, c.slot)))
+	c.closeSent = true
+	c.inflight++
+}
+
+// onCancel: cancels target a recv (pause, close) or a send (close). Errno
+// table: 0 (cancelled), ENOENT (it had already completed), EALREADY (it is
+// completing) are all fine: its own CQE tells the rest. Anything else is a
+// bug, logged.
+func (w *Worker) onCancel(c *conn, res int32) {
+	c.inflight--
+	switch e := unix.Errno(-res); {
+	case res >= 0, e == unix.ENOENT, e == unix.EALREADY:
+	default:
+		w.unexpected(opCancel, res)
+	}
+	w.maybeClose(c)
+}
+
+// linger starts the lingering close of a draining connection whose output
+// is all sent: shutdown(SHUT_WR) so the client sees EOF after the last
+// response, then read and discard until its EOF or lingerTime.
+func (w *Worker) linger(c *conn) {
+	c.state = stateLingering
+	w.dropInput(c)
+	sqe := w.ring.GetSQE()
+	sqe.PrepShutdown(c.fd, unix.SHUT_WR)
+	sqe.SetUserData(uint64(pack(opShutdown, c.gen, c.slot)))
+	c.inflight++
+	w.wheel.set(c.slot, w.ticksFor(lingerTime))
+	if w.wantsRecv(c) {
+		w.armRecv(c)
+	}
+}
+
+// onShutdown: ENOTCONN (the client is gone) and success are both fine; any
+// other errno is logged. Either way the linger timeout or EOF closes.
+func (w *Worker) onShutdown(c *conn, res int32) {
+	c.inflight--
+	switch e := unix.Errno(-res); {
+	case res >= 0, e == unix.ENOTCONN, e == unix.ECONNRESET, e == unix.EPIPE:
+	default:
+		w.unexpected(opShutdown, res)
+		w.beginClose(c)
+	}
+	w.maybeClose(c)
+}
+
+// onClose frees the slot: no op is in flight (maybeClose waited), so no CQE
+// can name this generation any more. Errno table: success; EINTR is not
+// retried (the fd is gone either way, as in Go's poll.FD); EBADF is a bug.
+func (w *Worker) onClose(c *conn, res int32) {
+	c.inflight--
+	if res < 0 && unix.Errno(-res) != unix.EINTR {
+		w.unexpected(opClose, res)
+	}
+	if c.out != nil {
+		w.pool.put(c.out)
+		c.out = nil
+	}
+	if c.pinned != nil {
+		w.pool.put(c.pinned)
+		c.pinned = nil
+	}
+	w.dropInput(c)
+	w.wheel.clear(c.slot)
+	w.conns.release(c)
+	w.stats.c[cOpen] = uint64(w.conns.open)
+	if w.mode != runServing {
+		w.checkRun()
+	}
+}

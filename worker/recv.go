@@ -1,0 +1,229 @@
+package worker
+
+import (
+	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/uring"
+	"golang.org/x/sys/unix"
+)
+
+// armRecv submits a recv for c that picks its buffer from the worker's
+// group: multishot when the kernel has it (one SQE, a CQE per arrival),
+// single-shot otherwise (re-armed after each CQE).
+func (w *Worker) armRecv(c *conn) {
+	sqe := w.ring.GetSQE()
+	if w.multishotRecv {
+		sqe.PrepRecvMultishot(c.fd, bufGroupID)
+	} else {
+		sqe.PrepRecvSelect(c.fd, bufGroupID, 0)
+	}
+	sqe.SetUserData(uint64(pack(opRecv, c.gen, c.slot)))
+	c.recvArmed = true
+	c.inflight++
+}
+
+// wantsRecv: reading continues while the connection is open and not paused
+// for backpressure, and while lingering (to see the client's EOF).
+func (w *Worker) wantsRecv(c *conn) bool {
+	if c.recvArmed {
+		return false
+	}
+	return c.state == stateOpen && !c.paused || c.state == stateLingering
+}
+
+// onRecv handles a recv CQE. Errno table:
+//
+//	data (res > 0): consume; buffer recycled right after
+//	EOF (res == 0): the client is done sending; answer what was asked, close
+//	re-arm at the end of the turn: ENOBUFS (the group ran dry; buffers are
+//	    recycled during this turn)
+//	re-arm now: EINTR, EAGAIN
+//	nothing: ECANCELED (we cancelled it: pause or close)
+//	close: ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH, ENETDOWN
+//	bug (logged, close): anything else
+func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
+	res := cqe.Res
+	if !cqe.More() {
+		c.recvArmed = false
+		c.inflight--
+	}
+	bid, hasBuf := cqe.BufferID()
+	switch e := unix.Errno(-res); {
+	case res > 0:
+		w.stats.add(cBytesIn, uint64(res))
+		w.consume(c, w.bufs.Buf(bid)[:res])
+		w.recycle(bid)
+	case res == 0:
+		if hasBuf {
+			w.recycle(bid)
+		}
+		w.peerClosed(c)
+	case e == unix.ENOBUFS:
+		w.stats.inc(cNoBufs)
+		if !c.recvArmed && !c.rearmQueued {
+			c.rearmQueued = true
+			w.rearmQ = append(w.rearmQ, c.slot)
+		}
+	case e == unix.EINTR, e == unix.EAGAIN, e == unix.ECANCELED:
+	case e == unix.ECONNRESET, e == unix.ETIMEDOUT, e == unix.EPIPE, e == unix.ENOTCONN,
+		e == unix.EHOSTUNREACH, e == unix.ENETUNREACH, e == unix.ENETDOWN:
+		w.stats.inc(cRecvErrors)
+		w.beginClose(c)
+	default:
+		w.stats.inc(cRecvErrors)
+		w.unexpected(opRecv, res)
+		w.beginClose(c)
+	}
+	if c.state == stateClosing {
+		w.maybeClose(c)
+		return
+	}
+	if !c.rearmQueued && w.wantsRecv(c) {
+		w.armRecv(c)
+	}
+}
+
+// peerClosed: the client shut its write side. Requests already answered
+// still go out (a client may send "GET ...", then shutdown(SHUT_WR), then
+// read); then the connection closes.
+func (w *Worker) peerClosed(c *conn) {
+	if c.state == stateOpen && c.pending() > 0 {
+		c.state = stateDraining
+		w.dropInput(c)
+		return
+	}
+	w.beginClose(c)
+}
+
+// consume feeds received bytes to c's parser. The common case parses them
+// where the kernel put them; only the unfinished tail of a request is copied
+// into c's own input buffer (stitch), to be completed by later receives.
+func (w *Worker) consume(c *conn, data []byte) {
+	if c.state != stateOpen {
+		return // draining or lingering: what the client sends now is ignored
+	}
+	if c.in == nil && !c.paused {
+		off := w.parse(c, data)
+		if off < len(data) && c.state == stateOpen {
+			w.stash(c, data[off:])
+		}
+	} else if w.stash(c, data) && !c.paused {
+		w.parseIn(c)
+	}
+	if c.state == stateOpen {
+		w.readDeadline(c)
+	}
+}
+
+// parse serves every complete request at the start of buf and returns the
+// bytes consumed. It stops at an incomplete request, when c stops being
+// open (close requested, bad request) or when c is paused (backpressure).
+func (w *Worker) parse(c *conn, buf []byte) int {
+	off := 0
+	for off < len(buf) && c.state == stateOpen && !c.paused {
+		n, err := c.parser.Next(buf[off:], &w.req)
+		if err == http1.ErrIncomplete {
+			if c.parser.NeedContinue() {
+				w.sendContinue(c)
+			}
+			if !c.inRequest {
+				c.inRequest = true
+				c.reqStart = w.wheel.now
+			}
+			return off
+		}
+		if err != nil {
+			w.badRequest(c, err)
+			return len(buf)
+		}
+		off += n
+		c.inRequest = false
+		w.serve(c)
+		if c.pending() > w.cfg.MaxPendingOutput {
+			w.pause(c)
+		}
+	}
+	return off
+}
+
+// parseIn parses c's stitched input and keeps only its unconsumed tail.
+func (w *Worker) parseIn(c *conn) {
+	off := w.parse(c, c.in)
+	if c.in == nil { // closed meanwhile
+		return
+	}
+	if off >= len(c.in) {
+		w.pool.put(c.in)
+		c.in = nil
+		return
+	}
+	if off > 0 {
+		n := copy(c.in, c.in[off:])
+		if w.cfg.DebugPoisonBuffers {
+			tail := c.in[n:]
+			for i := range tail {
+				tail[i] = poisonByte
+			}
+		}
+		c.in = c.in[:n]
+	}
+}
+
+// stash appends b to c's input buffer, taking or growing it from the pool.
+// Past the stitch limit the request is refused (413) and false returned.
+func (w *Worker) stash(c *conn, b []byte) bool {
+	if len(c.in)+len(b) > w.stitchMax() {
+		w.refuse(c, 413)
+		return false
+	}
+	switch {
+	case c.in == nil:
+		c.in = w.pool.get(max(len(b), w.cfg.RecvBufferSize))
+	case cap(c.in)-len(c.in) < len(b):
+		nb := w.pool.grow(c.in, len(b))
+		w.pool.put(c.in)
+		c.in = nb
+	}
+	c.in = append(c.in, b...)
+	return true
+}
+
+// stitchMax bounds a connection's input buffer: a head, a body, and the
+// framing of a chunked body (which the parser counts only once decoded).
+func (w *Worker) stitchMax() int {
+	l := &w.cfg.Limits
+	return l.MaxHeaderBytes + 2*int(l.MaxBody) + 64<<10
+}
+
+// dropInput forgets c's buffered input (the connection will close).
+func (w *Worker) dropInput(c *conn) {
+	if c.in != nil {
+		w.pool.put(c.in)
+		c.in = nil
+	}
+	c.inRequest = false
+}
+
+// pause stops reading c until its output drains (backpressure).
+func (w *Worker) pause(c *conn) {
+	if c.paused {
+		return
+	}
+	c.paused = true
+	w.stats.inc(cPaused)
+	if c.recvArmed && w.multishotRecv {
+		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
+		c.inflight++
+	}
+}
+
+// resume restarts a paused c once its output has drained: it serves what was
+// buffered meanwhile, then reads again.
+func (w *Worker) resume(c *conn) {
+	c.paused = false
+	if c.in != nil {
+		w.parseIn(c)
+	}
+	if c.state == stateOpen && w.wantsRecv(c) {
+		w.armRecv(c)
+	}
+}

@@ -1,0 +1,84 @@
+package worker
+
+import "golang.org/x/sys/unix"
+
+// armWakeup reads the eventfd through the ring: another goroutine (Shutdown)
+// writes it to make the loop look at w.run.
+func (w *Worker) armWakeup() {
+	sqe := w.ring.GetSQE()
+	sqe.PrepRead(int32(w.efd), w.efdBuf[:], 0)
+	sqe.SetUserData(uint64(pack(opWakeup, 0, 0)))
+	w.wakeArmed = true
+}
+
+// onWakeup: success or EINTR/EAGAIN re-arm; ECANCELED is our cancel at exit;
+// anything else is logged (and the tick still polls w.run).
+func (w *Worker) onWakeup(res int32) {
+	w.wakeArmed = false
+	switch e := unix.Errno(-res); {
+	case res >= 0, e == unix.EINTR, e == unix.EAGAIN:
+	case e == unix.ECANCELED:
+		return
+	default:
+		w.unexpected(opWakeup, res)
+	}
+	if !w.exiting {
+		w.armWakeup()
+	}
+	w.checkRun()
+}
+
+// checkRun applies a shutdown request, and ends the loop once draining is
+// complete. Called on wakeup and on every tick.
+func (w *Worker) checkRun() {
+	if m := w.run.Load(); m != w.mode {
+		w.mode = m
+		w.stopAccepting()
+		for _, c := range w.conns.conns {
+			w.drainConn(c, m == runForce)
+		}
+	}
+	if w.mode != runServing && !w.exiting && w.conns.open == 0 && !w.acceptArmed {
+		w.exit()
+	}
+}
+
+// stopAccepting cancels the accept; the listener is closed when its last
+// CQE is in (closeListener).
+func (w *Worker) stopAccepting() {
+	if w.acceptArmed {
+		w.cancel(pack(opAccept, 0, 0), pack(opListenerClose, 0, 0))
+	}
+}
+
+// drainConn applies a shutdown to one connection: a connection with nothing
+// in progress is closed; one with a request partly read or a response not
+// yet sent finishes it (its response says Connection: close) and then
+// closes. force closes every connection now.
+func (w *Worker) drainConn(c *conn, force bool) {
+	switch {
+	case c.state == stateFree || c.state == stateClosing:
+	case force:
+		w.beginClose(c)
+	case c.state != stateOpen:
+		// draining or lingering already: closes by itself
+	case c.pending() == 0 && c.in == nil:
+		w.beginClose(c)
+	}
+}
+
+// exit starts the last phase: cancel the timer and the wakeup read; the
+// loop returns when their CQEs are in.
+func (w *Worker) exit() {
+	w.exiting = true
+	if w.lfd >= 0 {
+		unix.Close(w.lfd) // no accept in flight any more
+		w.lfd = -1
+	}
+	if w.timerArmed {
+		w.cancel(pack(opTimer, 0, 0), pack(opListenerClose, 0, 0))
+	}
+	if w.wakeArmed {
+		w.cancel(pack(opWakeup, 0, 0), pack(opListenerClose, 0, 0))
+	}
+}

@@ -1,0 +1,132 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/uringd/uringd/http1"
+
+	"golang.org/x/sys/unix"
+)
+
+// The timeouts a connection can be under, one at a time, chosen by what it
+// is waiting for (see expire).
+const (
+	timeoutHead  = iota // head of a request must be complete by reqStart + HeaderTimeout
+	timeoutBody         // each read of an incomplete body within BodyTimeout
+	timeoutIdle         // keep-alive with nothing in progress
+	timeoutWrite        // pending output must make progress within WriteTimeout
+	nTimeouts
+)
+
+// wheelSize buckets of one tick each: deadlines further away than that stay
+// in their bucket and are looked at once per rotation.
+const wheelSize = 1024
+
+func (w *Worker) initTimers() {
+	w.tick = w.cfg.Tick
+	w.start = time.Now()
+	w.wheel = newWheel(wheelSize)
+	w.ticks[timeoutHead] = w.ticksFor(w.cfg.HeaderTimeout)
+	w.ticks[timeoutBody] = w.ticksFor(w.cfg.BodyTimeout)
+	w.ticks[timeoutIdle] = w.ticksFor(w.cfg.IdleTimeout)
+	w.ticks[timeoutWrite] = w.ticksFor(w.cfg.WriteTimeout)
+	w.tickTS = unix.NsecToTimespec(int64(w.tick))
+	w.date.Update(w.start)
+}
+
+// ticksFor rounds d up to whole ticks, plus one: a deadline set just before
+// a tick must not fire at that tick.
+func (w *Worker) ticksFor(d time.Duration) uint64 {
+	return uint64((d+w.tick-1)/w.tick) + 1
+}
+
+// armTimer submits the tick: a multishot timeout (6.4+) that fires every
+// tick until cancelled, or a single-shot one re-armed at each CQE.
+func (w *Worker) armTimer() {
+	sqe := w.ring.GetSQE()
+	if w.multishotTimer {
+		sqe.PrepTimeoutMultishot(&w.tickTS)
+	} else {
+		sqe.PrepTimeout(&w.tickTS, 0, 0)
+	}
+	sqe.SetUserData(uint64(pack(opTimer, 0, 0)))
+	w.timerArmed = true
+}
+
+// onTimer handles a tick. Errno table: ETIME is the timeout firing (normal);
+// ECANCELED is our cancel at exit; anything else is logged. A CQE without
+// F_MORE ends the timer (single-shot, or the kernel ended the multishot):
+// re-arm unless exiting.
+func (w *Worker) onTimer(res int32, more bool) {
+	if !more {
+		w.timerArmed = false
+	}
+	switch e := unix.Errno(-res); {
+	case res >= 0, e == unix.ETIME:
+	case e == unix.ECANCELED:
+		return
+	default:
+		w.unexpected(opTimer, res)
+	}
+	if !w.timerArmed && !w.exiting {
+		w.armTimer()
+	}
+	w.onTick()
+}
+
+// onTick refreshes the Date line, expires deadlines, retries a paused accept
+// and moves the shutdown along.
+func (w *Worker) onTick() {
+	now := time.Now()
+	w.date.Update(now)
+	to := uint64(now.Sub(w.start) / w.tick)
+	w.expired = w.wheel.advance(to, w.expired[:0])
+	for _, s := range w.expired {
+		w.expire(w.conns.at(s))
+	}
+	w.resumeAccept()
+	w.checkRun()
+}
+
+// expire closes c, whose deadline passed, counting why.
+func (w *Worker) expire(c *conn) {
+	switch {
+	case c.state == stateLingering:
+	case c.sending || c.pending() > 0:
+		w.stats.inc(cTimeoutWrite)
+	case c.inRequest && inBody(&c.parser):
+		w.stats.inc(cTimeoutBody)
+	case c.inRequest || c.in != nil:
+		w.stats.inc(cTimeoutHead)
+	default:
+		w.stats.inc(cTimeoutIdle)
+	}
+	w.beginClose(c)
+}
+
+// readDeadline sets c's deadline for what it now waits for from the client:
+// the rest of a request (head: fixed from its start; body: per read) or the
+// next request (idle). Called after input was consumed and after output
+// drained.
+func (w *Worker) readDeadline(c *conn) {
+	if c.sending || c.pending() > 0 {
+		return // under the write timeout
+	}
+	switch {
+	case !c.inRequest:
+		w.wheel.set(c.slot, w.ticks[timeoutIdle])
+	case inBody(&c.parser):
+		w.wheel.set(c.slot, w.ticks[timeoutBody])
+	default:
+		end := c.reqStart + w.ticks[timeoutHead]
+		if end <= w.wheel.now {
+			end = w.wheel.now + 1
+		}
+		w.wheel.set(c.slot, end-w.wheel.now)
+	}
+}
+
+// inBody reports whether the partial request has its head complete.
+// TODO: http1.Parser.InBody (requested in CONTRACT.md); until then the head
+// timeout also covers bodies.
+func inBody(p *http1.Parser) bool { return false }
