@@ -124,4 +124,3 @@ func fibonacci(w *uringd.Response, r *uringd.Request) {
 	w.SetContentType("text/plain")
 	w.Write(out)
 }
-
