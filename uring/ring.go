@@ -58,9 +58,10 @@ type Ring struct {
 // Ring.Features reports what was obtained.
 //
 // Thread affinity: SINGLE_ISSUER, DEFER_TASKRUN and the registered ring fd
-// tie the ring to the OS thread that created it (another thread gets EEXIST
-// or EBADF, and with DEFER_TASKRUN completions only arrive when the creating
-// thread enters the kernel). So call runtime.LockOSThread before New, and
+// tie the ring to the OS thread that created it: another thread gets
+// EEXIST, EINVAL or EBADF — or, worse, enters a different ring that thread
+// registered at the same index — and with DEFER_TASKRUN completions only
+// arrive when the creating thread enters the kernel. So call runtime.LockOSThread before New, and
 // use and Close the ring only from that goroutine while it stays locked.
 //
 // Errors are *SetupError and say what to change (ENOSYS, EPERM, ENOMEM);
