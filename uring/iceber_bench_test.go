@@ -65,4 +65,3 @@ func BenchmarkIceberNop(b *testing.B) {
 		})
 	}
 }
-
