@@ -120,11 +120,13 @@ func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error)
 	splitTarget(req)
 	i++
 
-	// "HTTP/1.1\r\n" is 10 bytes; compare the first 8 as one word.
-	if len(buf)-i < 10 {
-		if !bytes.HasPrefix([]byte("HTTP/1.1\r\n"), buf[i:]) &&
-			!bytes.HasPrefix([]byte("HTTP/1.0\r\n"), buf[i:]) {
-			return 0, versionError(buf[i:])
+	// Compare "HTTP/1.x" as one word.
+	if len(buf)-i < 8 {
+		if !bytes.HasPrefix([]byte("HTTP/1.1"), buf[i:]) &&
+			!bytes.HasPrefix([]byte("HTTP/1.0"), buf[i:]) {
+			if err := versionError(buf[i:]); err != ErrIncomplete {
+				return 0, err
+			}
 		}
 		return 0, incompleteAt(len(buf), lim)
 	}
@@ -134,13 +136,22 @@ func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error)
 	case http10:
 		req.ProtoMinor = 0
 	default:
-		return 0, versionError(buf[i:])
+		if err := versionError(buf[i:]); err != ErrIncomplete {
+			return 0, err
+		}
+		return 0, incompleteAt(len(buf), lim)
 	}
 	i += 8
-	if buf[i] != '\r' {
+	switch {
+	case i >= len(buf):
+		return 0, incompleteAt(i, lim)
+	case buf[i] == '\n':
+		return 0, errBareLF
+	case buf[i] != '\r':
 		return 0, errBadVersion
-	}
-	if buf[i+1] != '\n' {
+	case i+1 >= len(buf):
+		return 0, incompleteAt(i, lim)
+	case buf[i+1] != '\n':
 		return 0, errBareCR
 	}
 	return i + 2, nil
@@ -156,12 +167,17 @@ func versionError(v []byte) error {
 		return errBadVersion
 	}
 	v = v[n:]
-	if len(v) >= 3 && isDigit(v[0]) && v[1] == '.' && isDigit(v[2]) &&
-		(len(v) == 3 || v[3] == '\r') {
-		return errVersion
+	if len(v) >= 4 && isDigit(v[0]) && v[1] == '.' && isDigit(v[2]) {
+		switch v[3] {
+		case '\r':
+			return errVersion
+		case '\n':
+			return errBareLF
+		}
 	}
-	// A prefix of HTTP/d.d: more bytes decide.
-	if len(v) == 0 || len(v) == 1 && isDigit(v[0]) || len(v) == 2 && isDigit(v[0]) && v[1] == '.' {
+	// A prefix of "d.d\r": more bytes decide.
+	if len(v) == 0 || len(v) == 1 && isDigit(v[0]) || len(v) == 2 && isDigit(v[0]) && v[1] == '.' ||
+		len(v) == 3 && isDigit(v[0]) && v[1] == '.' && isDigit(v[2]) {
 		return ErrIncomplete
 	}
 	return errBadVersion
