@@ -38,6 +38,7 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 	if st.need > 0 && c.InboundBuffered() < st.need {
 		return gnet.None
 	}
+	st.need = 0
 	buf, _ := c.Peek(-1)
 	out := st.out[:0]
 	used, action := 0, gnet.None
@@ -60,15 +61,16 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 			break
 		}
 	}
-	c.Discard(used)
+	if used > 0 {
+		c.Discard(used) // Discard(0) would drop everything buffered
+	}
 	if len(out) > 0 {
 		// In the event loop, Write sends what the socket takes and copies the
 		// rest into gnet's outbound buffer, so out can be reused at once.
 		c.Write(out)
 	}
-	if cap(out) > 64<<10 {
-		out = nil // do not keep an upload-sized buffer per idle connection
-	}
+	// out keeps its capacity for the connection's life, as fasthttp keeps its
+	// buffers: an upload-sized buffer is bounded by MaxBody per connection.
 	st.out = out
 	return action
 }

@@ -79,6 +79,10 @@ func serve(iour *iouring.IOURing, fd int) {
 				break
 			}
 			if k == 0 {
+				// Grow once to the whole request (a large upload), not by doubling.
+				if need := minihttp.Need(in[used:]); need > cap(in)-used {
+					in = append(make([]byte, 0, used+need), in...)
+				}
 				break
 			}
 			out = minihttp.AppendRoute(out, &req, "iouring-go")
@@ -91,13 +95,9 @@ func serve(iour *iouring.IOURing, fd int) {
 		if closing {
 			return
 		}
+		// Buffers keep their capacity for the connection's life (bounded by
+		// minihttp.MaxBody), as the gnet and fasthttp peers do.
 		in = in[:copy(in, in[used:])]
-		if cap(in) > 64<<10 && len(in) < readSize {
-			in = append(make([]byte, 0, readSize), in...) // drop an upload-sized buffer
-		}
-		if cap(out) > 64<<10 {
-			out = nil
-		}
 	}
 }
 
