@@ -47,23 +47,23 @@ type metric struct {
 }
 
 var metrics = map[metricID]metric{
-	mRPS: {name: "req/s", unit: "requests/s", ratio: true,
+	mRPS: {name: "req/s", unit: "requests/s (higher is better)", ratio: true,
 		value: func(s sample) float64 { return s.rps }, format: fmtCount},
 	// wrk prints 0 for a percentile it did not record (its p99 under pipelining),
 	// so 0 shows as missing.
 	mP50: {name: "p50 ms", unit: "latency, ms", value: func(s sample) float64 { return ms(s.p50) }, format: fmtMS},
 	mP99: {name: "p99 ms", unit: "latency, ms", value: func(s sample) float64 { return ms(s.p99) }, format: fmtMS},
-	mCPU: {name: "CPU µs/req", unit: "server CPU µs per request", ratio: true,
+	mCPU: {name: "CPU µs/req", unit: "server CPU µs per request (lower is better)", ratio: true,
 		value: func(s sample) float64 { return float64(s.cpuPerReq) / float64(time.Microsecond) }, format: fmtFloat},
 	mRSSBase: {name: "RSS before", unit: "MiB", value: func(s sample) float64 { return float64(s.rssBaseKiB) / 1024 },
 		format: fmtFloat},
 	mRSS: {name: "RSS with conns", unit: "MiB", value: func(s sample) float64 { return float64(s.rssKiB) / 1024 },
 		format: fmtFloat},
-	mPerConn: {name: "KiB/conn", unit: "KiB of RSS per idle connection", ratio: true,
+	mPerConn: {name: "KiB/conn", unit: "KiB of RSS per idle connection (lower is better)", ratio: true,
 		value: func(s sample) float64 { return s.perConnBytes / 1024 }, format: fmtFloat},
 	mOther: {name: "other CPU %", unit: "% of one CPU used by other processes",
 		value: func(s sample) float64 { return 100 * s.otherCPU }, format: fmtFloat},
-	mHWM: {name: "peak RSS MiB", unit: "peak RSS (VmHWM), MiB", ratio: true,
+	mHWM: {name: "peak RSS MiB", unit: "peak RSS (VmHWM), MiB (lower is better)", ratio: true,
 		value: func(s sample) float64 { return float64(s.hwmKiB) / 1024 }, format: fmtFloat},
 }
 

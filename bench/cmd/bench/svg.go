@@ -9,10 +9,15 @@ import (
 
 // Chart geometry, in SVG user units (pixels).
 const (
-	panelW, panelH = 460, 300
-	padL, padR     = 64, 12
-	padT, padB     = 40, 56
-	legendH        = 28
+	panelH       = 280
+	padL, padR   = 64, 12
+	padT, padB   = 40, 28
+	titleH       = 26
+	legendH      = 28
+	barSlot      = 36 // horizontal room per bar, so value labels fit
+	minPanelW    = 320
+	minGroupW    = 140  // a group is never narrower than this
+	maxChartWide = 1000 // wider than this, panels stack vertically
 )
 
 // serverColors gives every server a fixed colour across all charts; uringd's
@@ -22,9 +27,9 @@ var serverColors = map[string]string{
 	"fasthttp": "#2ca02c", "nethttp": "#9467bd", "iouringgo": "#ff7f0e",
 }
 
-// drawChart draws one scenario as side-by-side panels (one per chart metric)
-// of grouped bars: a group per case, a bar per server at its median, with a
-// whisker from min to max. It needs nothing but fmt: the report stays
+// drawChart draws one scenario as panels (one per chart metric) of grouped
+// bars: a group per case, a bar per server at its median, with a whisker from
+// min to max over the repetitions. It needs nothing but fmt, so the report is
 // reproducible without plotting tools.
 func drawChart(sc scenario, servers []*server, results map[resultKey][]sample) string {
 	var shown []*server // servers with at least one result in this scenario
@@ -36,20 +41,33 @@ func drawChart(sc scenario, servers []*server, results map[resultKey][]sample) s
 			}
 		}
 	}
-	w, h := panelW*len(sc.chart), panelH+legendH
+	pw := max(minPanelW, padL+padR+len(sc.cases)*max(minGroupW, len(shown)*barSlot))
+	cols, rows := len(sc.chart), 1
+	if pw*cols > maxChartWide {
+		cols, rows = 1, len(sc.chart)
+	}
+	w := pw * cols
+	legend, legendRows := layoutLegend(shown, w)
+	h := titleH + panelH*rows + legendH*legendRows
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" `+
 		`font-family="sans-serif" font-size="11">`+"\n", w, h, w, h)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
+	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14" font-weight="bold">%s</text>`+"\n", padL, esc(sc.title))
 	for i, m := range sc.chart {
-		drawPanel(&b, float64(i*panelW), sc, m, shown, results)
+		x0, y0 := float64((i%cols)*pw), float64(titleH+(i/cols)*panelH)
+		drawPanel(&b, x0, y0, float64(pw), sc, m, shown, results)
 	}
-	drawLegend(&b, shown)
+	for i, s := range shown {
+		x, y := legend[i][0], titleH+panelH*rows+legend[i][1]*legendH
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`+"\n", x, y+6, serverColors[s.id])
+		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", x+16, y+16, esc(s.name))
+	}
 	b.WriteString("</svg>\n")
 	return b.String()
 }
 
-func drawPanel(b *strings.Builder, x0 float64, sc scenario, m metricID, shown []*server, results map[resultKey][]sample) {
+func drawPanel(b *strings.Builder, x0, y0, pw float64, sc scenario, m metricID, shown []*server, results map[resultKey][]sample) {
 	met := metrics[m]
 	top := 0.0
 	for _, lc := range sc.cases {
@@ -58,12 +76,12 @@ func drawPanel(b *strings.Builder, x0 float64, sc scenario, m metricID, shown []
 		}
 	}
 	step, ymax := niceScale(top)
-	plotW, plotH := float64(panelW-padL-padR), float64(panelH-padT-padB)
-	px, py := x0+padL, float64(padT)
+	plotW, plotH := pw-padL-padR, float64(panelH-padT-padB)
+	px, py := x0+padL, y0+padT
 	y := func(v float64) float64 { return py + plotH - v/ymax*plotH }
-	fmt.Fprintf(b, `<text x="%.1f" y="18" font-size="13" font-weight="bold">%s — %s</text>`+"\n",
-		x0+padL, esc(sc.title), esc(met.name))
-	fmt.Fprintf(b, `<text x="%.1f" y="32" fill="#555">%s</text>`+"\n", x0+padL, esc(met.unit))
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="12" font-weight="bold">%s</text>`+"\n",
+		px, y0+16, esc(met.name))
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" fill="#555">%s</text>`+"\n", px, y0+30, esc(met.unit))
 	for v := 0.0; v <= ymax+step/2; v += step {
 		fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", px, px+plotW, y(v), y(v))
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n",
@@ -92,7 +110,7 @@ func drawPanel(b *strings.Builder, x0 float64, sc scenario, m metricID, shown []
 				cx := bx + barW/2
 				fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="black"/>`+"\n", cx, cx, y(sm.min), y(sm.max))
 			}
-			if barW >= 18 {
+			if barW >= 22 {
 				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="9">%s</text>`+"\n",
 					bx+barW/2, y(sm.max)-3, esc(met.format(sm.median)))
 			}
@@ -101,13 +119,21 @@ func drawPanel(b *strings.Builder, x0 float64, sc scenario, m metricID, shown []
 	fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="black"/>`+"\n", px, px+plotW, py+plotH, py+plotH)
 }
 
-func drawLegend(b *strings.Builder, shown []*server) {
-	x := float64(padL)
-	for _, s := range shown {
-		fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="12" height="12" fill="%s"/>`+"\n", x, panelH+6, serverColors[s.id])
-		fmt.Fprintf(b, `<text x="%.1f" y="%d">%s</text>`+"\n", x+16, panelH+16, esc(s.name))
-		x += 28 + 7*float64(len(s.name))
+// layoutLegend places one legend entry per server, left to right, wrapping
+// to a new row when the chart's width is used up; it returns each entry's x
+// and row, and the number of rows.
+func layoutLegend(shown []*server, width int) ([][2]int, int) {
+	pos := make([][2]int, len(shown))
+	x, row := padL, 0
+	for i, s := range shown {
+		w := 28 + 7*len(s.name)
+		if x+w > width && x > padL {
+			x, row = padL, row+1
+		}
+		pos[i] = [2]int{x, row}
+		x += w
 	}
+	return pos, row + 1
 }
 
 // niceScale picks a tick step of 1, 2 or 5 times a power of ten giving at
