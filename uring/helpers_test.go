@@ -20,11 +20,12 @@ type config struct {
 	disable uring.Features
 }
 
-// configs are the fast path (every feature this kernel has) and the 5.10
-// path (every newer feature switched off).
+// configs are the fast path (every feature this kernel has), two mixes, and
+// the 5.10 path (every newer feature switched off).
 var configs = []config{
 	{name: "all-features", disable: 0},
 	{name: "classic-provided-buffers", disable: uring.FeatureSet(uring.FeatBufRing)},
+	{name: "single-shot-with-buffer-ring", disable: uring.FeatureSet(uring.FeatMultishotRecv, uring.FeatMultishotAccept)},
 	{name: "linux-5.10-path", disable: uring.NewerThan510},
 }
 
