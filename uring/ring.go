@@ -75,6 +75,9 @@ func New(opts Options) (*Ring, error) {
 	if cqEntries == 0 {
 		cqEntries = 4 * entries
 	}
+	if cqEntries < entries {
+		return nil, fmt.Errorf("uring: Options.CQEntries %d must be at least Entries %d", cqEntries, entries)
+	}
 	p, fd, flags, err := setupWithFallback(entries, cqEntries, opts.Disable)
 	if err != nil {
 		return nil, newSetupError("io_uring_setup", err)

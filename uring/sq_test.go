@@ -139,3 +139,8 @@ func TestFeaturesString(t *testing.T) {
 	assert.True(t, uring.NewerThan510.Has(uring.FeatDeferTaskrun))
 	assert.False(t, uring.NewerThan510.Has(uring.FeatProvideBuffers))
 }
+
+func TestNewRejectsCQSmallerThanSQ(t *testing.T) {
+	_, err := uring.New(uring.Options{Entries: 8, CQEntries: 4})
+	assert.ErrorContains(t, err, "CQEntries")
+}
