@@ -40,8 +40,8 @@ type Ring struct {
 	sqesMem []byte // mmap'd SQE array
 
 	// deferred is memory handed to the kernel by buffer groups that were
-	// closed while the ring was open; it is unmapped after the ring fd is
-	// closed, when the kernel can no longer touch it.
+	// closed while the ring was open; Close unmaps it after closing the
+	// ring fd, which cancels every request that could still write to it.
 	deferred [][]byte
 
 	// Wait arguments for IORING_ENTER_EXT_ARG. They live in the Ring (Go
@@ -61,11 +61,12 @@ type Ring struct {
 // tie the ring to the OS thread that created it: another thread gets
 // EEXIST, EINVAL or EBADF — or, worse, enters a different ring that thread
 // registered at the same index — and with DEFER_TASKRUN completions only
-// arrive when the creating thread enters the kernel. So call runtime.LockOSThread before New, and
-// use and Close the ring only from that goroutine while it stays locked.
+// arrive when the creating thread enters the kernel. So call
+// runtime.LockOSThread before New, and use and Close the ring only from
+// that goroutine while it stays locked.
 //
-// Errors are *SetupError and say what to change (ENOSYS, EPERM, ENOMEM);
-// errors.Is(err, unix.EPERM) and friends work.
+// A failed io_uring_setup is a *SetupError that says what to change
+// (ENOSYS, EPERM, ENOMEM); errors.Is(err, unix.EPERM) and friends work.
 func New(opts Options) (*Ring, error) {
 	entries := opts.Entries
 	if entries == 0 {
