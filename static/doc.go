@@ -1,0 +1,22 @@
+// Package static serves a directory tree over uringd: GET and HEAD with
+// Content-Type by extension, index.html for directories, an optional escaped
+// listing, Last-Modified/ETag revalidation (304), single byte ranges (206,
+// 416) and If-Range.
+//
+// Safety: the request path is percent-decoded exactly once and refused
+// (404) if it has "." or ".." segments, encoded slashes or backslashes, NUL
+// or other control bytes. The remaining name is opened relative to the
+// root directory's file descriptor with openat2(RESOLVE_BENEATH), so the
+// kernel itself refuses any resolution — a ".." or a symlink, absolute or
+// relative — that would leave the root (os.Root is the fallback where
+// openat2 is unavailable, e.g. under old seccomp profiles). Only regular
+// files are served; FIFOs and devices are opened O_NONBLOCK and refused.
+//
+// Speed: files up to Config.MaxCachedFile are kept in a byte-bounded cache
+// (clock eviction) of prepared responses, so a hit is a map lookup and a
+// copy into the connection's output buffer, with no syscall and no
+// allocation on the worker. The cache is revalidated off the worker by a
+// background goroutine every Config.Revalidate (a stat per entry), never by
+// a stat on the worker thread. See serve.go for how misses and large files
+// are kept off the worker.
+package static

@@ -1,0 +1,203 @@
+package static
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uringd/uringd"
+)
+
+// Request and Response are uringd's.
+type (
+	Request  = uringd.Request
+	Response = uringd.Response
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultIndex         = "index.html"
+	DefaultMaxCachedFile = 64 << 10
+	DefaultCacheBytes    = 64 << 20
+	DefaultRevalidate    = time.Second
+	DefaultChunkSize     = 64 << 10
+)
+
+// Config configures a Handler.
+type Config struct {
+	// Root is the directory served. Nothing outside it is ever served.
+	Root string
+	// Prefix is the URL path the directory is mounted at ("/static/");
+	// it is stripped before the rest is looked up under Root. Default "/".
+	Prefix string
+	// Index is the file served for a directory. Default "index.html".
+	Index string
+	// Listing enables an HTML listing of directories without an index.
+	// Off by default: a directory without an index is 404.
+	Listing bool
+	// CacheControl, if set, is sent as Cache-Control with every file
+	// (e.g. "public, max-age=3600").
+	CacheControl string
+
+	// MaxCachedFile is the largest file kept in the response cache.
+	// Negative disables the cache. Default 64 KiB.
+	MaxCachedFile int64
+	// CacheBytes bounds the total size of the cached bodies. Default 64 MiB.
+	CacheBytes int64
+	// Revalidate is how often the background goroutine stats every cached
+	// file and re-reads those that changed. Default 1s. A changed file can
+	// be served stale for up to this long.
+	Revalidate time.Duration
+	// ChunkSize is the read size when streaming a file that is not cached:
+	// the memory a download holds. Default 64 KiB.
+	ChunkSize int
+
+	// Logger receives read errors. Default slog.Default().
+	Logger *slog.Logger
+
+	// forceFallback resolves names with os.Root instead of openat2 (tests).
+	forceFallback bool
+}
+
+// Handler serves files under Config.Root. It is safe for use by several
+// workers at once. Close it to stop its revalidator.
+type Handler struct {
+	cfg    Config
+	prefix string // Config.Prefix without its trailing '/' ("" for "/")
+	root   *root
+	cache  *cache // nil when disabled
+	log    *slog.Logger
+
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	closeErr error
+	once     sync.Once
+}
+
+// New opens cfg.Root and starts the cache revalidator.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Root == "" {
+		return nil, errors.New("static: Config.Root is empty")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/"
+	}
+	if cfg.Prefix[0] != '/' || strings.HasPrefix(cfg.Prefix, "//") {
+		return nil, fmt.Errorf("static: Config.Prefix %q must start with a single '/'", cfg.Prefix)
+	}
+	if cfg.Index == "" {
+		cfg.Index = DefaultIndex
+	}
+	if strings.ContainsAny(cfg.Index, "/\\") || cfg.Index == "." || cfg.Index == ".." {
+		return nil, fmt.Errorf("static: Config.Index %q must be a plain file name", cfg.Index)
+	}
+	if strings.ContainsAny(cfg.CacheControl, "\r\n") {
+		return nil, errors.New("static: Config.CacheControl has a line break")
+	}
+	setDefault(&cfg.MaxCachedFile, DefaultMaxCachedFile)
+	setDefault(&cfg.CacheBytes, DefaultCacheBytes)
+	setDefault(&cfg.Revalidate, DefaultRevalidate)
+	setDefault(&cfg.ChunkSize, DefaultChunkSize)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	r, err := openRoot(cfg.Root, cfg.forceFallback)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		cfg:    cfg,
+		prefix: strings.TrimSuffix(cfg.Prefix, "/"),
+		root:   r,
+		log:    cfg.Logger,
+		stop:   make(chan struct{}),
+	}
+	if cfg.MaxCachedFile >= 0 && cfg.CacheBytes > 0 {
+		h.cache = newCache(cfg.CacheBytes)
+		h.wg.Add(1)
+		go h.revalidator()
+	}
+	return h, nil
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// Mount registers h on s for every method at its prefix (the handler
+// answers 405 itself, with Allow: GET, HEAD), and at the prefix without its
+// trailing slash, which redirects like a directory.
+func (h *Handler) Mount(s *uringd.Server) {
+	s.HandlePrefix("", h.prefix+"/", h)
+	if h.prefix != "" {
+		s.Handle("", h.prefix, h)
+	}
+}
+
+// Close stops the revalidator and closes the root. In-flight requests must
+// be over (shut the server down first).
+func (h *Handler) Close() error {
+	h.once.Do(func() {
+		close(h.stop)
+		h.wg.Wait()
+		h.closeErr = h.root.close()
+	})
+	return h.closeErr
+}
+
+// CacheStats reports the number of cached files and their total bytes.
+func (h *Handler) CacheStats() (files int, bytes int64) {
+	if h.cache == nil {
+		return 0, 0
+	}
+	return h.cache.stats()
+}
+
+// ServeHTTP serves a file. The cache-hit path does no syscall and no
+// allocation; see serveMiss for the rest.
+func (h *Handler) ServeHTTP(w *Response, r *Request) {
+	if string(r.Method) != "GET" && string(r.Method) != "HEAD" {
+		w.SetStatus(405)
+		_ = w.SetHeader("Allow", "GET, HEAD")
+		textBody(w, "Method Not Allowed\n")
+		return
+	}
+	if len(r.Path) < len(h.prefix) || string(r.Path[:len(h.prefix)]) != h.prefix {
+		notFound(w)
+		return
+	}
+	rel := r.Path[len(h.prefix):]
+	if len(rel) == 0 { // "/static" for a mount at "/static/"
+		redirectDir(w, r)
+		return
+	}
+	if rel[0] != '/' { // "/staticx" under the "/static" prefix
+		notFound(w)
+		return
+	}
+	var buf [512]byte
+	name, dir, ok := cleanName(buf[:0], rel)
+	if !ok {
+		notFound(w)
+		return
+	}
+	var hd reqHeaders
+	hd.pick(r)
+	key := name
+	if dir {
+		key = append(key, '/')
+	}
+	if h.cache != nil {
+		if e := h.cache.get(key); e != nil {
+			h.serveBytes(w, &hd, e.ctype, &e.val, e.body)
+			return
+		}
+	}
+	h.serveMiss(w, r, &hd, string(name), dir)
+}

@@ -1,0 +1,122 @@
+package static
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openResult is a resolved request: the open file (fd >= 0) or the answer
+// that replaces it (status != 0).
+type openResult struct {
+	fd     int
+	info   fileInfo
+	file   string // name of the file opened (name, or name/index)
+	status int    // 301 (directory without slash), 403, 404, 500, or 0
+	list   bool   // a directory to list (fd is the directory)
+}
+
+// resolve opens what the clean name refers to: a regular file, a
+// directory's index, or (Listing) the directory itself. It makes blocking
+// syscalls: it runs where the worker does not wait for it.
+func (h *Handler) resolve(name string, dir bool) openResult {
+	fd, fi, err := h.root.open(name)
+	if err != nil {
+		return openResult{fd: -1, status: errStatus(err)}
+	}
+	if fi.isReg {
+		if dir { // "file.txt/": no such directory
+			unix.Close(fd)
+			return openResult{fd: -1, status: 404}
+		}
+		return openResult{fd: fd, info: fi, file: name}
+	}
+	if !dir {
+		unix.Close(fd)
+		return openResult{fd: -1, status: 301}
+	}
+	index := h.cfg.Index
+	if name != "" {
+		index = name + "/" + index
+	}
+	ifd, ifi, err := h.root.open(index)
+	if err == nil && ifi.isReg {
+		unix.Close(fd)
+		return openResult{fd: ifd, info: ifi, file: index}
+	}
+	if err == nil {
+		unix.Close(ifd) // index.html is a directory: treat as absent
+	}
+	if h.cfg.Listing && (err == nil || errors.Is(err, errNotFound)) {
+		return openResult{fd: fd, info: fi, file: name, list: true}
+	}
+	unix.Close(fd)
+	if err != nil && !errors.Is(err, errNotFound) {
+		return openResult{fd: -1, status: errStatus(err)}
+	}
+	return openResult{fd: -1, status: 404}
+}
+
+func errStatus(err error) int {
+	switch {
+	case errors.Is(err, errNotFound):
+		return 404
+	case errors.Is(err, errForbidden):
+		return 403
+	}
+	return 500
+}
+
+// newEntry reads a small file whole and prepares its cache entry. A file
+// that changed size while being read is reported as an error (the next
+// request retries).
+func newEntry(key, file string, fd int, fi fileInfo) (*entry, error) {
+	body := make([]byte, fi.size)
+	if n, err := preadFull(fd, body, 0); err != nil {
+		return nil, err
+	} else if n != len(body) {
+		return nil, errors.New("static: file changed while read")
+	}
+	return &entry{
+		key:   key,
+		file:  file,
+		info:  fi,
+		ctype: contentType(file),
+		val:   validatorsOf(fi),
+		body:  body,
+	}, nil
+}
+
+// validatorsOf makes the ETag and Last-Modified of a file. The ETag is
+// "size-mtime" in hex, like nginx's (which uses seconds; nanoseconds here,
+// so two writes within a second get different tags).
+func validatorsOf(fi fileInfo) validators {
+	etag := make([]byte, 0, 40)
+	etag = append(etag, '"')
+	etag = strconv.AppendInt(etag, fi.size, 16)
+	etag = append(etag, '-')
+	etag = strconv.AppendInt(etag, fi.mtime, 16)
+	etag = append(etag, '"')
+	sec := fi.mtime / 1e9
+	return validators{
+		etag:    string(etag),
+		lastMod: httpDate(time.Unix(sec, 0)),
+		modSec:  sec,
+	}
+}
+
+// answerStatus writes the response for a resolve that yielded no file.
+func answerStatus(w *Response, r *Request, status int) {
+	switch status {
+	case 301:
+		redirectDir(w, r)
+	case 403:
+		forbidden(w)
+	case 404:
+		notFound(w)
+	default:
+		serverError(w)
+	}
+}
