@@ -28,6 +28,7 @@ type Ring struct {
 	enterFD    int    // what io_uring_enter gets: fd, or the registered index
 	enterFlags uint32 // EnterRegisteredRing when enterFD is a registered index
 	registered bool   // ring fd registered with IORING_REGISTER_RING_FDS
+	tid        int    // thread that registered the ring fd (only it can unregister)
 	setupFlags uint32 // IORING_SETUP_* the kernel accepted
 	kfeatures  uint32 // io_uring_params.features (IORING_FEAT_*)
 	features   Features
@@ -175,6 +176,7 @@ func (r *Ring) registerRingFD() bool {
 	r.enterFD = int(up.Offset)
 	r.enterFlags = EnterRegisteredRing
 	r.registered = true
+	r.tid = unix.Gettid()
 	return true
 }
 
@@ -220,11 +222,7 @@ func (r *Ring) Close() error {
 	r.closed = true
 	var errs []error
 	if r.registered {
-		up := rsrcUpdate{Offset: uint32(r.enterFD)}
-		if err := register(r.fd, UnregisterRingFDs, unsafe.Pointer(&up), 1); err != nil {
-			errs = append(errs, fmt.Errorf("uring: unregister ring fd: %w", err))
-		}
-		r.registered = false
+		errs = append(errs, r.unregisterRingFD())
 	}
 	for _, m := range [][]byte{r.sqesMem, r.cqRing, r.sqRing} {
 		if m != nil {
@@ -249,6 +247,23 @@ func (r *Ring) Close() error {
 	}
 	r.deferred = nil
 	return errors.Join(errs...)
+}
+
+// unregisterRingFD undoes registerRingFD. Registrations are per thread: on
+// another thread the same index may name another ring, so it refuses, and
+// the kernel drops the registration when the creating thread exits.
+func (r *Ring) unregisterRingFD() error {
+	r.registered = false
+	if tid := unix.Gettid(); tid != r.tid {
+		return fmt.Errorf("uring: Close on thread %d, but the ring fd was registered by thread %d: "+
+			"the registration (and the ring) lives until that thread exits; call runtime.LockOSThread "+
+			"before New and Close from the same goroutine", tid, r.tid)
+	}
+	up := rsrcUpdate{Offset: uint32(r.enterFD)}
+	if err := register(r.fd, UnregisterRingFDs, unsafe.Pointer(&up), 1); err != nil {
+		return fmt.Errorf("uring: unregister ring fd: %w", err)
+	}
+	return nil
 }
 
 // release frees memory the kernel may still reference: now if the ring is

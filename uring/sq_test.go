@@ -144,3 +144,28 @@ func TestNewRejectsCQSmallerThanSQ(t *testing.T) {
 	_, err := uring.New(uring.Options{Entries: 8, CQEntries: 4})
 	assert.ErrorContains(t, err, "CQEntries")
 }
+
+// Close on another thread must not unregister the index there (it may name
+// another ring); it says what went wrong instead.
+func TestCloseOnAnotherThreadIsReported(t *testing.T) {
+	runtime.LockOSThread()
+	r, err := uring.New(uring.Options{Entries: 4})
+	if err != nil {
+		runtime.UnlockOSThread()
+		t.Skipf("io_uring unavailable: %v", err)
+	}
+	registered := r.Features().Has(uring.FeatRegisterRingFD)
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread() // surely not the creating thread
+		defer runtime.UnlockOSThread()
+		errc <- r.Close()
+	}()
+	err = <-errc
+	runtime.UnlockOSThread()
+	if registered {
+		assert.ErrorContains(t, err, "LockOSThread")
+	} else {
+		assert.NoError(t, err)
+	}
+}
