@@ -229,6 +229,7 @@ func splitTarget(req *Request) {
 // framing headers to f. It returns the index after the empty line.
 func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int, error) {
 	maxHeaders := min(cap(req.Headers), lim.MaxHeaders)
+	hs := req.Headers
 	for {
 		if i > lim.MaxHeaderBytes {
 			return 0, errHeaderTooLarge
@@ -244,6 +245,7 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 			if buf[i+1] != '\n' {
 				return 0, errBareCR
 			}
+			req.Headers = hs
 			return i + 2, nil
 		case '\n':
 			return 0, errBareLF
@@ -285,10 +287,16 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 		}
 		value := trimOWS(buf[vstart:i])
 		i += 2
-		if len(req.Headers) >= maxHeaders {
+		n := len(hs)
+		if n >= maxHeaders {
 			return 0, errTooManyHeaders
 		}
-		req.Headers = append(req.Headers, Header{Name: name, Value: value})
+		// Field by field: building a Header on the stack and copying it
+		// costs a store-forwarding stall per line.
+		hs = hs[:n+1]
+		h := &hs[n]
+		h.Name = name
+		h.Value = value
 		if err := f.field(name, value); err != nil {
 			return 0, err
 		}
