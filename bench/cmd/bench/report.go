@@ -19,7 +19,8 @@ func writeReport(cfg config, env environment, all []*server, r *runner, scs []sc
 	}
 	base := baseServer(r.servers)
 	var b strings.Builder
-	writeHeader(&b, cfg, env, all, base)
+	writeHeader(&b, cfg, env, all, r, base)
+	writeGoals(&b, r)
 	for i, sc := range scs {
 		chart := fmt.Sprintf("%s-%s.svg", stem, sc.id)
 		svg := drawChart(sc, r.servers, r.results)
@@ -52,8 +53,11 @@ func baseServer(servers []*server) *server {
 	return nil
 }
 
-func writeHeader(b *strings.Builder, cfg config, env environment, all []*server, base *server) {
+func writeHeader(b *strings.Builder, cfg config, env environment, all []*server, r *runner, base *server) {
 	fmt.Fprintf(b, "# uringd benchmarks: %s on %s\n\n", env.started.Format("2006-01-02 15:04 UTC"), env.host)
+	if r.interrupted {
+		b.WriteString("**Partial: this run was interrupted; do not publish it.**\n\n")
+	}
 	cmd := "cd bench && go run ./cmd/bench"
 	if cfg.quick {
 		cmd += " -quick"

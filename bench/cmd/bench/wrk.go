@@ -98,7 +98,7 @@ func runWrk(ctx context.Context, l wrkLoad) (wrkResult, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return wrkResult{}, fmt.Errorf("wrk %s: %v: %s", strings.Join(args, " "), err, errb.String())
+		return wrkResult{}, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, errb.String())
 	}
 	r, err := parseWrk(out.String())
 	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// goal is one of the issue's targets for uringd, reported (never asserted)
+// at the top of the report so a reader sees at once where uringd stands.
+type goal struct {
+	text string
+	// measure returns the measured figure as text and whether the goal is met;
+	// ok is false when the figures it needs are missing.
+	measure func(r *runner) (figure string, met, ok bool)
+}
+
+func median(r *runner, scenario, label, server string, m metricID) (float64, bool) {
+	s := r.results[resultKey{scenario, label, server}]
+	if len(s) == 0 {
+		return 0, false
+	}
+	return summarize(s, m).median, true
+}
+
+// cpuVsRef compares uringd's CPU per request with the C reference's.
+func cpuVsRef(scenario, label string, limit float64) func(*runner) (string, bool, bool) {
+	return func(r *runner) (string, bool, bool) {
+		u, ok1 := median(r, scenario, label, "uringd", mCPU)
+		c, ok2 := median(r, scenario, label, "C liburing ref", mCPU)
+		if !ok1 || !ok2 || c == 0 {
+			return "", false, false
+		}
+		return fmt.Sprintf("%.2fx (%.2f vs %.2f µs)", u/c, u, c), u/c <= limit, true
+	}
+}
+
+var goals = []goal{
+	{"one core, non-pipelined: uringd CPU/request within 1.05x of the C reference",
+		cpuVsRef("single", "40 conns", 1.05)},
+	{"one core, non-pipelined: uringd requests/s at least every peer's", func(r *runner) (string, bool, bool) {
+		u, ok := median(r, "single", "40 conns", "uringd", mRPS)
+		if !ok {
+			return "", false, false
+		}
+		var behind []string
+		for _, s := range r.servers {
+			if v, ok := median(r, "single", "40 conns", s.name, mRPS); ok && v > u {
+				behind = append(behind, fmt.Sprintf("%s %.2fx", s.name, v/u))
+			}
+		}
+		if len(behind) == 0 {
+			return "yes", true, true
+		}
+		return "faster: " + strings.Join(behind, ", "), false, true
+	}},
+	{"pipelined 16 deep: uringd CPU/request within 1.1x of the C reference",
+		cpuVsRef("pipelined", "256 conns x16", 1.1)},
+	{"/fibonacci: at least 1.9x requests/s from 1 worker to all", func(r *runner) (string, bool, bool) {
+		one, ok1 := median(r, "fibonacci", "1 worker", "uringd", mRPS)
+		all, ok2 := median(r, "fibonacci", "all workers", "uringd", mRPS)
+		if !ok1 || !ok2 || one == 0 {
+			return "", false, false
+		}
+		return fmt.Sprintf("%.2fx", all/one), all/one >= 1.9, true
+	}},
+	{"idle connections: under 2 KiB of RSS each", func(r *runner) (string, bool, bool) {
+		for k, s := range r.results {
+			if k.scenario == "idle" && k.server == "uringd" && len(s) > 0 {
+				v := summarize(s, mPerConn).median
+				return fmt.Sprintf("%.2f KiB", v), v < 2, true
+			}
+		}
+		return "", false, false
+	}},
+}
+
+// writeGoals writes the goals table; goals whose figures are missing (uringd
+// or the reference not measured, scenario not selected) are left out.
+func writeGoals(b *strings.Builder, r *runner) {
+	var rows []string
+	for _, g := range goals {
+		fig, met, ok := g.measure(r)
+		if !ok {
+			continue
+		}
+		verdict := "met"
+		if !met {
+			verdict = "**not met**"
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s |", g.text, fig, verdict))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n## Goals (from the issue; reported, not asserted)\n\n| goal | measured (medians) | |\n| --- | --- | --- |\n")
+	b.WriteString(strings.Join(rows, "\n") + "\n")
+}
