@@ -48,17 +48,19 @@ func (h *Handler) plan(w *Response, hd *reqHeaders, ctype string, v *validators,
 		}
 	}
 	w.SetContentType(ctype)
-	_ = w.SetHeader("Accept-Ranges", "bytes")
+	_ = w.AddHeader("Accept-Ranges", "bytes")
 	h.validatorHeaders(w, v)
 	return start, end, status
 }
 
 // validatorHeaders writes what a 200 and a 304 share (RFC 9110 §15.4.5).
+// AddHeader, not SetHeader: each name is written once, and SetHeader would
+// scan the fields written so far for one to replace.
 func (h *Handler) validatorHeaders(w *Response, v *validators) {
-	_ = w.SetHeader("Last-Modified", v.lastMod)
-	_ = w.SetHeader("ETag", v.etag)
+	_ = w.AddHeader("Last-Modified", v.lastMod)
+	_ = w.AddHeader("ETag", v.etag)
 	if h.cfg.CacheControl != "" {
-		_ = w.SetHeader("Cache-Control", h.cfg.CacheControl)
+		_ = w.AddHeader("Cache-Control", h.cfg.CacheControl)
 	}
 }
 

@@ -1,0 +1,5 @@
+//go:build !race
+
+package static_test
+
+const raceEnabled = false
