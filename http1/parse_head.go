@@ -24,7 +24,7 @@ var (
 // searched for the end of the head only from where the last call stopped, so
 // a head arriving in many small reads costs one parse, not one per read.
 func ParseHead(buf []byte, prevLen int, req *Request, lim *Limits) (int, error) {
-	if prevLen > 0 && len(buf) <= lim.MaxHeaderBytes && !mayEndHead(buf, prevLen) {
+	if 0 < prevLen && prevLen <= len(buf) && len(buf) <= lim.MaxHeaderBytes && !mayEndHead(buf, prevLen) {
 		return 0, ErrIncomplete
 	}
 	n, err := parseHead(buf, req, lim)

@@ -31,9 +31,14 @@ type Parser struct {
 }
 
 // Init readies p for a new connection. headers is the storage for parsed
-// field lines; its capacity (and lim.MaxHeaders) bound their number.
+// field lines; its capacity (and lim.MaxHeaders) bound their number. A zero
+// field of lim (or a nil lim) takes the DefaultLimits value.
 func (p *Parser) Init(lim *Limits, headers []Header) {
-	*p = Parser{lim: *lim, headers: headers[:0]}
+	l := DefaultLimits
+	if lim != nil {
+		l = lim.withDefaults()
+	}
+	*p = Parser{lim: l, headers: headers[:0]}
 }
 
 // Next parses one complete request — head and body — from the start of buf.

@@ -102,3 +102,14 @@ func TestParseHeadPrevLen(t *testing.T) {
 	_, err = ParseHead(long, 40, &req, &lim)
 	require.Equal(t, errHeaderTooLarge, err)
 }
+
+func TestParserInitDefaults(t *testing.T) {
+	var p Parser
+	p.Init(&Limits{MaxBody: 3}, make([]Header, 8))
+	require.Equal(t, DefaultLimits.MaxHeaderBytes, p.lim.MaxHeaderBytes)
+	var req Request
+	_, err := p.Next(crlf("POST / HTTP/1.1\nHost: h\nContent-Length: 4\n\n"), &req)
+	require.Equal(t, errBodyTooLarge, err)
+	p.Init(nil, make([]Header, 8))
+	require.Equal(t, DefaultLimits, p.lim)
+}

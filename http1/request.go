@@ -22,9 +22,12 @@ type Request struct {
 	// with more field lines is refused with 431.
 	Headers []Header
 
-	Host          []byte // Host header value; nil if absent (only allowed in HTTP/1.0)
-	ContentLength int64  // -1 when absent (no body, or chunked)
-	Chunked       bool   // Transfer-Encoding: chunked
+	// Host is the Host header value; nil if absent (only allowed in
+	// HTTP/1.0). For an absolute-form target RFC 9112 §3.2.2 says the
+	// target's authority wins; the router should prefer it then.
+	Host          []byte
+	ContentLength int64 // -1 when absent (no body, or chunked)
+	Chunked       bool  // Transfer-Encoding: chunked
 	// Close reports that the connection must be closed after the response
 	// (RFC 9112 §9.3): HTTP/1.0 without "keep-alive", or "Connection: close".
 	Close bool
@@ -101,4 +104,21 @@ var DefaultLimits = Limits{
 	MaxHeaderBytes: 16 << 10,
 	MaxHeaders:     64,
 	MaxBody:        4 << 20,
+}
+
+// withDefaults returns l with every zero field replaced by DefaultLimits'.
+func (l Limits) withDefaults() Limits {
+	if l.MaxURI == 0 {
+		l.MaxURI = DefaultLimits.MaxURI
+	}
+	if l.MaxHeaderBytes == 0 {
+		l.MaxHeaderBytes = DefaultLimits.MaxHeaderBytes
+	}
+	if l.MaxHeaders == 0 {
+		l.MaxHeaders = DefaultLimits.MaxHeaders
+	}
+	if l.MaxBody == 0 {
+		l.MaxBody = DefaultLimits.MaxBody
+	}
+	return l
 }

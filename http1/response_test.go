@@ -188,3 +188,20 @@ func TestStatusText(t *testing.T) {
 	require.Equal(t, "", StatusText(99))
 	require.Equal(t, "", StatusText(1000))
 }
+
+// TestResponseToParseError is how the worker answers an *Error: no
+// request, the error's status, and Connection: close.
+func TestResponseToParseError(t *testing.T) {
+	p := newParser(&DefaultLimits)
+	var req Request
+	_, err := p.Next(crlf("GET / HTTP/1.1\nHost: h\nTransfer-Encoding: gzip\n\n"), &req)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	var w Response
+	w.Reset(nil, nil, nil)
+	w.SetStatus(e.Status)
+	w.SetClose()
+	w.WriteString(e.Reason)
+	require.Equal(t, "HTTP/1.1 501 Not Implemented\r\nContent-Length: 27\r\nConnection: close\r\n\r\nunsupported transfer coding",
+		string(w.Finish()))
+}
