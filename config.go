@@ -91,6 +91,16 @@ type Config struct {
 
 	// Logger receives startup, error and panic logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// Engine selects io_uring (default), the portable netpoll engine, or
+	// auto (io_uring, else netpoll with a logged reason). See engine.go.
+	Engine Engine
+	// BlockingWorkers bounds the goroutines running blocking handlers
+	// (HandleBlocking, Offload, FromHTTP), shared by all workers. Default 1024.
+	BlockingWorkers int
+	// BlockingQueue bounds the blocking requests waiting for one of those
+	// goroutines; past it a request is answered 503. Default 4096.
+	BlockingQueue int
 }
 
 // withDefaults returns a copy of c with every zero field set to its default.

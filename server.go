@@ -33,6 +33,9 @@ type Server struct {
 	addr     *net.TCPAddr
 	done     chan struct{} // closed when every worker has exited
 	runErr   error         // first error a worker loop returned
+
+	offload *worker.OffloadPool // runs blocking handlers (blocking.go)
+	np      *npEngine           // non-nil when serving with EngineNetpoll (engine.go)
 }
 
 // New checks cfg (zero fields take their defaults, see Config) and returns
@@ -42,7 +45,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, done: make(chan struct{})}, nil
+	return &Server{cfg: cfg, done: make(chan struct{}), offload: newOffloadPool(&cfg)}, nil
 }
 
 // Handle registers h for requests with the given method (any method if "")
@@ -102,6 +105,9 @@ func (s *Server) Start() error {
 	if s.started {
 		return errors.New("uringd: server already started")
 	}
+	if s.cfg.Engine == EngineNetpoll {
+		return s.startNetpoll(nil) // engine.go
+	}
 	cpus, err := worker.AllowedCPUs()
 	if err != nil {
 		return err
@@ -116,6 +122,9 @@ func (s *Server) Start() error {
 	}
 	ws, err := s.startWorkers(fds, cpus)
 	if err != nil {
+		if s.cfg.Engine == EngineAuto && uringUnavailable(err) {
+			return s.startNetpoll(err) // engine.go
+		}
 		return err
 	}
 	s.started, s.workers, s.addr = true, ws, addr
@@ -180,6 +189,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DisableMultishot:   c.DisableMultishot,
 		DisableBufRing:     c.DisableBufRing,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
+		Offload:            s.offload,
 	}
 }
 
@@ -226,6 +236,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // workers' eventfds meanwhile).
 func (s *Server) signal(force bool) {
 	if s.closed {
+		return
+	}
+	if s.np != nil {
+		s.signalNetpoll(force) // engine.go
 		return
 	}
 	for _, w := range s.workers {

@@ -27,6 +27,7 @@ func (w *Worker) beginClose(c *conn) {
 		return
 	}
 	c.state = stateClosing
+	w.abortStream(c) // a detached response's producer stops (offload.go)
 	w.wheel.clear(c.slot)
 	w.dropInput(c)
 	if c.recvArmed {

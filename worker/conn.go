@@ -69,6 +69,10 @@ type conn struct {
 	pinned []byte
 
 	parser http1.Parser
+
+	// stream is the response being produced off the worker (offload.go);
+	// while set, requests pipelined behind it wait unparsed in in.
+	stream *Stream
 }
 
 // pending is the number of output bytes not yet acknowledged by a send CQE.

@@ -27,6 +27,9 @@ func (w *Worker) wantsRecv(c *conn) bool {
 	if c.recvArmed {
 		return false
 	}
+	if c.stream != nil {
+		return w.detachedWantsRecv(c)
+	}
 	return c.state == stateOpen && !c.paused || c.state == stateLingering
 }
 
@@ -86,6 +89,10 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 // still go out (a client may send "GET ...", then shutdown(SHUT_WR), then
 // read); then the connection closes.
 func (w *Worker) peerClosed(c *conn) {
+	if c.stream != nil { // the client left before its detached response ended
+		w.beginClose(c)
+		return
+	}
 	if c.state == stateOpen && c.pending() > 0 {
 		c.state = stateDraining
 		w.dropInput(c)
@@ -100,6 +107,10 @@ func (w *Worker) peerClosed(c *conn) {
 func (w *Worker) consume(c *conn, data []byte) {
 	if c.state != stateOpen {
 		return // draining or lingering: what the client sends now is ignored
+	}
+	if c.stream != nil {
+		w.detachedInput(c, data) // kept for after the detached response
+		return
 	}
 	if c.in == nil && !c.paused {
 		off := w.parse(c, data)
@@ -219,6 +230,9 @@ func (w *Worker) pause(c *conn) {
 // resume restarts a paused c once its output has drained: it serves what was
 // buffered meanwhile, then reads again.
 func (w *Worker) resume(c *conn) {
+	if c.stream != nil {
+		return // a detached response is in progress: endStream resumes
+	}
 	c.paused = false
 	if c.in != nil {
 		w.parseIn(c)

@@ -47,6 +47,7 @@ func (w *Worker) onSend(c *conn, res int32) {
 	case res > 0:
 		w.stats.add(cBytesOut, uint64(res))
 		c.sent += int(res)
+		w.streamSent(c, int(res)) // a detached response's producer may go on
 		w.sent(c)
 	case e == unix.EINTR || e == unix.EAGAIN:
 		w.queueSend(c)
@@ -74,7 +75,7 @@ func (w *Worker) sent(c *conn) {
 	case stateDraining:
 		w.linger(c)
 	case stateOpen:
-		if w.mode != runServing && c.in == nil {
+		if w.mode != runServing && c.in == nil && c.stream == nil {
 			w.beginClose(c) // shutting down: its last response is out
 			return
 		}

@@ -22,7 +22,11 @@ func (w *Worker) serve(c *conn) {
 	if w.mode != runServing {
 		w.resp.SetClose() // shutting down: this is the connection's last response
 	}
-	if !w.callHandler() {
+	ok := w.callHandler()
+	if w.takeDetach(c, ok) { // the handler called Detach (offload.go)
+		return
+	}
+	if !ok {
 		w.stats.inc(cPanics)
 		w.resp.Reset(c.out, &w.req, w.date.Bytes())
 		w.resp.SetStatus(500)

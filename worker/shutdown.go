@@ -15,6 +15,7 @@ func (w *Worker) armWakeup() {
 // anything else is logged (and the tick still polls w.run).
 func (w *Worker) onWakeup(res int32) {
 	w.wakeArmed = false
+	w.drainOffload() // detached responses' bytes (offload.go)
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.EINTR, e == unix.EAGAIN:
 	case e == unix.ECANCELED:
@@ -62,7 +63,7 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		w.beginClose(c)
 	case c.state != stateOpen:
 		// draining or lingering already: closes by itself
-	case c.pending() == 0 && c.in == nil:
+	case c.pending() == 0 && c.in == nil && c.stream == nil:
 		w.beginClose(c)
 	}
 }

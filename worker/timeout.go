@@ -112,6 +112,10 @@ func (w *Worker) readDeadline(c *conn) {
 	if c.sending || c.pending() > 0 {
 		return // under the write timeout
 	}
+	if c.stream != nil {
+		w.wheel.clear(c.slot) // a detached handler's time is its own
+		return
+	}
 	switch {
 	case !c.inRequest:
 		w.wheel.set(c.slot, w.ticks[timeoutIdle])

@@ -45,6 +45,10 @@ type Config struct {
 	DisableMultishot   bool
 	DisableBufRing     bool
 	DebugPoisonBuffers bool
+
+	// Offload runs the requests handlers hand over with Detach (offload.go);
+	// nil: Detach refuses. Shared by all workers of a server.
+	Offload *OffloadPool
 }
 
 // Shutdown modes, set by another goroutine and read by the worker after a
@@ -92,6 +96,8 @@ type Worker struct {
 	headers []http1.Header
 	date    http1.DateCache
 	cur     *conn // connection whose request is being served
+
+	off offload // detached responses: inbox from the pool (offload.go)
 
 	acceptArmed   bool
 	acceptPaused  bool      // EMFILE & co: retry at the next tick
@@ -187,6 +193,7 @@ func (w *Worker) setup() error {
 	w.armAccept()
 	w.armTimer()
 	w.armWakeup()
+	w.registerOffload()
 	return nil
 }
 
@@ -194,6 +201,7 @@ func (w *Worker) setup() error {
 // then (loop returns only when none is in flight), except on setup errors,
 // where nothing was submitted.
 func (w *Worker) teardown() {
+	w.unregisterOffload()
 	if w.bufs != nil {
 		w.bufs.Close()
 	}

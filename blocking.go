@@ -1,0 +1,145 @@
+package uringd
+
+import (
+	"context"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/uringd/uringd/netpoll"
+	"github.com/uringd/uringd/worker"
+)
+
+// BlockingHandler serves a request that may block: disk, database, another
+// service, a lock. It runs on a goroutine of the server's offload pool
+// (Config.BlockingWorkers, Config.BlockingQueue), never on a worker's event
+// loop, and its response is handed back to the worker that owns the
+// connection, which sends it in order with the requests pipelined behind it.
+//
+// r is an owned copy of the request: its views stay valid until
+// ServeBlocking returns. ctx is cancelled when the client goes away; writes
+// then fail. Write streams: with Flush, or past 32 KiB of body without a
+// Content-Length header, the body goes out chunked as it is written; a body
+// that fits and is not flushed gets a Content-Length. A producer that writes
+// faster than the client reads blocks in Write (Config.MaxPendingOutput
+// bytes are queued per connection at most). A panic answers 500 if nothing
+// was sent yet, and closes the connection.
+type BlockingHandler interface {
+	ServeBlocking(ctx context.Context, w ResponseWriter, r *Request)
+}
+
+// BlockingHandlerFunc adapts a function to BlockingHandler.
+type BlockingHandlerFunc func(ctx context.Context, w ResponseWriter, r *Request)
+
+// ServeBlocking calls f(ctx, w, r).
+func (f BlockingHandlerFunc) ServeBlocking(ctx context.Context, w ResponseWriter, r *Request) {
+	f(ctx, w, r)
+}
+
+// ResponseWriter is a blocking handler's streaming response: net/http's
+// http.ResponseWriter and http.Flusher (so net/http helpers such as
+// http.Error, http.ServeContent or json.NewEncoder(w) work with it).
+type ResponseWriter interface {
+	http.ResponseWriter
+	http.Flusher
+}
+
+type remoteAddrKey struct{}
+
+// RemoteAddr returns the client's "ip:port" from a BlockingHandler's ctx
+// ("" if unknown).
+func RemoteAddr(ctx context.Context) string {
+	s, _ := ctx.Value(remoteAddrKey{}).(string)
+	return s
+}
+
+// HandleBlocking registers a blocking handler like Handle (method "" is any
+// method; GET also answers HEAD).
+func (s *Server) HandleBlocking(method, pattern string, h BlockingHandler) {
+	s.Handle(method, pattern, newOffloader(h))
+}
+
+// HandleBlockingFunc registers f like HandleBlocking.
+func (s *Server) HandleBlockingFunc(method, pattern string, f func(ctx context.Context, w ResponseWriter, r *Request)) {
+	s.HandleBlocking(method, pattern, BlockingHandlerFunc(f))
+}
+
+// HandleBlockingPrefix registers a blocking handler like HandlePrefix.
+func (s *Server) HandleBlockingPrefix(method, prefix string, h BlockingHandler) {
+	s.HandlePrefix(method, prefix, newOffloader(h))
+}
+
+// Offload, called by a plain Handler during ServeHTTP, hands the request to
+// the blocking pool to be answered by h; the handler must return right after
+// and not touch w again (what it wrote to w is discarded). It lets a handler
+// decide per request: answer small things inline, offload the slow ones
+// (a static file handler offloads a large file). It returns false when the
+// request cannot be offloaded (w is not the server's current response); the
+// handler then answers inline. With the io_uring engine the connection is not
+// read further until h is done; a full pool queue answers 503.
+func Offload(w *Response, r *Request, h BlockingHandler) bool {
+	return newOffloader(h).offload(w)
+}
+
+// offloader is the plain Handler registered for a BlockingHandler. Its run
+// functions are allocated once, at registration, not per request.
+type offloader struct {
+	h     BlockingHandler
+	runW  func(*worker.Stream)
+	runNP func(*netpoll.Stream)
+}
+
+func newOffloader(h BlockingHandler) *offloader {
+	if h == nil {
+		panic("uringd: nil BlockingHandler")
+	}
+	o := &offloader{h: h}
+	o.runW = func(s *worker.Stream) { serveBlocking(s, o.h) }
+	o.runNP = func(s *netpoll.Stream) { serveBlocking(s, o.h) }
+	return o
+}
+
+func (o *offloader) ServeHTTP(w *Response, r *Request) {
+	if !o.offload(w) {
+		w.SetStatus(500)
+		w.SetContentType("text/plain; charset=utf-8")
+		_, _ = w.WriteString("blocking handler without an offload pool\n")
+	}
+}
+
+func (o *offloader) offload(w *Response) bool {
+	return worker.Detach(w, o.runW) == nil || netpoll.Detach(w, o.runNP) == nil
+}
+
+// serveBlocking runs h on the pool goroutine and completes its response.
+func serveBlocking(s sink, h BlockingHandler) {
+	rw := newResponseWriter(s)
+	ctx := context.WithValue(s.Context(), remoteAddrKey{}, s.RemoteAddr())
+	defer func() {
+		if p := recover(); p != nil {
+			blockingPanic(rw, p)
+			return
+		}
+		rw.finish()
+	}()
+	h.ServeBlocking(ctx, rw, rw.req)
+}
+
+// blockingPanic answers 500 if nothing was committed yet, and closes the
+// connection either way (a half-sent response cannot be repaired).
+func blockingPanic(rw *responseWriter, p any) {
+	if p == http.ErrAbortHandler {
+		rw.s.Finish(true)
+		return
+	}
+	defaultLogger().Error("blocking handler panic", "path", string(rw.req.Path), "panic", p,
+		"stack", string(debug.Stack()))
+	if rw.committed {
+		rw.s.Finish(true)
+		return
+	}
+	rw.hdr = http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Connection": {"close"}}
+	*rw.buf = (*rw.buf)[:0]
+	rw.wroteHeader, rw.status, rw.clen, rw.written = true, 500, -1, 0
+	_, _ = rw.Write([]byte("Internal Server Error\n"))
+	rw.finish()
+}

@@ -1,0 +1,308 @@
+package netpoll
+
+import (
+	"context"
+	"errors"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/uringd/uringd/http1"
+)
+
+// bufSize is the first size of a connection's input and output buffers
+// (pooled: an idle connection between requests holds them, as net/http's
+// bufio buffers do).
+const bufSize = 16 << 10
+
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, bufSize); return &b }}
+
+// heapPool lets http1.Response grow a big response on the Go heap.
+type heapPool struct{}
+
+func (heapPool) Get(n int) []byte { return make([]byte, 0, n) }
+func (heapPool) Put([]byte)       {}
+
+// conn is one connection and its goroutine. Fields are owned by that
+// goroutine, except mu/idle/closed (Shutdown looks at them).
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	remote string
+
+	in     *[]byte // bytes read, not yet consumed: (*in)[off:]
+	off    int
+	out    *[]byte // responses not yet written
+	parser http1.Parser
+	req    http1.Request
+	resp   http1.Response
+	date   http1.DateCache
+
+	detached func(*Stream) // set by Detach during the handler
+
+	mu     sync.Mutex
+	idle   bool // waiting for the first byte of a request
+	closed bool
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{s: s, nc: nc, remote: nc.RemoteAddr().String()}
+}
+
+// closeIfIdle closes the connection if it waits for a new request (Shutdown).
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle && !c.closed {
+		c.closed = true
+		c.nc.Close()
+	}
+}
+
+func (c *conn) setIdle(idle bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle = idle
+	return !c.closed
+}
+
+// serve is the connection's goroutine: parse every complete request in the
+// input, answer it into the output, write the output when the input has no
+// complete request left (so pipelined answers share a write), read more.
+func (c *conn) serve() {
+	conns.Store(&c.resp, c)
+	c.in, c.out = bufs.Get().(*[]byte), bufs.Get().(*[]byte)
+	c.parser.Init(&c.s.cfg.Limits, make([]http1.Header, 0, c.s.cfg.Limits.MaxHeaders))
+	c.resp.Pool = heapPool{}
+	defer c.end()
+	inRequest := true // the first request's head is due within HeaderTimeout
+	start := time.Now()
+	for {
+		n, err := c.parser.Next((*c.in)[c.off:], &c.req)
+		switch {
+		case err == nil:
+			if !c.answer(n) {
+				return
+			}
+			inRequest = false
+			continue
+		case err != http1.ErrIncomplete:
+			c.refuse(err)
+			return
+		}
+		if c.parser.NeedContinue() {
+			*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		}
+		if c.flush() != nil {
+			return
+		}
+		pending := len(*c.in) > c.off
+		if pending && !inRequest {
+			inRequest, start = true, time.Now()
+		}
+		if !c.fill(inRequest, start) {
+			return
+		}
+		if !inRequest {
+			inRequest, start = true, time.Now()
+		}
+	}
+}
+
+// end closes the connection and gives its buffers back.
+func (c *conn) end() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		c.nc.Close()
+	}
+	c.mu.Unlock()
+	conns.Delete(&c.resp)
+	*c.in, *c.out = (*c.in)[:0], (*c.out)[:0]
+	if cap(*c.in) == bufSize {
+		bufs.Put(c.in)
+	}
+	if cap(*c.out) == bufSize {
+		bufs.Put(c.out)
+	}
+	c.s.untrack(c)
+}
+
+// fill reads more input: under the header timeout (from the request's
+// start) while a head is incomplete, the body timeout per read while a body
+// is, the idle timeout between requests. false: the connection is done.
+func (c *conn) fill(inRequest bool, start time.Time) bool {
+	in := *c.in
+	if c.off > 0 { // keep only the unconsumed tail
+		n := copy(in, in[c.off:])
+		in, c.off = in[:n], 0
+	}
+	if len(in) >= c.stitchMax() {
+		*c.in = in
+		c.refuse(&http1.Error{Status: 413, Reason: "request too large"})
+		return false
+	}
+	if cap(in)-len(in) < 4096 {
+		nb := make([]byte, len(in), 2*cap(in))
+		copy(nb, in)
+		in = nb
+	}
+	var deadline time.Time
+	cfg := &c.s.cfg
+	switch {
+	case !inRequest && len(in) == 0:
+		deadline = time.Now().Add(cfg.IdleTimeout)
+	case inBodyGuess(in):
+		deadline = time.Now().Add(cfg.BodyTimeout)
+	default:
+		deadline = start.Add(cfg.HeaderTimeout)
+	}
+	c.nc.SetReadDeadline(deadline)
+	idle := len(in) == 0
+	if idle && (!c.setIdle(true) || c.s.draining.Load()) {
+		*c.in = in
+		return false
+	}
+	n, err := c.nc.Read(in[len(in):cap(in)])
+	if idle {
+		c.setIdle(false)
+	}
+	*c.in = in[:len(in)+n]
+	return n > 0 || err == nil
+}
+
+// inBodyGuess: the head is complete in the buffer, so a slow body is under
+// the body timeout rather than the header one.
+func inBodyGuess(in []byte) bool {
+	for i := 0; i+3 < len(in); i++ {
+		if in[i] == '\r' && in[i+1] == '\n' && in[i+2] == '\r' && in[i+3] == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conn) stitchMax() int {
+	l := &c.s.cfg.Limits
+	return l.MaxHeaderBytes + 2*int(l.MaxBody) + 64<<10
+}
+
+// answer serves the request just parsed (n bytes of input), inline or
+// detached. false: the connection must close.
+func (c *conn) answer(n int) bool {
+	c.date.Update(time.Now())
+	start := len(*c.out)
+	c.resp.Reset(*c.out, &c.req, c.date.Bytes())
+	if c.s.draining.Load() {
+		c.resp.SetClose()
+	}
+	ok := c.call()
+	if run := c.detached; run != nil {
+		c.detached = nil
+		if ok {
+			*c.out = (*c.out)[:start]
+			keep := c.runDetached(run)
+			c.off += n
+			return keep
+		}
+	}
+	if !ok {
+		c.resp.Reset((*c.out)[:start], &c.req, c.date.Bytes())
+		c.resp.SetStatus(500)
+		c.resp.SetContentType("text/plain; charset=utf-8")
+		c.resp.WriteString("Internal Server Error\n")
+	}
+	*c.out = c.resp.Finish()
+	c.off += n
+	if c.resp.WillClose() {
+		c.flush()
+		return false
+	}
+	if len(*c.out) > c.s.cfg.MaxPendingOutput {
+		return c.flush() == nil
+	}
+	return true
+}
+
+// call runs the handler; false if it panicked (logged).
+func (c *conn) call() (ok bool) {
+	defer func() {
+		if !ok {
+			p := recover()
+			c.s.cfg.Logger.Error("handler panic; answered 500", "path", string(c.req.Path),
+				"panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	c.s.cfg.Handler.ServeHTTP(&c.resp, &c.req)
+	return true
+}
+
+// runDetached runs a detached response on this goroutine (it may block):
+// the output queued before it goes first, then the stream's bytes straight
+// to the socket. The request's views stay valid: the input buffer is not
+// touched until run returns.
+func (c *conn) runDetached(run func(*Stream)) bool {
+	if c.flush() != nil {
+		return false
+	}
+	s := &Stream{c: c, req: c.req}
+	if c.s.draining.Load() {
+		s.req.Close = true
+	}
+	s.ctx, s.cancel = context.WithCancel(c.s.base)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				c.s.cfg.Logger.Error("detached handler panic; closing", "path", string(c.req.Path),
+					"panic", p, "stack", string(debug.Stack()))
+				s.Finish(true)
+			}
+		}()
+		run(s)
+	}()
+	s.Finish(true) // no-op if run finished; else the response is incomplete
+	return !s.close
+}
+
+// write sends p now, after any queued output.
+func (c *conn) write(p []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	return c.nc.Write(p)
+}
+
+// flush writes the queued output.
+func (c *conn) flush() error {
+	out := *c.out
+	if len(out) == 0 {
+		return nil
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	_, err := c.nc.Write(out)
+	if cap(out) > 4*bufSize { // a big response grew it: don't keep that much per connection
+		out = make([]byte, 0, bufSize)
+	}
+	*c.out = out[:0]
+	return err
+}
+
+// refuse answers a request the parser refused, and the connection closes.
+func (c *conn) refuse(err error) {
+	status := 400
+	var he *http1.Error
+	if errors.As(err, &he) {
+		status = he.Status
+	}
+	c.date.Update(time.Now())
+	c.resp.Reset(*c.out, nil, c.date.Bytes())
+	c.resp.SetStatus(status)
+	c.resp.SetClose()
+	c.resp.SetContentType("text/plain; charset=utf-8")
+	c.resp.WriteString(http1.StatusText(status))
+	c.resp.WriteString("\n")
+	*c.out = c.resp.Finish()
+	c.flush()
+}

@@ -1,0 +1,180 @@
+// Package netpoll is uringd's portable engine: the same handlers served over
+// Go's net package (the runtime's netpoller) with a goroutine per
+// connection, for where io_uring cannot be used (old kernel,
+// kernel.io_uring_disabled, a seccomp profile, gVisor). It parses with
+// http1.Parser and answers with http1.Response on pooled buffers, like the
+// io_uring worker, so handlers see the same types and behaviour; it is
+// slower (a goroutine and a read/write syscall per connection turn).
+package netpoll
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/uringd/uringd/http1"
+)
+
+// Handler serves one request, as worker.Handler: r, w and everything r
+// points to are valid only during the call.
+type Handler interface {
+	ServeHTTP(w *http1.Response, r *http1.Request)
+}
+
+// Config configures a Server; the uringd package fills it from its Config.
+type Config struct {
+	Handler          Handler
+	Logger           *slog.Logger
+	Limits           http1.Limits
+	MaxConns         int // open connections; over it: 503 and close
+	MaxPendingOutput int // output buffered before it is written out
+	HeaderTimeout    time.Duration
+	BodyTimeout      time.Duration
+	IdleTimeout      time.Duration
+	WriteTimeout     time.Duration
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("netpoll: server closed")
+
+// Server serves HTTP/1.1 on a net.Listener, one goroutine per connection.
+type Server struct {
+	cfg  Config
+	base context.Context // parent of detached responses' contexts; cancelled at forced shutdown
+	stop context.CancelFunc
+
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[*conn]struct{}
+	draining atomic.Bool // Shutdown called: answers say Connection: close
+	wg       sync.WaitGroup
+}
+
+// New returns a Server for cfg (zero limits and timeouts are the caller's
+// business: the uringd package passes defaulted values).
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Server{cfg: cfg, base: ctx, stop: stop, conns: make(map[*conn]struct{})}
+}
+
+// Serve accepts connections on ln until Shutdown, then returns
+// ErrServerClosed (or the accept error that stopped it).
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.draining.Load() {
+				return ErrServerClosed
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() || isTemporary(err) {
+				// EMFILE & co: back off instead of spinning (as net/http does).
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.cfg.Logger.Warn("netpoll: accept failing; backing off", "err", err, "retry_in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.track(nc)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// track starts the goroutine of a new connection, or refuses it over
+// MaxConns or while shutting down.
+func (s *Server) track(nc net.Conn) {
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if s.cfg.MaxConns > 0 && len(s.conns) >= s.cfg.MaxConns {
+		s.mu.Unlock()
+		go reject(nc)
+		return
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go c.serve()
+}
+
+var response503 = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n" +
+	"Content-Length: 20\r\nConnection: close\r\nRetry-After: 1\r\n\r\nServer overloaded.\r\n")
+
+func reject(nc net.Conn) {
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	nc.Write(response503)
+	nc.Close()
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown stops accepting, closes idle connections, lets the others finish
+// their current request (answered with Connection: close), and returns when
+// all are closed; at ctx's end it closes the rest and returns ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.closeIdle()
+		select {
+		case <-done:
+			s.stop()
+			return nil
+		case <-ctx.Done():
+			s.stop()
+			s.closeAll()
+			<-done
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) closeIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+}

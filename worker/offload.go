@@ -1,0 +1,378 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+
+	"github.com/uringd/uringd/http1"
+	"golang.org/x/sys/unix"
+)
+
+// Offload: a response produced off the worker thread.
+//
+// A Handler running on the worker may call Detach during ServeHTTP. When it
+// returns, the worker (detach, below) copies the request into owned memory,
+// stops parsing the connection (pipelined requests behind it wait in c.in,
+// in order) and hands a Stream to the shared Pool. The pool's goroutine
+// writes the response's bytes through Stream.Write, which posts them to the
+// worker's inbox (an MPSC queue: many producers, the worker alone consumes)
+// and wakes the worker through its eventfd, whose read is always armed on
+// the ring. The worker appends them to the connection's output and sends
+// them like any other response. Stream.Finish ends the response; the worker
+// then resumes parsing what was pipelined behind it.
+//
+// Memory is bounded per connection: a producer blocks in Write while more
+// than Config.MaxPendingOutput of its bytes are posted and not yet sent; the
+// worker releases it as send CQEs come in. When the connection goes away
+// (EOF, error, timeout, forced shutdown) the stream is failed: its context is
+// cancelled and its writes return ErrClientGone.
+//
+// Nothing here runs for a request that is not detached: the hooks in the
+// hot path are nil checks of w.off.run and c.stream.
+
+var (
+	// ErrNotDetachable: Detach was given a Response that is not the one a
+	// worker is serving right now, or the worker has no offload pool.
+	ErrNotDetachable = errors.New("uringd: Detach outside a worker handler, or no offload pool")
+	// ErrClientGone: the connection of a detached response was closed (the
+	// client went away, a timeout, or a forced shutdown).
+	ErrClientGone = errors.New("uringd: client connection closed")
+	// ErrFinished: Write after Finish.
+	ErrFinished = errors.New("uringd: write after the response was finished")
+)
+
+// maxPost is the largest piece one Stream.Write posts at once, so that a big
+// write is sent while the rest is still being copied, and so that backpressure
+// has a grain finer than the limit.
+const maxPost = 64 << 10
+
+// detachReadMax is how much pipelined input a detached connection may buffer
+// before the worker stops reading it. Reading goes on below it so that a
+// client that disconnects is noticed (and the producer's context cancelled).
+const detachReadMax = 64 << 10
+
+// response503Offload answers a request the pool has no room for.
+const response503Body = "Service Unavailable: too many blocking requests\n"
+
+// workers maps each running worker's *http1.Response (the one its handlers
+// get) to the worker, so that Detach, given only that Response, finds the
+// worker without a goroutine-local. Registered in setup, removed in
+// teardown. A sync.Map Load of a pointer key does not allocate.
+var workers sync.Map // *http1.Response -> *Worker
+
+func (w *Worker) registerOffload()   { workers.Store(&w.resp, w) }
+func (w *Worker) unregisterOffload() { workers.Delete(&w.resp) }
+
+// offload is a worker's side of the offload path.
+type offload struct {
+	run func(*Stream) // set by Detach during the handler call; taken by takeDetach
+
+	mu     sync.Mutex // guards msgs and posted; taken by producers and the worker
+	msgs   []post     // posted since the last drain
+	posted bool       // msgs is non-empty and the eventfd was written
+	spare  []post     // worker only: the other half of the double buffer
+}
+
+// post is one message from a producer: bytes to send, or the end.
+type post struct {
+	s     *Stream
+	b     []byte
+	fin   bool
+	close bool // with fin: close the connection after the response
+}
+
+// Detach, called by a Handler during ServeHTTP on the worker's thread, hands
+// the request being answered through resp to the offload pool: once the
+// handler returns, whatever it wrote to resp is discarded, and run is called
+// on a pool goroutine with a Stream carrying an owned copy of the request.
+// run writes the complete response (status line, headers, framed body)
+// through the Stream and calls Finish. If the pool's queue is full, run is
+// never called and the client gets 503.
+//
+// It returns ErrNotDetachable if resp is not a worker's current response or
+// the worker has no pool (Config.Offload); the handler should then answer
+// inline. It does not allocate; detaching (after the handler) does.
+func Detach(resp *http1.Response, run func(*Stream)) error {
+	v, ok := workers.Load(resp)
+	if !ok {
+		return ErrNotDetachable
+	}
+	w := v.(*Worker)
+	if w.cfg.Offload == nil || run == nil {
+		return ErrNotDetachable
+	}
+	w.off.run = run
+	return nil
+}
+
+// takeDetach is called by serve after the handler: if the handler detached
+// the request (and did not panic), the request is handed to the pool and
+// true returned; serve then skips the response.
+func (w *Worker) takeDetach(c *conn, ok bool) bool {
+	run := w.off.run
+	if run == nil {
+		return false
+	}
+	w.off.run = nil
+	if !ok {
+		return false
+	}
+	if w.resp.Grown() { // the handler wrote before detaching: give the buffer back
+		w.pool.put(w.resp.Finish())
+	}
+	s := w.newStream(c)
+	if !w.cfg.Offload.submit(func() { s.serve(run) }) {
+		s.cancel()
+		w.rejectBusy(c)
+		return true
+	}
+	c.stream = s
+	c.paused = true // parse stops; what arrives is stashed (detachedInput)
+	w.stats.inc(cRequests)
+	return true
+}
+
+// newStream copies what must outlive the handler call: the request (views
+// into the receive buffer) and the peer address (the fd may be reused once
+// the connection closes).
+func (w *Worker) newStream(c *conn) *Stream {
+	s := &Stream{
+		w:      w,
+		req:    cloneRequest(&w.req),
+		remote: peerName(c.fd),
+		limit:  w.cfg.MaxPendingOutput,
+		slot:   c.slot,
+		gen:    c.gen,
+		ahead:  c.pending(),
+	}
+	if w.mode != runServing {
+		s.req.Close = true // shutting down: this is the connection's last response
+	}
+	s.cond.L = &s.mu
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// rejectBusy answers 503 inline when the pool's queue is full.
+func (w *Worker) rejectBusy(c *conn) {
+	w.resp.Reset(c.out, &w.req, w.date.Bytes())
+	w.resp.SetStatus(503)
+	w.resp.SetContentType("text/plain; charset=utf-8")
+	_ = w.resp.SetHeader("Retry-After", "1")
+	_, _ = w.resp.WriteString(response503Body)
+	w.finish(c)
+}
+
+// drainOffload delivers what producers posted since the last drain. Called
+// on every eventfd completion (the wakeup op).
+func (w *Worker) drainOffload() {
+	o := &w.off
+	o.mu.Lock()
+	msgs := o.msgs
+	o.msgs = o.spare[:0]
+	o.posted = false
+	o.mu.Unlock()
+	for i := range msgs {
+		w.deliver(&msgs[i])
+		msgs[i] = post{}
+	}
+	o.spare = msgs[:0]
+}
+
+// enqueue is the producers' side of the inbox. The eventfd is written only
+// by the producer that makes the inbox non-empty: one wakeup per drain.
+func (w *Worker) enqueue(p post) {
+	o := &w.off
+	o.mu.Lock()
+	o.msgs = append(o.msgs, p)
+	wake := !o.posted
+	o.posted = true
+	o.mu.Unlock()
+	if wake {
+		w.wake()
+	}
+}
+
+// deliver applies one post to its connection, unless that connection is
+// gone (then the stream was already failed and the post is dropped).
+func (w *Worker) deliver(p *post) {
+	c := w.conns.at(p.s.slot)
+	if c == nil || c.gen != p.s.gen || c.stream != p.s {
+		return
+	}
+	if p.fin {
+		w.endStream(c, p.close)
+		return
+	}
+	w.appendOut(c, p.b)
+	w.queueSend(c)
+}
+
+// appendOut copies b to c's output. The bytes a finished send took are
+// dropped first when no send pins the buffer, so a long stream does not
+// grow it past about limit + maxPost.
+func (w *Worker) appendOut(c *conn, b []byte) {
+	switch {
+	case c.out == nil:
+		c.out = w.pool.get(max(outBufSize, len(b)))
+	case !c.sending && c.sent > 0:
+		w.compactOut(c)
+	}
+	if cap(c.out)-len(c.out) < len(b) {
+		w.growOut(c, len(b))
+	}
+	c.out = append(c.out, b...)
+}
+
+// compactOut moves c's unsent output to the start of its buffer. Only when
+// no send is in flight (a send pins out[sent:sendEnd] in place).
+func (w *Worker) compactOut(c *conn) {
+	n := copy(c.out, c.out[c.sent:])
+	c.out = c.out[:n]
+	c.sent, c.sendEnd = 0, 0
+}
+
+// streamSent credits n sent bytes (from a send CQE) to c's stream: bytes of
+// earlier responses first, then the stream's, which releases its producer.
+// Called by onSend before it looks at what is left (no send in flight).
+func (w *Worker) streamSent(c *conn, n int) {
+	s := c.stream
+	if s == nil {
+		return
+	}
+	if s.ahead > 0 {
+		d := min(n, s.ahead)
+		s.ahead -= d
+		n -= d
+	}
+	if n > 0 {
+		s.release(n)
+	}
+	if c.pending() > 0 && c.sent >= cap(c.out)/2 {
+		w.compactOut(c)
+	}
+}
+
+// endStream: the producer finished. The connection goes back to serving
+// what was pipelined behind the response (or closes, if the response said
+// so) as its output drains.
+func (w *Worker) endStream(c *conn, closeConn bool) {
+	c.stream = nil
+	if closeConn && c.state == stateOpen {
+		c.state = stateDraining
+		w.dropInput(c)
+	}
+	switch {
+	case !c.sending && c.pending() == 0:
+		w.sent(c) // all out already: linger, or resume reading
+	case c.state == stateOpen && c.pending() <= w.cfg.MaxPendingOutput:
+		w.resume(c)
+	}
+	if c.state == stateOpen {
+		w.readDeadline(c)
+	}
+}
+
+// abortStream fails c's stream: its connection is closing.
+func (w *Worker) abortStream(c *conn) {
+	if s := c.stream; s != nil {
+		c.stream = nil
+		s.fail(ErrClientGone)
+	}
+}
+
+// detachedInput takes bytes that arrive while c's response is detached:
+// they are kept, unparsed, until the response ends. Past detachReadMax the
+// recv stops (wantsRecv); past the stitch limit the client is abusive.
+func (w *Worker) detachedInput(c *conn, data []byte) {
+	if len(c.in)+len(data) > w.stitchMax() {
+		w.beginClose(c)
+		return
+	}
+	if c.in == nil {
+		c.in = w.pool.get(max(len(data), w.cfg.RecvBufferSize))
+	} else if cap(c.in)-len(c.in) < len(data) {
+		nb := w.pool.grow(c.in, len(data))
+		w.pool.put(c.in)
+		c.in = nb
+	}
+	c.in = append(c.in, data...)
+	if len(c.in) >= detachReadMax && c.recvArmed && w.multishotRecv {
+		// (A second cancel, should more arrive first, finds nothing: ENOENT.)
+		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
+		c.inflight++
+	}
+}
+
+// detachedWantsRecv: a detached connection is read (to notice a client that
+// leaves) until detachReadMax bytes of pipelined input wait.
+func (w *Worker) detachedWantsRecv(c *conn) bool {
+	return c.state == stateOpen && len(c.in) < detachReadMax
+}
+
+// cloneRequest copies r into one allocation (r's views point into the
+// receive buffer, reused once the handler returns).
+func cloneRequest(r *http1.Request) http1.Request {
+	n := len(r.Method) + len(r.Target) + len(r.Host) + len(r.Body)
+	for _, h := range r.Headers {
+		n += len(h.Name) + len(h.Value)
+	}
+	buf := make([]byte, 0, n)
+	cp := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	c := *r
+	c.Method = cp(r.Method)
+	c.Target = cp(r.Target)
+	c.Path = cp(r.Path)
+	if r.Query != nil {
+		c.Query = cp(r.Query)
+	}
+	c.Host = cp(r.Host)
+	c.Body = cp(r.Body)
+	c.Headers = make([]http1.Header, len(r.Headers))
+	for i, h := range r.Headers {
+		c.Headers[i] = http1.Header{Name: cp(h.Name), Value: cp(h.Value)}
+	}
+	return c
+}
+
+// peerName formats the connection's peer address ("ip:port"; "" if the
+// socket has none any more).
+func peerName(fd int32) string {
+	sa, err := unix.Getpeername(int(fd))
+	if err != nil {
+		return ""
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port)).String()
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port)).String()
+	}
+	return ""
+}
+
+// serve runs the job on a pool goroutine. A job that panics or returns
+// without Finish closes the connection: the client may have half a response.
+func (s *Stream) serve(run func(*Stream)) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.w.log.Error("detached handler panic; closing the connection",
+				"path", string(s.req.Path), "panic", p, "stack", string(debug.Stack()))
+		}
+		s.Finish(true) // no-op when the job finished
+	}()
+	if s.ctx.Err() != nil {
+		return // the client left while the job was queued
+	}
+	run(s)
+}

@@ -1,0 +1,188 @@
+package worker
+
+import (
+	"context"
+	"sync"
+
+	"github.com/uringd/uringd/http1"
+)
+
+// Stream is a detached response, written by a pool goroutine and sent by the
+// worker that owns the connection (see offload.go). Its methods are safe for
+// one producer goroutine; the worker touches only the fields marked so.
+type Stream struct {
+	// Immutable after detach.
+	w      *Worker
+	req    http1.Request // owned copy: valid until Finish
+	remote string
+	limit  int // Config.MaxPendingOutput: unsent bytes before Write blocks
+	ctx    context.Context
+	cancel context.CancelFunc
+	slot   uint32
+	gen    uint32
+
+	mu     sync.Mutex
+	cond   sync.Cond // L = &mu; signalled as bytes are sent or the stream fails
+	unsent int       // guarded by mu: posted, not yet acknowledged by a send CQE
+	err    error     // guarded by mu: ErrClientGone once the connection closed
+	done   bool      // guarded by mu: Finish was called
+
+	// Worker thread only.
+	ahead int // unsent bytes of earlier responses queued before this one
+}
+
+// Request is the owned copy of the request: its views point into memory of
+// its own, valid until Finish (the producer may keep them that long).
+func (s *Stream) Request() *http1.Request { return &s.req }
+
+// RemoteAddr is the client's address, "ip:port" ("" if unknown).
+func (s *Stream) RemoteAddr() string { return s.remote }
+
+// Context is cancelled when the connection goes away (client EOF or reset,
+// a timeout, a forced shutdown) and when Finish is called.
+func (s *Stream) Context() context.Context { return s.ctx }
+
+// Write sends p as the next raw bytes of the response: the caller frames
+// it (status line, headers, Content-Length or chunked encoding). p is copied;
+// it may be reused when Write returns. Write blocks while more than
+// Config.MaxPendingOutput bytes of the stream wait to be sent, and fails
+// with ErrClientGone once the connection is closed.
+func (s *Stream) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k, err := s.reserve(len(p))
+		if err != nil {
+			return n, err
+		}
+		b := make([]byte, k)
+		copy(b, p)
+		s.w.enqueue(post{s: s, b: b})
+		p = p[k:]
+		n += k
+	}
+	return n, nil
+}
+
+// reserve waits for room and accounts for up to n bytes about to be posted.
+func (s *Stream) reserve(n int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.err == nil && !s.done && s.unsent >= s.limit {
+		s.cond.Wait()
+	}
+	switch {
+	case s.err != nil:
+		return 0, s.err
+	case s.done:
+		return 0, ErrFinished
+	}
+	k := min(n, s.limit-s.unsent, maxPost)
+	s.unsent += k
+	return k, nil
+}
+
+// Finish ends the response. closeConn closes the connection once it is sent
+// (the response said "Connection: close", or its framing needs the close);
+// otherwise the worker goes on with the requests pipelined behind it. Only
+// the first call counts. It cancels the Context.
+func (s *Stream) Finish(closeConn bool) {
+	s.mu.Lock()
+	done, err := s.done, s.err
+	s.done = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if done {
+		return
+	}
+	s.cancel()
+	if err == nil {
+		s.w.enqueue(post{s: s, fin: true, close: closeConn})
+	}
+}
+
+// Err reports ErrClientGone once the connection is closed, else nil.
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// release: n of the stream's bytes were sent (worker thread).
+func (s *Stream) release(n int) {
+	s.mu.Lock()
+	s.unsent -= n
+	s.cond.Signal()
+	s.mu.Unlock()
+}
+
+// fail: the connection is gone (worker thread).
+func (s *Stream) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// OffloadPool runs detached requests on at most Size goroutines, started on
+// demand and exiting when idle; up to Queue more wait in FIFO order. Past
+// that, submit refuses (the worker answers 503) rather than letting memory
+// grow without bound. One pool serves every worker of a server.
+type OffloadPool struct {
+	mu      sync.Mutex
+	size    int
+	qmax    int
+	running int
+	queue   []func() // FIFO; queue[0] is next
+}
+
+// NewOffloadPool returns a pool of size goroutines and a queue of qmax.
+func NewOffloadPool(size, qmax int) *OffloadPool {
+	return &OffloadPool{size: max(size, 1), qmax: max(qmax, 0)}
+}
+
+// submit runs job on a goroutine, now or after the jobs queued before it;
+// false when the queue is full.
+func (p *OffloadPool) submit(job func()) bool {
+	p.mu.Lock()
+	if p.running < p.size {
+		p.running++
+		p.mu.Unlock()
+		go p.loop(job)
+		return true
+	}
+	if len(p.queue) >= p.qmax {
+		p.mu.Unlock()
+		return false
+	}
+	p.queue = append(p.queue, job)
+	p.mu.Unlock()
+	return true
+}
+
+// loop runs job, then queued jobs until there are none; then the goroutine
+// exits (an idle pool holds no goroutines).
+func (p *OffloadPool) loop(job func()) {
+	for job != nil {
+		job()
+		p.mu.Lock()
+		job = nil
+		if len(p.queue) > 0 {
+			job = p.queue[0]
+			p.queue[0] = nil
+			p.queue = p.queue[1:]
+		} else {
+			p.running--
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Running reports the goroutines running jobs and the jobs queued.
+func (p *OffloadPool) Running() (running, queued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running, len(p.queue)
+}
