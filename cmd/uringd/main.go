@@ -2,9 +2,9 @@
 //
 //	uringd -addr :8080 -workers 2
 //
-// Routes: GET/HEAD / -> "Hello, World!"; GET /fibonacci -> fibonacci(10^6)
-// in uint32 arithmetic; POST /echo -> the request body. SIGINT or SIGTERM
-// shut it down gracefully.
+// Routes: GET/HEAD / -> "Hello, World!" (with -root DIR: DIR's files, see
+// package static); GET /fibonacci -> fibonacci(10^6) in uint32 arithmetic;
+// POST /echo -> the request body. SIGINT or SIGTERM shut it down gracefully.
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/uringd/uringd"
+	"github.com/uringd/uringd/static"
 )
 
 func main() {
@@ -30,6 +31,7 @@ func run(args []string, stderr *os.File) int {
 	fs := flag.NewFlagSet("uringd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, logLevel, grace := defineFlags(fs)
+	root := fs.String("root", "", "serve this directory's files at / (instead of the Hello World route)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,7 +47,16 @@ func run(args []string, stderr *os.File) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	routes(srv)
+	routes(srv, *root == "")
+	if *root != "" {
+		files, err := static.New(static.Config{Root: *root, Logger: log})
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		defer files.Close()
+		files.Mount(srv)
+	}
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(stderr, "uringd: cannot start: %v\n", err)
 		return 1
@@ -93,13 +104,14 @@ func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {
 	return c, logLevel, grace
 }
 
-// routes registers the demo routes.
-func routes(s *uringd.Server) {
-	hello := func(w *uringd.Response, r *uringd.Request) {
-		w.SetContentType("text/plain")
-		w.WriteString("Hello, World!")
+// routes registers the demo routes (GET / only with hello: -root serves / instead).
+func routes(s *uringd.Server, hello bool) {
+	if hello {
+		s.HandleFunc("GET", "/", func(w *uringd.Response, r *uringd.Request) {
+			w.SetContentType("text/plain")
+			w.WriteString("Hello, World!")
+		})
 	}
-	s.HandleFunc("GET", "/", hello)
 	s.HandleFunc("GET", "/fibonacci", fibonacci)
 	s.HandleFunc("POST", "/echo", func(w *uringd.Response, r *uringd.Request) {
 		if ct := r.Header("Content-Type"); ct != nil {
