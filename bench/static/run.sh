@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Static-file benchmark: uringd -root vs nginx (Debian, one worker, sendfile
+# on, access_log off) vs net/http's FileServer (GOMAXPROCS=1), on files of
+# 1 KiB, 64 KiB and 10 MiB. Same method as bench/cmd/bench's one-core
+# scenarios: server pinned to CPU 0 (taskset -c 0), one wrk thread pinned to
+# CPU 1 (taskset -c 1), 40 keep-alive connections. Servers and wrk runs are
+# interleaved round by round so that background load hits all alike; the
+# table reports the median requests/s of the rounds.
+#
+#   bench/static/run.sh [-d 10s] [-r 3] [-c 40] [-o bench/results/static.md]
+#
+# Needs: wrk, taskset, nginx (apt-get install -y nginx-light), Go.
+set -euo pipefail
+
+DUR=10s ROUNDS=3 CONNS=40 OUT=""
+while getopts "d:r:c:o:" o; do
+	case $o in
+	d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; o) OUT=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+TMP=$(mktemp -d /tmp/static-bench.XXXXXX)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+for t in wrk taskset nginx go; do
+	command -v $t >/dev/null || { [ -x /usr/sbin/$t ] || { echo "missing $t" >&2; exit 1; }; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# The files: incompressible bytes, created once.
+mkdir -p "$TMP/www"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+head -c $((64 << 10)) /dev/urandom >"$TMP/www/64k.bin"
+head -c $((10 << 20)) /dev/urandom >"$TMP/www/10m.bin"
+FILES=(1k.bin 64k.bin 10m.bin)
+
+# Builds.
+(cd "$REPO" && go build -o "$TMP/uringd" ./cmd/uringd)
+(cd "$REPO/bench" && go build -o "$TMP/fileserver" ./static/fileserver)
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# nginx: one worker, sendfile, no access log, keep-alive not capped (its
+# default closes a connection every 1000 requests; uringd never does),
+# open_file_cache on (its equivalent of uringd's cache: the strong baseline).
+NGINX_PORT=$(freeport)
+mkdir -p "$TMP/nginx/logs"
+cat >"$TMP/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+user root;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 1s;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $TMP/www;
+    }
+}
+CONF
+
+start() { # name port cmd...
+	local name=$1 port=$2
+	shift 2
+	taskset -c 0 "$@" >"$TMP/$name.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/1k.bin" && return 0
+		sleep 0.1
+	done
+	echo "$name did not start:" >&2
+	cat "$TMP/$name.log" >&2
+	exit 1
+}
+
+U_PORT=$(freeport)
+F_PORT=$(freeport)
+start nginx "$NGINX_PORT" "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf"
+GOMAXPROCS=1 start uringd "$U_PORT" "$TMP/uringd" -addr "127.0.0.1:$U_PORT" -workers 1 -root "$TMP/www" -log warn
+GOMAXPROCS=1 start nethttp "$F_PORT" "$TMP/fileserver" -addr "127.0.0.1:$F_PORT" -root "$TMP/www"
+
+# Same bytes from each server.
+for f in "${FILES[@]}"; do
+	want=$(sha256sum <"$TMP/www/$f")
+	for p in $NGINX_PORT $U_PORT $F_PORT; do
+		got=$(curl -sf "http://127.0.0.1:$p/$f" | sha256sum)
+		[ "$got" = "$want" ] || { echo "port $p served a different $f" >&2; exit 1; }
+	done
+done
+
+declare -A PORT=([nginx]=$NGINX_PORT [uringd]=$U_PORT [nethttp]=$F_PORT)
+SERVERS=(nginx uringd nethttp)
+# wrk prints "Requests/sec: N" and "Transfer/sec: X"; keep rps and p99.
+for r in $(seq "$ROUNDS"); do
+	for f in "${FILES[@]}"; do
+		for s in "${SERVERS[@]}"; do
+			out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DUR" --latency "http://127.0.0.1:${PORT[$s]}/$f")
+			rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+			p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+			errs=$(awk '/Socket errors|Non-2xx/ {print}' <<<"$out" | tr '\n' ' ')
+			echo "$r $f $s $rps $p99 $errs" | tee -a "$TMP/raw.txt" >&2
+		done
+	done
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+{
+	echo "| file | nginx req/s | uringd req/s | net/http req/s | uringd / nginx | uringd p99 | nginx p99 |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	for f in "${FILES[@]}"; do
+		n=$(awk -v f="$f" '$2==f && $3=="nginx" {print $4}' "$TMP/raw.txt" | median)
+		u=$(awk -v f="$f" '$2==f && $3=="uringd" {print $4}' "$TMP/raw.txt" | median)
+		h=$(awk -v f="$f" '$2==f && $3=="nethttp" {print $4}' "$TMP/raw.txt" | median)
+		up=$(awk -v f="$f" '$2==f && $3=="uringd" {print $5}' "$TMP/raw.txt" | tail -1)
+		np=$(awk -v f="$f" '$2==f && $3=="nginx" {print $5}' "$TMP/raw.txt" | tail -1)
+		ratio=$(awk -v u="$u" -v n="$n" 'BEGIN {printf "%.2f", u/n}')
+		printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s |\n" "$f" "$n" "$u" "$h" "$ratio" "$up" "$np"
+	done
+	echo
+	echo "Raw rounds (round, file, server, req/s, p99, errors):"
+	echo
+	echo '```'
+	cat "$TMP/raw.txt"
+	echo '```'
+} >"$TMP/table.md"
+cat "$TMP/table.md"
+[ -z "$OUT" ] || cp "$TMP/table.md" "$OUT"
