@@ -221,3 +221,46 @@ func checkDecoderIncremental(t *testing.T, body []byte) {
 		t.Fatalf("decoder: whole (%q, %d, %v) vs bytewise (%q, %d, %v)", wb, wn, werr, gb, gn, gerr)
 	}
 }
+
+// TestCorpusAgreesWithNetHTTP: every real request is accepted by both
+// parsers with the same result, so the oracle's comparison path is
+// exercised by plain `go test`, not only when fuzzing.
+func TestCorpusAgreesWithNetHTTP(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "corpus", "*.http"))
+	if err != nil || len(files) < 10 {
+		t.Fatalf("corpus: %v, %d files", err, len(files))
+	}
+	for _, name := range files {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			in, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := feedEveryWay(t, in, &fuzzLimits)
+			if ours.err != nil {
+				t.Fatal(ours.err)
+			}
+			std, n, ok := readStd(in)
+			if !ok {
+				t.Fatal("net/http refuses a real request")
+			}
+			compareStd(t, in, &ours.req, std, n)
+		})
+	}
+}
+
+// TestAcceptCasesAgreeWithNetHTTP: the hand-written valid requests agree
+// with net/http wherever it accepts them (it refuses the leading empty line).
+func TestAcceptCasesAgreeWithNetHTTP(t *testing.T) {
+	var refused []string
+	for _, c := range acceptCases {
+		in := crlf(c.in)
+		ours := feedWhole(in, &fuzzLimits)
+		if std, n, ok := readStd(in); ok {
+			compareStd(t, in, &ours.req, std, n)
+		} else {
+			refused = append(refused, c.name)
+		}
+	}
+	t.Logf("net/http refuses: %q", refused)
+}

@@ -120,7 +120,12 @@ func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error)
 	splitTarget(req)
 	i++
 
-	// Compare "HTTP/1.x" as one word.
+	return parseVersion(buf, i, req, lim)
+}
+
+// parseVersion parses HTTP-version CRLF at buf[i:], comparing "HTTP/1.x"
+// as one word, and returns the index after the CRLF.
+func parseVersion(buf []byte, i int, req *Request, lim *Limits) (int, error) {
 	if len(buf)-i < 8 {
 		if !bytes.HasPrefix([]byte("HTTP/1.1"), buf[i:]) &&
 			!bytes.HasPrefix([]byte("HTTP/1.0"), buf[i:]) {
@@ -237,23 +242,12 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 		if i >= len(buf) {
 			return 0, incompleteAt(i, lim)
 		}
-		switch buf[i] {
-		case '\r':
-			if i+1 >= len(buf) {
-				return 0, incompleteAt(i, lim)
+		if buf[i] <= ' ' {
+			n, err := endOfFields(buf, i, lim)
+			if err == nil {
+				req.Headers = hs
 			}
-			if buf[i+1] != '\n' {
-				return 0, errBareCR
-			}
-			req.Headers = hs
-			return i + 2, nil
-		case '\n':
-			return 0, errBareLF
-		case ' ', '\t':
-			// RFC 9112 §5.2: a server MUST reject obs-fold with 400 (or
-			// unfold it); §2.2: whitespace before the first field line
-			// MUST be rejected or the line ignored. We reject both.
-			return 0, errObsFold
+			return n, err
 		}
 		start := i
 		i = scanToken(buf, i)
@@ -301,6 +295,29 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 			return 0, err
 		}
 	}
+}
+
+// endOfFields handles a line that starts with SP or a control byte: the
+// empty line that ends the head, or an error.
+func endOfFields(buf []byte, i int, lim *Limits) (int, error) {
+	switch buf[i] {
+	case '\r':
+		if i+1 >= len(buf) {
+			return 0, incompleteAt(i, lim)
+		}
+		if buf[i+1] != '\n' {
+			return 0, errBareCR
+		}
+		return i + 2, nil
+	case '\n':
+		return 0, errBareLF
+	case ' ', '\t':
+		// RFC 9112 §5.2: a server MUST reject obs-fold with 400 (or
+		// unfold it); §2.2: whitespace before the first field line
+		// MUST be rejected or the line ignored. We reject both.
+		return 0, errObsFold
+	}
+	return 0, errBadFieldName
 }
 
 // fieldNameError explains the byte that ended a field name early.
