@@ -126,7 +126,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 			*rw.buf = append(*rw.buf, p...)
 			return len(p), nil
 		}
-		rw.commit(false)
+		rw.commit(false, p)
 	}
 	rw.body(p)
 	return len(p), rw.err
@@ -171,7 +171,7 @@ func (rw *responseWriter) Flush() {
 		rw.WriteHeader(200)
 	}
 	if !rw.committed {
-		rw.commit(false)
+		rw.commit(false, nil)
 	}
 	rw.flushBuf()
 }
@@ -196,7 +196,7 @@ func (rw *responseWriter) finish() {
 		rw.WriteHeader(200)
 	}
 	if !rw.committed {
-		rw.commit(true)
+		rw.commit(true, nil)
 	}
 	if rw.chunking {
 		*rw.buf = append(*rw.buf, "0\r\n\r\n"...)
@@ -213,8 +213,9 @@ func (rw *responseWriter) finish() {
 
 // commit decides the framing and writes the head in front of the body held
 // so far, with the rules of net/http's chunkWriter.writeHeader. done: the
-// handler has returned, so the held body is all of it.
-func (rw *responseWriter) commit(done bool) {
+// handler has returned, so the held body is all of it. next is the write
+// that did not fit (its start is sniffed when nothing is held).
+func (rw *responseWriter) commit(done bool, next []byte) {
 	rw.committed = true
 	h := rw.hdr
 	held := *rw.buf
@@ -228,8 +229,12 @@ func (rw *responseWriter) commit(done bool) {
 	hasCL := rw.clen != -1
 	rw.connection(&extra, hasCL)
 	if bodyAllowed(rw.status) {
-		if _, haveType := h["Content-Type"]; !haveType && h.Get("Content-Encoding") == "" && !hasTE && len(held) > 0 {
-			extra.ctype = http.DetectContentType(held)
+		sniff := held
+		if len(sniff) == 0 {
+			sniff = next
+		}
+		if _, haveType := h["Content-Type"]; !haveType && h.Get("Content-Encoding") == "" && !hasTE && len(sniff) > 0 {
+			extra.ctype = http.DetectContentType(sniff)
 		}
 	}
 	if hasCL && hasTE && te != "identity" {
