@@ -1,0 +1,184 @@
+package uringd_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd"
+)
+
+// mode is one way of driving the kernel; every end-to-end test runs in each.
+type mode struct {
+	name             string
+	disableMultishot bool
+	disableBufRing   bool
+}
+
+var modes = []mode{
+	{name: "fast_path=multishot+bufring"},
+	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true},
+}
+
+// forEachMode runs fn as a subtest per mode, with a Config for that mode.
+func forEachMode(t *testing.T, fn func(t *testing.T, cfg uringd.Config)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			cfg := testConfig(m)
+			cfg.Logger = testLogger(t)
+			fn(t, cfg)
+		})
+	}
+}
+
+// testConfig listens on a free loopback port with short timeouts and a fine
+// tick, so timeout tests take a fraction of a second.
+func testConfig(m mode) uringd.Config {
+	return uringd.Config{
+		Addr:               "127.0.0.1:0",
+		Workers:            2,
+		DisableMultishot:   m.disableMultishot,
+		DisableBufRing:     m.disableBufRing,
+		HeaderTimeout:      2 * time.Second,
+		IdleTimeout:        2 * time.Second,
+		Tick:               10 * time.Millisecond,
+		RecvBufferSize:     4096,
+		RecvBuffers:        64,
+		DebugPoisonBuffers: true,
+	}
+}
+
+// testLogger sends the server's logs to t.Log while the test runs.
+func testLogger(t *testing.T) *slog.Logger {
+	lw := &logWriter{t: t}
+	t.Cleanup(func() { lw.done.Store(true) }) // registered first: runs last
+	return slog.New(slog.NewTextHandler(lw, nil))
+}
+
+type logWriter struct {
+	t    *testing.T
+	done atomic.Bool
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+// testRoutes are the routes of cmd/uringd plus a few for the tests.
+func testRoutes(s *uringd.Server) {
+	s.HandleFunc("GET", "/", func(w *uringd.Response, r *uringd.Request) {
+		w.SetContentType("text/plain")
+		w.WriteString("Hello, World!")
+	})
+	s.HandleFunc("POST", "/echo", func(w *uringd.Response, r *uringd.Request) {
+		w.Write(r.Body)
+	})
+	s.HandleFunc("GET", "/panic", func(w *uringd.Response, r *uringd.Request) {
+		w.WriteString("partial output that must not be sent")
+		panic("test panic")
+	})
+	s.HandleFunc("GET", "/big", func(w *uringd.Response, r *uringd.Request) {
+		w.Write(bigBody)
+	})
+	s.HandlePrefix("GET", "/files/", uringd.HandlerFunc(func(w *uringd.Response, r *uringd.Request) {
+		w.WriteString("file:")
+		w.Write(r.Path)
+	}))
+	s.HandleFunc("PUT", "/files/exact", func(w *uringd.Response, r *uringd.Request) {
+		w.WriteString("put")
+	})
+}
+
+var bigBody = []byte(strings.Repeat("0123456789abcdef", 4096)) // 64 KiB
+
+// startServer starts a server with cfg and the test routes; it is shut down
+// (force after 5s) when the test ends.
+func startServer(t *testing.T, cfg uringd.Config) *uringd.Server {
+	t.Helper()
+	s, err := uringd.New(cfg)
+	require.NoError(t, err)
+	testRoutes(s)
+	require.NoError(t, s.Start())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, s.Shutdown(ctx))
+	})
+	return s
+}
+
+func baseURL(s *uringd.Server) string { return "http://" + s.Addr().String() }
+
+// newClient is a net/http client with its own connection pool.
+func newClient(t *testing.T, maxConns int) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: maxConns, MaxConnsPerHost: maxConns, DisableCompression: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+func get(t *testing.T, c *http.Client, url string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// rawConn is a plain TCP connection for byte-exact tests.
+type rawConn struct {
+	t *testing.T
+	net.Conn
+	br *bufio.Reader
+}
+
+func dial(t *testing.T, s *uringd.Server) *rawConn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.SetDeadline(time.Now().Add(20*time.Second)))
+	return &rawConn{t: t, Conn: c, br: bufio.NewReader(c)}
+}
+
+func (c *rawConn) send(s string) {
+	c.t.Helper()
+	_, err := io.WriteString(c.Conn, s)
+	require.NoError(c.t, err)
+}
+
+// response reads one response (to a request with the given method).
+func (c *rawConn) response(method string) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
+	require.NoError(c.t, err)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+// expectClosed asserts that the server closes the connection (EOF or reset)
+// without sending anything more.
+func (c *rawConn) expectClosed() {
+	c.t.Helper()
+	var buf [1]byte
+	n, err := c.br.Read(buf[:])
+	require.Equal(c.t, 0, n, "unexpected byte %q", buf[:n])
+	require.Error(c.t, err)
+	require.NotContains(c.t, err.Error(), "timeout", "connection not closed by the server")
+}
+
+const helloReq = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"

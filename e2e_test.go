@@ -1,0 +1,488 @@
+package uringd_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd"
+)
+
+func TestHelloKeepAlive(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		c := newClient(t, 1)
+		for i := 0; i < 10; i++ {
+			code, body, h := get(t, c, baseURL(s)+"/")
+			require.Equal(t, 200, code)
+			require.Equal(t, "Hello, World!", body)
+			require.Equal(t, "text/plain", h.Get("Content-Type"))
+			require.NotEmpty(t, h.Get("Date"))
+		}
+		assert.Equal(t, uint64(1), s.Stats().Total.Accepted, "10 requests, one connection")
+	})
+}
+
+func TestThousandRequestsOneConnection(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		c := dial(t, startServer(t, cfg))
+		for i := 0; i < 1000; i++ {
+			c.send(helloReq)
+			resp, body := c.response("GET")
+			require.Equal(t, 200, resp.StatusCode)
+			require.Equal(t, "Hello, World!", body)
+		}
+	})
+}
+
+func TestTwoHundredConcurrentClients(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		c := newClient(t, 200)
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for i := 0; i < 200; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < 5; j++ {
+					body := fmt.Sprintf("client %d request %d", i, j)
+					resp, err := c.Post(baseURL(s)+"/echo", "text/plain", strings.NewReader(body))
+					if err != nil {
+						errs <- err
+						return
+					}
+					b, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil || string(b) != body {
+						errs <- fmt.Errorf("got %q, %v; want %q", b, err, body)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+}
+
+func TestPipelining(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		for _, n := range []int{1, 16, 100} {
+			t.Run(fmt.Sprintf("depth=%d", n), func(t *testing.T) {
+				c := dial(t, s)
+				var req strings.Builder
+				for i := 0; i < n; i++ {
+					if i%2 == 0 {
+						req.WriteString(helloReq)
+					} else {
+						fmt.Fprintf(&req, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%d", len(strconv.Itoa(i)), i)
+					}
+				}
+				c.send(req.String()) // one write
+				for i := 0; i < n; i++ {
+					method, want := "GET", "Hello, World!"
+					if i%2 == 1 {
+						method, want = "POST", strconv.Itoa(i)
+					}
+					resp, body := c.response(method)
+					require.Equal(t, 200, resp.StatusCode)
+					require.Equal(t, want, body, "response %d", i)
+				}
+			})
+		}
+	})
+}
+
+func TestDribbleByteByByte(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		c := dial(t, startServer(t, cfg))
+		req := "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+		for i := 0; i < 2; i++ { // twice: the second on a reused connection
+			for j := 0; j < len(req); j++ {
+				c.send(req[j : j+1])
+				if j%8 == 0 {
+					time.Sleep(time.Millisecond) // let some bytes arrive alone
+				}
+			}
+			resp, body := c.response("POST")
+			require.Equal(t, 200, resp.StatusCode)
+			require.Equal(t, "hello world", body)
+		}
+	})
+}
+
+func TestRequestSplitAtEveryPosition(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		c := dial(t, startServer(t, cfg))
+		req := "POST /echo HTTP/1.1\r\nHost: example.com\r\nContent-Length: 11\r\nX-A: b\r\n\r\nhello world"
+		for i := 1; i < len(req); i++ {
+			c.send(req[:i])
+			time.Sleep(200 * time.Microsecond)
+			c.send(req[i:])
+			resp, body := c.response("POST")
+			require.Equal(t, 200, resp.StatusCode, "split at %d", i)
+			require.Equal(t, "hello world", body, "split at %d", i)
+		}
+	})
+}
+
+func TestEchoUploads(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		c := newClient(t, 1)
+		for _, size := range []int{0, 1, 4095, 4096, 100 << 10, 1 << 20} {
+			body := bytes.Repeat([]byte("x"), size)
+			for i := range body {
+				body[i] = byte('a' + i%26)
+			}
+			t.Run(fmt.Sprintf("content-length/size=%d", size), func(t *testing.T) {
+				resp, err := c.Post(baseURL(s)+"/echo", "application/octet-stream", bytes.NewReader(body))
+				require.NoError(t, err)
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				require.NoError(t, err)
+				require.Equal(t, 200, resp.StatusCode)
+				require.True(t, bytes.Equal(body, got), "echo of %d bytes differs (got %d)", size, len(got))
+			})
+			t.Run(fmt.Sprintf("chunked/size=%d", size), func(t *testing.T) {
+				pr, pw := io.Pipe()
+				go func() {
+					for off := 0; off < len(body); off += 7777 {
+						pw.Write(body[off:min(off+7777, len(body))])
+					}
+					pw.Close()
+				}()
+				req, _ := http.NewRequest("POST", baseURL(s)+"/echo", pr)
+				resp, err := c.Do(req)
+				require.NoError(t, err)
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				require.NoError(t, err)
+				require.True(t, bytes.Equal(body, got), "echo of %d bytes differs (got %d)", size, len(got))
+			})
+		}
+	})
+}
+
+func TestHead(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		c := dial(t, startServer(t, cfg))
+		c.send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n" + helloReq)
+		resp, body := c.response("HEAD")
+		require.Equal(t, 200, resp.StatusCode)
+		require.Equal(t, int64(13), resp.ContentLength)
+		require.Empty(t, body)
+		_, body = c.response("GET") // the HEAD response had no body bytes
+		require.Equal(t, "Hello, World!", body)
+	})
+}
+
+func TestHTTP10(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		t.Run("without_keep-alive", func(t *testing.T) {
+			c := dial(t, s)
+			c.send("GET / HTTP/1.0\r\n\r\n")
+			resp, body := c.response("GET")
+			require.Equal(t, "Hello, World!", body)
+			require.True(t, resp.Close)
+			c.expectClosed()
+		})
+		t.Run("with_keep-alive", func(t *testing.T) {
+			c := dial(t, s)
+			for i := 0; i < 3; i++ {
+				c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+				resp, body := c.response("GET")
+				require.Equal(t, "Hello, World!", body)
+				require.Equal(t, "keep-alive", resp.Header.Get("Connection"))
+			}
+		})
+	})
+}
+
+func TestExpectContinue(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		c := dial(t, startServer(t, cfg))
+		c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+		line, err := c.br.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "HTTP/1.1 100 Continue\r\n", line)
+		line, err = c.br.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "\r\n", line)
+		c.send("hello")
+		resp, body := c.response("POST")
+		require.Equal(t, 200, resp.StatusCode)
+		require.Equal(t, "hello", body)
+		// And with net/http's client, which waits for the 100.
+		cl := newClient(t, 1)
+		req, _ := http.NewRequest("POST", baseURL(startServer(t, cfg))+"/echo", strings.NewReader("world"))
+		req.Header.Set("Expect", "100-continue")
+		r2, err := cl.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(r2.Body)
+		r2.Body.Close()
+		require.Equal(t, "world", string(b))
+	})
+}
+
+func TestMalformedRequestGets400AndClose(t *testing.T) {
+	bad := map[string]string{
+		"garbage":            "HELLO\r\n\r\n",
+		"bare_LF":            "GET / HTTP/1.1\nHost: x\n\n",
+		"CL_and_TE":          "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"bad_chunk_size":     "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"space_before_colon": "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+		"no_host":            "GET / HTTP/1.1\r\n\r\n",
+	}
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		for name, req := range bad {
+			t.Run(name, func(t *testing.T) {
+				c := dial(t, s)
+				c.send(helloReq + req + helloReq) // good, bad, never read
+				_, body := c.response("GET")
+				require.Equal(t, "Hello, World!", body)
+				resp, _ := c.response("GET")
+				require.Equal(t, 400, resp.StatusCode)
+				require.True(t, resp.Close, "Connection: close")
+				c.expectClosed()
+			})
+		}
+	})
+}
+
+func TestOversizedRequests(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.MaxHeaderBytes = 1024
+		cfg.MaxURI = 256
+		cfg.MaxBody = 1000
+		s := startServer(t, cfg)
+		cases := []struct {
+			name   string
+			req    string
+			status int
+		}{
+			{"header_too_large=431", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2000) + "\r\n\r\n", 431},
+			{"uri_too_long=414", "GET /" + strings.Repeat("u", 300) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+			{"content-length_too_large=413", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n", 413},
+			{"chunked_too_large=413", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n" + strings.Repeat("b", 1001) + "\r\n0\r\n\r\n", 413},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				c := dial(t, s)
+				c.send(tc.req)
+				resp, _ := c.response("GET")
+				require.Equal(t, tc.status, resp.StatusCode)
+				require.True(t, resp.Close)
+				c.expectClosed()
+			})
+		}
+	})
+}
+
+func TestSlowlorisClosedByHeaderTimeout(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.HeaderTimeout = 200 * time.Millisecond
+		s := startServer(t, cfg)
+		c := dial(t, s)
+		c.send("GET / HTTP/1.1\r\n")
+		for i := 0; i < 4; i++ { // keeps sending, but never finishes the head
+			time.Sleep(100 * time.Millisecond)
+			c.Write([]byte("X-A: b\r\n"))
+		}
+		c.expectClosed()
+		assert.Equal(t, uint64(1), s.Stats().Total.TimeoutHead)
+	})
+}
+
+func TestIdleConnectionClosed(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.IdleTimeout = 150 * time.Millisecond
+		s := startServer(t, cfg)
+		c := dial(t, s)
+		c.send(helloReq)
+		_, body := c.response("GET")
+		require.Equal(t, "Hello, World!", body)
+		start := time.Now()
+		c.expectClosed()
+		assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+		assert.Equal(t, uint64(1), s.Stats().Total.TimeoutIdle)
+	})
+}
+
+func TestAbruptResetsThenNormalService(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		for i := 0; i < 50; i++ {
+			c, err := net.Dial("tcp", s.Addr().String())
+			require.NoError(t, err)
+			switch i % 3 {
+			case 0:
+				io.WriteString(c, "GET / HTTP/1.1\r\nHo") // half a request
+			case 1:
+				io.WriteString(c, strings.Repeat(helloReq, 50)) // responses never read
+			}
+			c.(*net.TCPConn).SetLinger(0) // close with RST
+			c.Close()
+		}
+		c := newClient(t, 4)
+		for i := 0; i < 20; i++ {
+			code, body, _ := get(t, c, baseURL(s)+"/")
+			require.Equal(t, 200, code)
+			require.Equal(t, "Hello, World!", body)
+		}
+		require.Eventually(t, func() bool { return s.Stats().Total.Open <= 4 }, 5*time.Second, 10*time.Millisecond,
+			"reset connections are closed")
+	})
+}
+
+func TestHandlerPanicAnswers500AndNextRequestServed(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		c := dial(t, s)
+		c.send("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n" + helloReq)
+		resp, body := c.response("GET")
+		require.Equal(t, 500, resp.StatusCode)
+		require.NotContains(t, body, "partial output")
+		resp, body = c.response("GET")
+		require.Equal(t, 200, resp.StatusCode)
+		require.Equal(t, "Hello, World!", body)
+		assert.Equal(t, uint64(1), s.Stats().Total.Panics)
+	})
+}
+
+func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		c := newClient(t, 1)
+		code, body, h := get(t, c, baseURL(s)+"/nope")
+		assert.Equal(t, 404, code)
+		assert.Equal(t, "404 page not found\n", body)
+		assert.NotEmpty(t, h.Get("Date"))
+
+		resp, err := c.Post(baseURL(s)+"/", "text/plain", strings.NewReader("x"))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 405, resp.StatusCode)
+		assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+
+		code, body, _ = get(t, c, baseURL(s)+"/files/a/b.txt") // prefix route
+		assert.Equal(t, 200, code)
+		assert.Equal(t, "file:/files/a/b.txt", body)
+		req, _ := http.NewRequest("DELETE", baseURL(s)+"/files/exact", nil)
+		resp, err = c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 405, resp.StatusCode)
+		assert.Equal(t, "PUT", resp.Header.Get("Allow"))
+	})
+}
+
+func TestBackpressureLargeResponsesPipelined(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.MaxPendingOutput = 64 << 10
+		s := startServer(t, cfg)
+		c := dial(t, s)
+		const n = 64 // 4 MiB of responses; the client reads only after writing all
+		go func() {
+			io.WriteString(c.Conn, strings.Repeat("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", n))
+		}()
+		time.Sleep(100 * time.Millisecond)
+		for i := 0; i < n; i++ {
+			resp, body := c.response("GET")
+			require.Equal(t, 200, resp.StatusCode)
+			require.Equal(t, len(bigBody), len(body), "response %d", i)
+			require.True(t, string(bigBody) == body, "response %d", i)
+		}
+		assert.NotZero(t, s.Stats().Total.Paused, "reading was paused")
+	})
+}
+
+func TestOverConnectionLimitGets503(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.Workers = 1
+		cfg.MaxConnsPerWorker = 2
+		s := startServer(t, cfg)
+		a, b := dial(t, s), dial(t, s)
+		a.send(helloReq)
+		a.response("GET")
+		b.send(helloReq)
+		b.response("GET")
+		c := dial(t, s)
+		resp, _ := c.response("GET")
+		assert.Equal(t, 503, resp.StatusCode)
+		c.expectClosed()
+		assert.Equal(t, uint64(1), s.Stats().Total.Rejected)
+	})
+}
+
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s, err := uringd.New(cfg)
+		require.NoError(t, err)
+		testRoutes(s)
+		require.NoError(t, s.Start())
+		// Connections with half-sent requests, and one idle keep-alive.
+		var conns []*rawConn
+		for i := 0; i < 20; i++ {
+			c := dial(t, s)
+			c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
+			conns = append(conns, c)
+		}
+		idle := dial(t, s)
+		idle.send(helloReq)
+		idle.response("GET")
+		require.Eventually(t, func() bool { return s.Stats().Total.BytesIn >= 20*57 }, 5*time.Second, time.Millisecond)
+
+		done := make(chan error, 1)
+		go func() { done <- s.Shutdown(context.Background()) }()
+		idle.expectClosed()
+		for _, c := range conns {
+			c.send("world")
+		}
+		for i, c := range conns {
+			resp, body := c.response("POST")
+			require.Equal(t, 200, resp.StatusCode, "conn %d", i)
+			require.Equal(t, "helloworld", body, "conn %d", i)
+			require.True(t, resp.Close, "the last response says Connection: close")
+			c.expectClosed()
+		}
+		require.NoError(t, <-done)
+		require.ErrorIs(t, s.Wait(), uringd.ErrServerClosed)
+		_, err = net.Dial("tcp", s.Addr().String())
+		require.Error(t, err, "listener closed")
+	})
+}
+
+func TestShutdownDeadlineForcesClose(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s, err := uringd.New(cfg)
+		require.NoError(t, err)
+		testRoutes(s)
+		require.NoError(t, s.Start())
+		c := dial(t, s)
+		c.send("GET / HTTP/1.1\r\n") // never finished
+		require.Eventually(t, func() bool { return s.Stats().Total.BytesIn > 0 }, 5*time.Second, time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		require.ErrorIs(t, s.Shutdown(ctx), context.DeadlineExceeded)
+		c.expectClosed()
+		require.ErrorIs(t, s.Wait(), uringd.ErrServerClosed)
+	})
+}
