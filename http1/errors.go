@@ -25,6 +25,7 @@ func (e *Error) Error() string {
 var (
 	errBadRequestLine   = &Error{400, "malformed request line"}
 	errBadMethod        = &Error{400, "invalid method"}
+	errBadTarget        = &Error{400, "request-target is not origin, absolute, authority or asterisk form"}
 	errTargetCTL        = &Error{400, "control byte in request target"}
 	errBadVersion       = &Error{400, "malformed HTTP version"}
 	errVersion          = &Error{505, "HTTP version not supported"}

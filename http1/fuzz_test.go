@@ -26,6 +26,7 @@ var stricter = map[*Error]string{
 	errNoHost:           "net/http's server, not ReadRequest, enforces Host (RFC 9112 §3.2)",
 	errBadHost:          "net/http's server, not ReadRequest, validates Host",
 	errVersion:          "ReadRequest parses any HTTP/d.d; net/http's server answers 505",
+	errBadTarget:        "net/http takes any URI (\"a:b\"); RFC 9112 §3.2 allows only four target forms",
 	errBadChunkExt:      "net/http trims whitespace after the chunk size and ignores extension bytes; RFC 9112 §7.1.1 has neither",
 	errTrailerTooLarge:  "limit",
 	errURITooLong:       "limit",

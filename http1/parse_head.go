@@ -117,7 +117,9 @@ func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error)
 		return 0, errBadRequestLine
 	}
 	req.Target = buf[start:i]
-	splitTarget(req)
+	if err := splitTarget(req); err != nil {
+		return 0, err
+	}
 	i++
 
 	return parseVersion(buf, i, req, lim)
@@ -197,36 +199,6 @@ func incompleteAt(i int, lim *Limits) error {
 		return errHeaderTooLarge
 	}
 	return ErrIncomplete
-}
-
-var slash = []byte("/")
-
-// splitTarget sets Path and Query from Target. For the absolute-form
-// (RFC 9112 §3.2.2, sent to proxies) Path is the path after the authority.
-func splitTarget(req *Request) {
-	t := req.Target
-	if t[0] != '/' {
-		if j := bytes.Index(t, []byte("://")); j > 0 {
-			rest := t[j+3:]
-			k := bytes.IndexAny(rest, "/?")
-			if k < 0 {
-				req.Path = slash
-				return
-			}
-			t = rest[k:]
-			if t[0] == '?' {
-				req.Path = slash
-				req.Query = t[1:]
-				return
-			}
-		}
-	}
-	if q := bytes.IndexByte(t, '?'); q >= 0 {
-		req.Path = t[:q]
-		req.Query = t[q+1:]
-		return
-	}
-	req.Path = t
 }
 
 // parseFields parses field lines (RFC 9112 §5) from buf[i:] up to and
