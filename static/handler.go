@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uringd/uringd"
@@ -71,6 +72,9 @@ type Handler struct {
 	cache  *cache // nil when disabled
 	log    *slog.Logger
 
+	blocking blockingHandler // h itself, as the uringd.BlockingHandler for misses
+	streamed atomic.Int64    // file bytes handed to stream writes (tests: memory bound)
+
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	closeErr error
@@ -115,6 +119,7 @@ func New(cfg Config) (*Handler, error) {
 		log:    cfg.Logger,
 		stop:   make(chan struct{}),
 	}
+	h.blocking = blockingHandler{h}
 	if cfg.MaxCachedFile >= 0 && cfg.CacheBytes > 0 {
 		h.cache = newCache(cfg.CacheBytes)
 		h.wg.Add(1)
@@ -159,45 +164,60 @@ func (h *Handler) CacheStats() (files int, bytes int64) {
 	return h.cache.stats()
 }
 
-// ServeHTTP serves a file. The cache-hit path does no syscall and no
-// allocation; see serveMiss for the rest.
+// ServeHTTP serves a file. A cache hit is answered here, on the worker,
+// with no syscall and no allocation. Everything else — resolving the name,
+// reading a file into the cache, streaming a large one, listing a
+// directory — makes blocking syscalls, so it is offloaded to the server's
+// blocking pool (serveBlocking); only when the request cannot be offloaded
+// (ServeHTTP called outside a server) is it answered inline.
 func (h *Handler) ServeHTTP(w *Response, r *Request) {
-	if string(r.Method) != "GET" && string(r.Method) != "HEAD" {
-		w.SetStatus(405)
-		_ = w.SetHeader("Allow", "GET, HEAD")
-		textBody(w, "Method Not Allowed\n")
-		return
-	}
-	if len(r.Path) < len(h.prefix) || string(r.Path[:len(h.prefix)]) != h.prefix {
-		notFound(w)
-		return
-	}
-	rel := r.Path[len(h.prefix):]
-	if len(rel) == 0 { // "/static" for a mount at "/static/"
-		redirectDir(w, r)
-		return
-	}
-	if rel[0] != '/' { // "/staticx" under the "/static" prefix
-		notFound(w)
-		return
-	}
 	var buf [512]byte
-	name, dir, ok := cleanName(buf[:0], rel)
-	if !ok {
-		notFound(w)
+	name, dir, status := h.route(r, buf[:0])
+	if status != 0 {
+		answerStatus(w, r, status)
 		return
-	}
-	var hd reqHeaders
-	hd.pick(r)
-	key := name
-	if dir {
-		key = append(key, '/')
 	}
 	if h.cache != nil {
+		key := name
+		if dir {
+			key = append(key, '/') // name keeps its length; key shares buf
+		}
 		if e := h.cache.get(key); e != nil {
+			var hd reqHeaders
+			hd.pick(r)
 			h.serveBytes(w, &hd, e.ctype, &e.val, e.body)
 			return
 		}
 	}
-	h.serveMiss(w, r, &hd, string(name), dir)
+	if uringd.Offload(w, r, h.blocking) {
+		return
+	}
+	var hd reqHeaders
+	hd.pick(r)
+	h.serveInline(w, r, &hd, string(name), dir)
+}
+
+// route checks the method and maps the request path to a clean name under
+// the root (appended to buf). status != 0 is the answer instead: 405 for a
+// method other than GET and HEAD, 301 for the mount point without its
+// slash, 404 for a path outside the mount or one cleanName refuses.
+func (h *Handler) route(r *Request, buf []byte) (name []byte, dir bool, status int) {
+	if string(r.Method) != "GET" && string(r.Method) != "HEAD" {
+		return nil, false, 405
+	}
+	if len(r.Path) < len(h.prefix) || string(r.Path[:len(h.prefix)]) != h.prefix {
+		return nil, false, 404
+	}
+	rel := r.Path[len(h.prefix):]
+	switch {
+	case len(rel) == 0: // "/static" for a mount at "/static/"
+		return nil, false, 301
+	case rel[0] != '/': // "/staticx" under the "/static" prefix
+		return nil, false, 404
+	}
+	name, dir, ok := cleanName(buf, rel)
+	if !ok {
+		return nil, false, 404
+	}
+	return name, dir, 0
 }

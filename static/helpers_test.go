@@ -108,3 +108,5 @@ func rawGet(t *testing.T, addr, target string) (*http.Response, string) {
 }
 
 func sha(b []byte) [32]byte { return sha256.Sum256(b) }
+
+func newBufReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }

@@ -20,7 +20,7 @@ type openResult struct {
 
 // resolve opens what the clean name refers to: a regular file, a
 // directory's index, or (Listing) the directory itself. It makes blocking
-// syscalls: it runs where the worker does not wait for it.
+// syscalls: it runs on the blocking pool, not on the worker.
 func (h *Handler) resolve(name string, dir bool) openResult {
 	fd, fi, err := h.root.open(name)
 	if err != nil {
@@ -48,15 +48,13 @@ func (h *Handler) resolve(name string, dir bool) openResult {
 	}
 	if err == nil {
 		unix.Close(ifd) // index.html is a directory: treat as absent
+		err = errNotFound
 	}
-	if h.cfg.Listing && (err == nil || errors.Is(err, errNotFound)) {
+	if h.cfg.Listing && errors.Is(err, errNotFound) {
 		return openResult{fd: fd, info: fi, file: name, list: true}
 	}
 	unix.Close(fd)
-	if err != nil && !errors.Is(err, errNotFound) {
-		return openResult{fd: -1, status: errStatus(err)}
-	}
-	return openResult{fd: -1, status: 404}
+	return openResult{fd: -1, status: errStatus(err)}
 }
 
 func errStatus(err error) int {
@@ -67,6 +65,26 @@ func errStatus(err error) int {
 		return 403
 	}
 	return 500
+}
+
+// cacheable reports whether a resolved file goes into the cache.
+func (h *Handler) cacheable(res *openResult) bool {
+	return h.cache != nil && !res.list && res.info.size <= h.cfg.MaxCachedFile
+}
+
+// fill reads a small file and publishes it in the cache.
+func (h *Handler) fill(name string, dir bool, res *openResult) (*entry, error) {
+	key := name
+	if dir {
+		key += "/"
+	}
+	e, err := newEntry(key, res.file, res.fd, res.info)
+	if err != nil {
+		h.log.Warn("static: read failed", "file", res.file, "err", err)
+		return nil, err
+	}
+	h.cache.put(e)
+	return e, nil
 }
 
 // newEntry reads a small file whole and prepares its cache entry. A file
@@ -107,16 +125,16 @@ func validatorsOf(fi fileInfo) validators {
 	}
 }
 
-// answerStatus writes the response for a resolve that yielded no file.
+// answerStatus writes an answer without a file (route or resolve refused).
 func answerStatus(w *Response, r *Request, status int) {
 	switch status {
 	case 301:
 		redirectDir(w, r)
-	case 403:
-		forbidden(w)
-	case 404:
-		notFound(w)
+	case 405:
+		w.SetStatus(405)
+		_ = w.SetHeader("Allow", "GET, HEAD")
+		textBody(w, statusText(405))
 	default:
-		serverError(w)
+		plain(w, status)
 	}
 }

@@ -2,61 +2,97 @@ package static
 
 import "strconv"
 
-// serveBytes answers a GET or HEAD for a representation held in memory
-// (a cache entry, or a small file just read): preconditions, then 304, 412,
-// 416, 206 or 200. It neither allocates nor makes a syscall.
-func (h *Handler) serveBytes(w *Response, hd *reqHeaders, ctype string, v *validators, body []byte) {
-	start, end, status := h.plan(w, hd, ctype, v, int64(len(body)))
-	if status == 0 {
-		return
-	}
-	_, _ = w.Write(body[start : end+1])
+// answer is what to send for a representation of size bytes, decided once
+// (decide) and then written to either sink: the worker's *Response on the
+// hot path (writeHead) or a blocking ResponseWriter (writeHeadHTTP).
+type answer struct {
+	status     int   // 200, 206, 304, 412 or 416
+	start, end int64 // the body bytes, inclusive, for 200 and 206
+	size       int64
 }
 
-// plan evaluates the preconditions and Range for a representation of size
-// bytes, writes the status and headers, and returns the byte range to send
-// as the body (inclusive; end < start for an empty body) with the status.
-// status 0 means the response is complete (304, 412, 416): send no body.
-func (h *Handler) plan(w *Response, hd *reqHeaders, ctype string, v *validators, size int64) (start, end int64, status int) {
+func (a *answer) hasBody() bool { return a.status == 200 || a.status == 206 }
+
+func (a *answer) length() int64 { return a.end - a.start + 1 }
+
+// decide evaluates the preconditions (cond.go) and the Range field
+// (ranges.go). It neither allocates nor makes a syscall.
+func decide(hd *reqHeaders, v *validators, size int64) answer {
+	a := answer{status: 200, start: 0, end: size - 1, size: size}
 	cond := hd.evaluate(v)
 	switch cond {
 	case condNotModified:
-		w.SetStatus(304)
-		h.validatorHeaders(w, v)
-		return 0, -1, 0
+		a.status = 304
+		return a
 	case condFailed:
-		w.SetStatus(412)
-		textBody(w, "Precondition Failed\n")
-		return 0, -1, 0
+		a.status = 412
+		return a
 	}
-	start, end = 0, size-1
-	status = 200
-	if hd.rng != nil && cond != condIgnoreRange {
-		a, b, kind := parseRange(hd.rng, size)
-		switch kind {
-		case rangeUnsatisfiable:
-			w.SetStatus(416)
-			var cr [48]byte
-			_ = w.SetHeaderBytes("Content-Range", strconv.AppendInt(append(cr[:0], "bytes */"...), size, 10))
-			textBody(w, "Range Not Satisfiable\n")
-			return 0, -1, 0
-		case rangeOne:
-			start, end, status = a, b, 206
-			w.SetStatus(206)
-			var cr [64]byte
-			_ = w.SetHeaderBytes("Content-Range", contentRange(cr[:0], a, b, size))
-		}
+	if hd.rng == nil || cond == condIgnoreRange {
+		return a
 	}
-	w.SetContentType(ctype)
-	_ = w.AddHeader("Accept-Ranges", "bytes")
-	h.validatorHeaders(w, v)
-	return start, end, status
+	switch s, e, kind := parseRange(hd.rng, size); kind {
+	case rangeUnsatisfiable:
+		a.status = 416
+	case rangeOne:
+		a.status, a.start, a.end = 206, s, e
+	}
+	return a
 }
 
-// validatorHeaders writes what a 200 and a 304 share (RFC 9110 §15.4.5).
-// AddHeader, not SetHeader: each name is written once, and SetHeader would
-// scan the fields written so far for one to replace.
-func (h *Handler) validatorHeaders(w *Response, v *validators) {
+// contentRange appends the Content-Range value of a 206 or 416.
+func (a *answer) contentRange(b []byte) []byte {
+	b = append(b, "bytes "...)
+	if a.status == 416 {
+		b = append(b, '*')
+	} else {
+		b = strconv.AppendInt(b, a.start, 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, a.end, 10)
+	}
+	b = append(b, '/')
+	return strconv.AppendInt(b, a.size, 10)
+}
+
+// Texts of the bodies of answers without the file.
+const (
+	text412 = "Precondition Failed\n"
+	text416 = "Range Not Satisfiable\n"
+)
+
+// serveBytes answers from a representation held in memory (a cache entry):
+// no allocation, no syscall.
+func (h *Handler) serveBytes(w *Response, hd *reqHeaders, ctype string, v *validators, body []byte) {
+	a := decide(hd, v, int64(len(body)))
+	h.writeHead(w, &a, ctype, v)
+	if a.hasBody() {
+		_, _ = w.Write(body[a.start : a.end+1])
+	}
+}
+
+// writeHead writes the status and fields of a (and the short text body of
+// 412 and 416) to the worker's Response. AddHeader, not SetHeader: each name
+// is written once, and SetHeader would scan the fields so far to replace.
+func (h *Handler) writeHead(w *Response, a *answer, ctype string, v *validators) {
+	w.SetStatus(a.status)
+	switch a.status {
+	case 412:
+		textBody(w, text412)
+		return
+	case 416:
+		var cr [64]byte
+		_ = w.SetHeaderBytes("Content-Range", a.contentRange(cr[:0]))
+		textBody(w, text416)
+		return
+	case 206:
+		var cr [64]byte
+		_ = w.SetHeaderBytes("Content-Range", a.contentRange(cr[:0]))
+	}
+	if a.status != 304 {
+		w.SetContentType(ctype)
+		_ = w.AddHeader("Accept-Ranges", "bytes")
+	}
+	// What a 200 and a 304 share (RFC 9110 §15.4.5).
 	_ = w.AddHeader("Last-Modified", v.lastMod)
 	_ = w.AddHeader("ETag", v.etag)
 	if h.cfg.CacheControl != "" {
@@ -64,41 +100,34 @@ func (h *Handler) validatorHeaders(w *Response, v *validators) {
 	}
 }
 
-// contentRange appends "bytes a-b/size".
-func contentRange(b []byte, a, e, size int64) []byte {
-	b = append(b, "bytes "...)
-	b = strconv.AppendInt(b, a, 10)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, e, 10)
-	b = append(b, '/')
-	return strconv.AppendInt(b, size, 10)
-}
-
 func textBody(w *Response, s string) {
 	w.SetContentType("text/plain; charset=utf-8")
 	_, _ = w.WriteString(s)
 }
 
-func notFound(w *Response) {
-	w.SetStatus(404)
-	textBody(w, "404 page not found\n")
+// plain answers status with a short text (404, 403, 405, 500).
+func plain(w *Response, status int) {
+	w.SetStatus(status)
+	textBody(w, statusText(status))
 }
 
-func forbidden(w *Response) {
-	w.SetStatus(403)
-	textBody(w, "403 Forbidden\n")
+func statusText(status int) string {
+	switch status {
+	case 403:
+		return "403 Forbidden\n"
+	case 404:
+		return "404 page not found\n"
+	case 405:
+		return "Method Not Allowed\n"
+	}
+	return "500 Internal Server Error\n"
 }
 
-func serverError(w *Response) {
-	w.SetStatus(500)
-	textBody(w, "500 Internal Server Error\n")
-}
-
-// redirectDir answers 301 to the request path plus "/", keeping the query,
-// as net/http's FileServer does for a directory named without its slash.
-// Leading slashes are collapsed to one, so "//evil.example" cannot become
-// a protocol-relative Location pointing at another host.
-func redirectDir(w *Response, r *Request) {
+// dirLocation is the 301 target for a directory named without its slash:
+// the request path plus "/", keeping the query, as net/http's FileServer
+// does. Leading slashes are collapsed to one, so "//evil.example" cannot
+// become a protocol-relative Location pointing at another host.
+func dirLocation(r *Request) []byte {
 	p := r.Path
 	for len(p) > 1 && p[1] == '/' {
 		p = p[1:]
@@ -110,9 +139,13 @@ func redirectDir(w *Response, r *Request) {
 		loc = append(loc, '?')
 		loc = append(loc, r.Query...)
 	}
+	return loc
+}
+
+func redirectDir(w *Response, r *Request) {
 	w.SetStatus(301)
-	if w.SetHeaderBytes("Location", loc) != nil {
-		notFound(w) // cannot happen: the parser refuses control bytes in the target
+	if w.SetHeaderBytes("Location", dirLocation(r)) != nil {
+		plain(w, 404) // cannot happen: the parser refuses control bytes in the target
 		return
 	}
 	textBody(w, "Moved Permanently\n")
