@@ -14,6 +14,12 @@ const (
 // unconsumed bytes to another buffer (the rare path where a request spans
 // several receive buffers) before calling again.
 //
+// Nor does it keep anything in the header storage across calls: views are
+// written there afresh by each call (a request whose body arrives later has
+// its head parsed again when it completes). So one header array may be
+// shared by all the parsers of a worker, as long as each request is
+// handled before the next Next call on any of them.
+//
 // The zero Parser is not usable; call Init.
 type Parser struct {
 	lim     Limits
@@ -27,7 +33,7 @@ type Parser struct {
 	dec     ChunkedDecoder
 
 	continuePending bool
-	err             error
+	err             *Error // the final error, once state is stateFailed
 }
 
 // Init readies p for a new connection. headers is the storage for parsed
@@ -57,6 +63,11 @@ func (p *Parser) Next(buf []byte, req *Request) (n int, err error) {
 	}
 	return 0, p.err
 }
+
+// InBody reports whether the request being read has a complete head and
+// is waiting for its body (a server applies its body timeout rather than
+// its header timeout then).
+func (p *Parser) InBody() bool { return p.state == stateBody }
 
 // NeedContinue reports, once, that the head of a request with
 // "Expect: 100-continue" has been read and its body is still to come: the
@@ -142,8 +153,10 @@ func (p *Parser) body(buf []byte, req *Request) (int, error) {
 	return n, nil
 }
 
+// fail records err (always an *Error: ErrIncomplete never gets here) and
+// makes it final.
 func (p *Parser) fail(err error) error {
 	p.state = stateFailed
-	p.err = err
+	p.err = err.(*Error)
 	return err
 }

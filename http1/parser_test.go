@@ -30,8 +30,12 @@ func TestParserNeedContinue(t *testing.T) {
 	p := newParser(&DefaultLimits)
 	var req Request
 	require.False(t, p.NeedContinue())
-	_, err := p.Next(head, &req)
+	_, err := p.Next(head[:10], &req)
 	require.ErrorIs(t, err, ErrIncomplete)
+	require.False(t, p.InBody())
+	_, err = p.Next(head, &req)
+	require.ErrorIs(t, err, ErrIncomplete)
+	require.True(t, p.InBody())
 	require.True(t, p.NeedContinue())
 	require.False(t, p.NeedContinue(), "reported once")
 	buf := append(append([]byte(nil), head...), "da"...)
@@ -44,6 +48,7 @@ func TestParserNeedContinue(t *testing.T) {
 	require.Equal(t, len(buf), n)
 	require.Equal(t, "data", string(req.Body))
 	require.True(t, req.ExpectContinue)
+	require.False(t, p.InBody())
 
 	// The whole request at once: nothing to continue.
 	_, err = p.Next(buf, &req)
@@ -112,4 +117,26 @@ func TestParserInitDefaults(t *testing.T) {
 	require.Equal(t, errBodyTooLarge, err)
 	p.Init(nil, make([]Header, 8))
 	require.Equal(t, DefaultLimits, p.lim)
+}
+
+// TestParserSharedHeaderStorage: two connections' parsers share one header
+// array, and a request whose body arrives late on one connection is not
+// disturbed by a request parsed on the other meanwhile.
+func TestParserSharedHeaderStorage(t *testing.T) {
+	shared := make([]Header, 0, 8)
+	var a, b Parser
+	a.Init(&DefaultLimits, shared)
+	b.Init(&DefaultLimits, shared)
+	var req Request
+	inA := crlf("POST /a HTTP/1.1\nHost: a\nContent-Length: 2\n\nxy")
+	_, err := a.Next(inA[:len(inA)-1], &req)
+	require.ErrorIs(t, err, ErrIncomplete)
+	_, err = b.Next(crlf("GET /b HTTP/1.1\nHost: b\nX: 1\n\n"), &req)
+	require.NoError(t, err)
+	require.Equal(t, "b", string(req.Host))
+	_, err = a.Next(inA, &req)
+	require.NoError(t, err)
+	require.Equal(t, []Header{{Name: []byte("Host"), Value: []byte("a")},
+		{Name: []byte("Content-Length"), Value: []byte("2")}}, req.Headers)
+	require.Equal(t, "xy", string(req.Body))
 }
