@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd/uring"
+	"golang.org/x/sys/unix"
 )
 
 // engines are the modes every offload test runs in.
@@ -190,4 +192,98 @@ func TestBlockingQueueFull503(t *testing.T) {
 		assert.Equal(t, 200, resp.StatusCode)
 		assert.Equal(t, "done", body)
 	}
+}
+
+func TestBlockingPanicAnswers500(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.String(), func(t *testing.T) {
+			s := startEngine(t, e, Config{}, func(s *Server) {
+				s.HandleBlockingFunc("GET", "/panic", func(ctx context.Context, w ResponseWriter, r *Request) {
+					w.Write([]byte("never sent"))
+					panic("test panic")
+				})
+				s.HandleFunc("GET", "/ok", func(w *Response, r *Request) { w.WriteString("ok") })
+			})
+			c := dialRaw(t, s)
+			_, err := c.Write([]byte("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+			resp, body := c.read(t, "GET")
+			assert.Equal(t, 500, resp.StatusCode)
+			assert.True(t, resp.Close)
+			assert.Equal(t, "Internal Server Error\n", body)
+			c2 := dialRaw(t, s) // the server lives on
+			_, err = c2.Write([]byte("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+			_, body = c2.read(t, "GET")
+			assert.Equal(t, "ok", body)
+		})
+	}
+}
+
+func TestOffloadFromPlainHandler(t *testing.T) {
+	slow := BlockingHandlerFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+		w.Header().Set("X-Where", "pool")
+		fmt.Fprintf(w, "offloaded %s from %v", r.Query, RemoteAddr(ctx) != "")
+	})
+	for _, e := range engines {
+		t.Run(e.String(), func(t *testing.T) {
+			s := startEngine(t, e, Config{}, func(s *Server) {
+				s.HandleFunc("GET", "/maybe", func(w *Response, r *Request) {
+					if string(r.Query) == "big" && Offload(w, r, slow) {
+						return
+					}
+					w.WriteString("inline")
+				})
+			})
+			c := dialRaw(t, s)
+			_, err := c.Write([]byte("GET /maybe?big HTTP/1.1\r\nHost: x\r\n\r\nGET /maybe?small HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+			resp, body := c.read(t, "GET")
+			assert.Equal(t, "offloaded big from true", body)
+			assert.Equal(t, "pool", resp.Header.Get("X-Where"))
+			_, body = c.read(t, "GET")
+			assert.Equal(t, "inline", body)
+		})
+	}
+}
+
+func TestGracefulShutdownWaitsForBlockingHandler(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.String(), func(t *testing.T) {
+			started, release := make(chan struct{}), make(chan struct{})
+			cfg := Config{Addr: "127.0.0.1:0", Engine: e, Workers: 1}
+			s, err := New(cfg)
+			require.NoError(t, err)
+			s.HandleBlockingFunc("GET", "/hold", func(ctx context.Context, w ResponseWriter, r *Request) {
+				close(started)
+				<-release
+				w.Write([]byte("finished"))
+			})
+			require.NoError(t, s.Start())
+			c := dialRaw(t, s)
+			_, err = c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+			<-started
+			shut := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				shut <- s.Shutdown(ctx)
+			}()
+			close(release)
+			resp, body := c.read(t, "GET")
+			assert.Equal(t, "finished", body)
+			assert.Equal(t, 200, resp.StatusCode)
+			require.NoError(t, <-shut)
+			assert.ErrorIs(t, s.Wait(), ErrServerClosed)
+		})
+	}
+}
+
+func TestEngineAutoUsesIOUringHere(t *testing.T) {
+	s := startEngine(t, EngineAuto, Config{}, func(s *Server) {})
+	assert.Equal(t, EngineIOUring, s.Engine())
+	assert.True(t, uringUnavailable(fmt.Errorf("setup: %w", &uring.SetupError{Op: "io_uring_setup", Errno: unix.EPERM})))
+	assert.True(t, uringUnavailable(unix.ENOSYS))
+	assert.False(t, uringUnavailable(unix.EADDRINUSE))
 }
