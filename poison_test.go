@@ -19,12 +19,13 @@ func TestDebugPoisonBuffersExposesKeptViews(t *testing.T) {
 		require.NoError(t, err)
 		var kept, copied []byte
 		var cloned *uringd.Request
+		later := make(chan struct{}, 1) // orders the handlers' writes before the test's reads
 		s.HandleFunc("GET", "/keep", func(w *uringd.Response, r *uringd.Request) {
 			kept = r.Header("X-Secret") // WRONG: a view, kept after return
 			copied = uringd.CopyBytes(r.Header("X-Secret"))
 			cloned = uringd.CloneRequest(r)
 		})
-		s.HandleFunc("GET", "/other", func(w *uringd.Response, r *uringd.Request) {})
+		s.HandleFunc("GET", "/other", func(w *uringd.Response, r *uringd.Request) { later <- struct{}{} })
 		require.NoError(t, s.Start())
 		t.Cleanup(func() { s.Shutdown(t.Context()) })
 
@@ -33,6 +34,7 @@ func TestDebugPoisonBuffersExposesKeptViews(t *testing.T) {
 		c.response("GET")
 		c.send("GET /other HTTP/1.1\r\nHost: y\r\n\r\n")
 		c.response("GET")
+		<-later
 
 		require.Equal(t, "sesame", string(copied))
 		require.Equal(t, "sesame", string(cloned.Header("X-Secret")))
