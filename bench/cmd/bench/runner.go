@@ -34,6 +34,14 @@ type runner struct {
 	prog        *progress
 }
 
+// job is one measured run: a server in a case of a scenario, at a repetition.
+type job struct {
+	sc  scenario
+	lc  loadCase
+	srv *server
+	rep int
+}
+
 // runAll measures every (scenario, case, server) cfg.reps times. Within a
 // scenario the servers alternate on every repetition, so slow drifts of the
 // machine (thermal, background work) spread over all of them alike.
@@ -41,12 +49,25 @@ func (r *runner) runAll(ctx context.Context, scs []scenario) {
 	r.results = map[resultKey][]sample{}
 	r.skipped = map[resultKey]string{}
 	r.prog = newProgress()
-	type job struct {
-		sc  scenario
-		lc  loadCase
-		srv *server
-		rep int
+	jobs := r.plan(scs)
+	for i, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		r.prog.announce(i+1, len(jobs), fmt.Sprintf("%s · %s · %s · rep %d/%d",
+			j.sc.id, j.lc.label, j.srv.name, j.rep, r.cfg.reps))
+		r.runOne(ctx, j)
+		r.prog.done(j.lc.plannedSeconds(r.cfg.warmup, r.cfg.duration))
 	}
+	if ctx.Err() != nil {
+		r.interrupted = true
+		r.failures = append(r.failures, "interrupted: "+ctx.Err().Error())
+	}
+}
+
+// plan lists the runs in order and records which servers sit out which
+// scenario, and why.
+func (r *runner) plan(scs []scenario) []job {
 	var jobs []job
 	for _, sc := range scs {
 		for rep := 1; rep <= r.cfg.reps; rep++ {
@@ -62,41 +83,32 @@ func (r *runner) runAll(ctx context.Context, scs []scenario) {
 			}
 		}
 	}
-	for i, j := range jobs {
-		if ctx.Err() != nil {
-			r.interrupted = true
-			r.failures = append(r.failures, fmt.Sprintf("interrupted after %d of %d runs", i, len(jobs)))
-			return
-		}
-		r.prog.announce(i+1, len(jobs), fmt.Sprintf("%s · %s · %s · rep %d/%d",
-			j.sc.id, j.lc.label, j.srv.name, j.rep, r.cfg.reps))
-		s, err := r.measure(ctx, j.lc, j.srv)
-		if ctx.Err() != nil {
-			continue // the signal killed wrk; the next turn records the interruption
-		}
-		if err == nil && !r.cfg.quick && s.otherCPU > retryCPU {
-			// A run disturbed by other work on the machine is repeated once and
-			// the less disturbed of the two kept; the report flags what remains.
-			fmt.Fprintf(os.Stderr, "  disturbed: other processes used %.0f%% of a CPU; repeating once\n", 100*s.otherCPU)
-			if s2, err2 := r.measure(ctx, j.lc, j.srv); err2 == nil && s2.otherCPU < s.otherCPU {
-				s = s2
-			}
-		}
-		r.prog.done(j.lc.plannedSeconds(r.cfg.warmup, r.cfg.duration))
-		key := resultKey{j.sc.id, j.lc.label, j.srv.name}
-		if err != nil {
-			msg := fmt.Sprintf("%s / %s / %s rep %d: %v", j.sc.id, j.lc.label, j.srv.name, j.rep, err)
-			r.failures = append(r.failures, msg)
-			fmt.Fprintln(os.Stderr, "  FAIL", msg)
-			continue
-		}
-		r.results[key] = append(r.results[key], s)
-		fmt.Fprintf(os.Stderr, "  %s\n", oneLine(s, j.lc))
+	return jobs
+}
+
+// runOne measures one job and records its sample or its failure.
+func (r *runner) runOne(ctx context.Context, j job) {
+	s, err := r.measure(ctx, j.lc, j.srv)
+	if ctx.Err() != nil {
+		return // interrupted: wrk was killed, the figures mean nothing
 	}
-	if ctx.Err() != nil && !r.interrupted { // the signal came during the last run
-		r.interrupted = true
-		r.failures = append(r.failures, "interrupted during the last run")
+	if err == nil && !r.cfg.quick && s.otherCPU > retryCPU {
+		// A run disturbed by other work on the machine is repeated once and
+		// the less disturbed of the two kept; the report flags what remains.
+		fmt.Fprintf(os.Stderr, "  disturbed: other processes used %.0f%% of a CPU; repeating once\n", 100*s.otherCPU)
+		if s2, err2 := r.measure(ctx, j.lc, j.srv); err2 == nil && s2.otherCPU < s.otherCPU {
+			s = s2
+		}
 	}
+	if err != nil {
+		msg := fmt.Sprintf("%s / %s / %s rep %d: %v", j.sc.id, j.lc.label, j.srv.name, j.rep, err)
+		r.failures = append(r.failures, msg)
+		fmt.Fprintln(os.Stderr, "  FAIL", msg)
+		return
+	}
+	key := resultKey{j.sc.id, j.lc.label, j.srv.name}
+	r.results[key] = append(r.results[key], s)
+	fmt.Fprintf(os.Stderr, "  %s\n", oneLine(s, j.lc))
 }
 
 // measure runs one case against one server: start it, check its answers,
