@@ -54,6 +54,7 @@ type Response struct {
 	headCount int  // body bytes a HEAD response would have had
 	close     bool // "Connection: close"
 	keep10    bool // HTTP/1.0 keep-alive: "Connection: keep-alive"
+	http10    bool // HTTP/1.0 request: no chunked framing (RFC 9112 §7)
 	date      []byte
 	ctype     string
 	hdr       []byte // user field lines, serialized "Name: value\r\n"
@@ -72,10 +73,12 @@ func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.headCount = 0
 	w.close = false
 	w.keep10 = false
+	w.http10 = false
 	if req != nil {
 		w.head = req.IsHead()
 		w.close = req.Close
 		w.keep10 = req.KeepAlive10
+		w.http10 = req.ProtoMinor == 0
 	}
 	w.date = date
 	w.ctype = ""
@@ -256,28 +259,51 @@ func (w *Response) reserve(n int) {
 // Content-Length (RFC 9110 §8.6, §15.3.5, §15.4.5); a body written for them
 // is dropped.
 func (w *Response) Finish() []byte {
-	noBody := w.status < 200 || w.status == 204 || w.status == 304
 	bodyLen := len(w.dst) - w.start
 	if w.head {
 		bodyLen = w.headCount
 	}
-	h := w.appendHead(w.scratch[:0], bodyLen, noBody)
-	w.scratch = h
-	if noBody || w.head {
-		w.dst = w.dst[:w.start]
-		w.reserve(len(h))
-		w.dst = append(w.dst, h...)
-		return w.dst
+	fr := frameLength
+	if w.noBodyStatus() {
+		fr = frameNone
 	}
-	w.reserve(len(h))
-	body := w.dst[w.start:]
-	w.dst = w.dst[:len(w.dst)+len(h)]
-	copy(w.dst[w.start+len(h):], body) // memmove: the regions overlap
-	copy(w.dst[w.start:], h)
+	h := w.appendHead(w.scratch[:0], fr, bodyLen)
+	w.scratch = h
+	if fr == frameNone || w.head {
+		w.dropBody()
+	}
+	w.insertHead(h)
 	return w.dst
 }
 
-func (w *Response) appendHead(b []byte, bodyLen int, noBody bool) []byte {
+// noBodyStatus: RFC 9110 §15.2, §15.3.5, §15.4.5.
+func (w *Response) noBodyStatus() bool {
+	return w.status < 200 || w.status == 204 || w.status == 304
+}
+
+func (w *Response) dropBody() { w.dst = w.dst[:w.start] }
+
+// insertHead puts h in front of the body written so far: one memmove of
+// the body, one copy of h (see the type comment for why).
+func (w *Response) insertHead(h []byte) {
+	w.reserve(len(h))
+	body := w.dst[w.start:]
+	w.dst = w.dst[:len(w.dst)+len(h)]
+	copy(w.dst[w.start+len(h):], body) // the regions overlap
+	copy(w.dst[w.start:], h)
+}
+
+// bodyFraming is how a response body is delimited (RFC 9112 §6.3).
+type bodyFraming uint8
+
+const (
+	frameLength  bodyFraming = iota // Content-Length
+	frameNone                       // no body and no length: 1xx, 204, 304
+	frameChunked                    // Transfer-Encoding: chunked
+	frameClose                      // HTTP/1.0 stream: closing the connection ends the body
+)
+
+func (w *Response) appendHead(b []byte, fr bodyFraming, bodyLen int) []byte {
 	if w.status < 600 {
 		b = append(b, statusLine[w.status]...)
 	} else {
@@ -292,10 +318,13 @@ func (w *Response) appendHead(b []byte, bodyLen int, noBody bool) []byte {
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, w.hdr...)
-	if !noBody {
+	switch fr {
+	case frameLength:
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, int64(bodyLen), 10)
 		b = append(b, "\r\n"...)
+	case frameChunked:
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	}
 	if w.close {
 		b = append(b, "Connection: close\r\n"...)
