@@ -1,6 +1,7 @@
 package uringd_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -485,4 +486,87 @@ func TestShutdownDeadlineForcesClose(t *testing.T) {
 		c.expectClosed()
 		require.ErrorIs(t, s.Wait(), uringd.ErrServerClosed)
 	})
+}
+
+func TestBodyTimeout(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.HeaderTimeout = 10 * time.Second
+		cfg.BodyTimeout = 150 * time.Millisecond
+		s := startServer(t, cfg)
+		c := dial(t, s)
+		c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
+		c.expectClosed()
+		assert.Equal(t, uint64(1), s.Stats().Total.TimeoutBody)
+	})
+}
+
+// Tiny resources force the rare paths: a full SQ is flushed mid-turn, the CQ
+// overflows (entered again with GETEVENTS), and recv runs out of buffers
+// (ENOBUFS, re-armed once buffers are recycled). Service must not notice.
+func TestTinyRingAndFewBuffers(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.Workers = 1
+		cfg.RingEntries = 8
+		cfg.RecvBuffers = 2
+		cfg.RecvBufferSize = 512
+		s := startServer(t, cfg)
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := 0; i < 64; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.Dial("tcp", s.Addr().String())
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				req := strings.Repeat(helloReq, 20)
+				want := 20 * len("Hello, World!")
+				for round := 0; round < 5; round++ {
+					if _, err := io.WriteString(c, req); err != nil {
+						errs <- err
+						return
+					}
+					got, err := readHellos(c, 20)
+					if err != nil || got != want {
+						errs <- fmt.Errorf("round %d: %d body bytes, %v", round, got, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		st := s.Stats().Total
+		t.Logf("ENOBUFS %d, CQ overflows %d, loops %d, requests %d", st.NoBufs, st.CQOverflows, st.Loops, st.Requests)
+		assert.Equal(t, uint64(64*100), st.Requests)
+	})
+}
+
+// readHellos reads n pipelined hello responses and returns their body bytes.
+func readHellos(c net.Conn, n int) (int, error) {
+	br := bufio.NewReader(c)
+	total := 0
+	for i := 0; i < n; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return total, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return total, err
+		}
+		total += len(b)
+	}
+	if br.Buffered() != 0 {
+		return total, fmt.Errorf("%d unexpected bytes after the responses", br.Buffered())
+	}
+	return total, nil
 }

@@ -3,8 +3,6 @@ package worker
 import (
 	"time"
 
-	"github.com/uringd/uringd/http1"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -94,7 +92,7 @@ func (w *Worker) expire(c *conn) {
 	case c.state == stateLingering:
 	case c.sending || c.pending() > 0:
 		w.stats.inc(cTimeoutWrite)
-	case c.inRequest && inBody(&c.parser):
+	case c.inRequest && c.parser.InBody():
 		w.stats.inc(cTimeoutBody)
 	case c.inRequest || c.in != nil:
 		w.stats.inc(cTimeoutHead)
@@ -119,7 +117,7 @@ func (w *Worker) readDeadline(c *conn) {
 	switch {
 	case !c.inRequest:
 		w.wheel.set(c.slot, w.ticks[timeoutIdle])
-	case inBody(&c.parser):
+	case c.parser.InBody():
 		w.wheel.set(c.slot, w.ticks[timeoutBody])
 	default:
 		end := c.reqStart + w.ticks[timeoutHead]
@@ -129,8 +127,3 @@ func (w *Worker) readDeadline(c *conn) {
 		w.wheel.set(c.slot, end-w.wheel.now)
 	}
 }
-
-// inBody reports whether the partial request has its head complete.
-// TODO: http1.Parser.InBody (requested in CONTRACT.md); until then the head
-// timeout also covers bodies.
-func inBody(p *http1.Parser) bool { return false }
