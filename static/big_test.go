@@ -164,6 +164,7 @@ func TestSlowClientBoundedMemory(t *testing.T) {
 	}
 	// Socket buffers (tcp_wmem max 4 MiB by default, our 64 KiB receive
 	// buffer) plus MaxPendingOutput (1 MiB) plus a chunk: far below 100 MiB.
+	require.Positive(t, last, "the download was not streamed through the blocking pool")
 	assert.Less(t, last, int64(16<<20), "bytes read from the file while the client read nothing")
 
 	require.NoError(t, conn.SetDeadline(time.Now().Add(60*time.Second)))

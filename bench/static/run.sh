@@ -108,35 +108,57 @@ for f in "${FILES[@]}"; do
 done
 
 declare -A PORT=([nginx]=$NGINX_PORT [uringd]=$U_PORT [nethttp]=$F_PORT)
+declare -A PID=([nginx]=${PIDS[0]} [uringd]=${PIDS[1]} [nethttp]=${PIDS[2]})
+# cputicks PID: user+system clock ticks of PID and its children (nginx's
+# worker is a child of its master), for CPU time per request: a figure that
+# background load disturbs less than requests/s.
+cputicks() {
+	local t=0 p
+	for p in $1 $(pgrep -P "$1" || true); do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
 SERVERS=(nginx uringd nethttp)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # wrk prints "Requests/sec: N" and "Transfer/sec: X"; keep rps and p99.
 for r in $(seq "$ROUNDS"); do
 	for f in "${FILES[@]}"; do
 		for s in "${SERVERS[@]}"; do
+			t0=$(cputicks "${PID[$s]}")
 			out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DUR" --latency "http://127.0.0.1:${PORT[$s]}/$f")
+			t1=$(cputicks "${PID[$s]}")
 			rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+			reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+			cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
 			p99=$(awk '$1=="99%" {print $2}' <<<"$out")
 			errs=$(awk '/Socket errors|Non-2xx/ {print}' <<<"$out" | tr '\n' ' ')
-			echo "$r $f $s $rps $p99 $errs" | tee -a "$TMP/raw.txt" >&2
+			echo "$r $f $s $rps $p99 $cpu $errs" | tee -a "$TMP/raw.txt" >&2
 		done
 	done
 done
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 {
-	echo "| file | nginx req/s | uringd req/s | net/http req/s | uringd / nginx | uringd p99 | nginx p99 |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc);"
+	echo "$("$NGINX" -v 2>&1), $(go version | cut -d' ' -f3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2);"
+	echo "wrk -t1 -c$CONNS -d$DUR, $ROUNDS interleaved rounds (median shown); load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
+	echo "| file | nginx req/s | uringd req/s | net/http req/s | uringd / nginx | CPU µs/req nginx | uringd | net/http |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for f in "${FILES[@]}"; do
 		n=$(awk -v f="$f" '$2==f && $3=="nginx" {print $4}' "$TMP/raw.txt" | median)
 		u=$(awk -v f="$f" '$2==f && $3=="uringd" {print $4}' "$TMP/raw.txt" | median)
 		h=$(awk -v f="$f" '$2==f && $3=="nethttp" {print $4}' "$TMP/raw.txt" | median)
-		up=$(awk -v f="$f" '$2==f && $3=="uringd" {print $5}' "$TMP/raw.txt" | tail -1)
-		np=$(awk -v f="$f" '$2==f && $3=="nginx" {print $5}' "$TMP/raw.txt" | tail -1)
+		nc=$(awk -v f="$f" '$2==f && $3=="nginx" {print $6}' "$TMP/raw.txt" | median)
+		uc=$(awk -v f="$f" '$2==f && $3=="uringd" {print $6}' "$TMP/raw.txt" | median)
+		hc=$(awk -v f="$f" '$2==f && $3=="nethttp" {print $6}' "$TMP/raw.txt" | median)
 		ratio=$(awk -v u="$u" -v n="$n" 'BEGIN {printf "%.2f", u/n}')
-		printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s |\n" "$f" "$n" "$u" "$h" "$ratio" "$up" "$np"
+		printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n" "$f" "$n" "$u" "$h" "$ratio" "$nc" "$uc" "$hc"
 	done
 	echo
-	echo "Raw rounds (round, file, server, req/s, p99, errors):"
+	echo "Raw rounds (round, file, server, req/s, p99, CPU µs/req, errors):"
 	echo
 	echo '```'
 	cat "$TMP/raw.txt"
