@@ -2,7 +2,35 @@
 # The project's test command (named in the README): unit and end-to-end tests on the
 # real kernel, the race detector where it applies, short fuzz runs of the parsers and
 # the benchmark harness in quick mode (answers checked, timings never asserted).
+#
+#   FUZZTIME=5s   how long each fuzz target runs (0 skips the fuzz runs)
+#   BENCH_QUICK=1 run the bench harness quick mode (0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== go test (all packages, real io_uring)"
 go test -count=1 ./...
+
+echo "== go test -race"
+go test -count=1 -race ./...
+
+fuzztime=${FUZZTIME:-5s}
+if [ "$fuzztime" != "0" ]; then
+  echo "== fuzz smoke runs ($fuzztime each)"
+  for pkg in ./http1/ ./static/; do
+    [ -d "$pkg" ] || continue
+    for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+      echo "-- $pkg $target"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+    done
+  done
+fi
+
+if [ "${BENCH_QUICK:-1}" != "0" ]; then
+  echo "== bench harness (quick mode: every server answers correctly; no timing asserted)"
+  (cd bench && go test -count=1 ./...)
+fi
+
+# The bench module (its own go.mod): unit tests, and TestQuick = the harness in quick
+# mode (every server built, checked and loaded ~1 s per scenario; about 70-120 s).
+(cd bench \&\& go test -count=1 ./...)
