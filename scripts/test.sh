@@ -30,7 +30,3 @@ if [ "${BENCH_QUICK:-1}" != "0" ]; then
   echo "== bench harness (quick mode: every server answers correctly; no timing asserted)"
   (cd bench && go test -count=1 ./...)
 fi
-
-# The bench module (its own go.mod): unit tests, and TestQuick = the harness in quick
-# mode (every server built, checked and loaded ~1 s per scenario; about 70-120 s).
-(cd bench \&\& go test -count=1 ./...)
