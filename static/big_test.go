@@ -56,7 +56,16 @@ func Test100MiBWholeAndRanges(t *testing.T) {
 	dir := t.TempDir()
 	const size = 100 << 20
 	data := randomFile(t, dir, "big.bin", size, 1)
-	ts := startServer(t, static.Config{Root: dir})
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			ts := startServerOn(t, static.Config{Root: dir}, e.engine)
+			test100MiB(t, ts, data)
+		})
+	}
+}
+
+func test100MiB(t *testing.T, ts *testServer, data []byte) {
+	const size = 100 << 20
 	c := newClient()
 
 	status, sum, n, err := getHash(c, ts.base+"/big.bin", "")

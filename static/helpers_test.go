@@ -28,9 +28,22 @@ type testServer struct {
 
 func startServer(t *testing.T, cfg static.Config) *testServer {
 	t.Helper()
+	return startServerOn(t, cfg, uringd.EngineIOUring)
+}
+
+// engines are the server engines the key tests run on: the handler is the
+// same, misses are offloaded to the blocking pool (io_uring) or answered on
+// the connection's goroutine (netpoll).
+var engines = []struct {
+	name   string
+	engine uringd.Engine
+}{{"io_uring", uringd.EngineIOUring}, {"netpoll", uringd.EngineNetpoll}}
+
+func startServerOn(t *testing.T, cfg static.Config, engine uringd.Engine) *testServer {
+	t.Helper()
 	h, err := static.New(cfg)
 	require.NoError(t, err)
-	srv, err := uringd.New(uringd.Config{Addr: "127.0.0.1:0", Workers: 2})
+	srv, err := uringd.New(uringd.Config{Addr: "127.0.0.1:0", Workers: 2, Engine: engine})
 	require.NoError(t, err)
 	h.Mount(srv)
 	if err := srv.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd"
 	"github.com/uringd/uringd/static"
 	"golang.org/x/sys/unix"
 )
@@ -17,16 +18,18 @@ const secret = "TOP-SECRET-DO-NOT-SERVE"
 // client cleans or escapes it) to a server whose root sits next to a secret
 // file, once resolving with openat2 and once with the os.Root fallback.
 func TestTraversalRefused(t *testing.T) {
-	for _, fallback := range []bool{false, true} {
-		name := "openat2"
-		if fallback {
-			name = "os.Root"
+	for _, e := range engines {
+		for _, fallback := range []bool{false, true} {
+			name := e.name + "/openat2"
+			if fallback {
+				name = e.name + "/os.Root"
+			}
+			t.Run(name, func(t *testing.T) { testTraversal(t, e.engine, fallback) })
 		}
-		t.Run(name, func(t *testing.T) { testTraversal(t, fallback) })
 	}
 }
 
-func testTraversal(t *testing.T, fallback bool) {
+func testTraversal(t *testing.T, engine uringd.Engine, fallback bool) {
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
 	writeTree(t, base, map[string]string{
@@ -51,7 +54,7 @@ func testTraversal(t *testing.T, fallback bool) {
 	if fallback {
 		static.ForceFallback(&cfg)
 	}
-	ts := startServer(t, cfg)
+	ts := startServerOn(t, cfg, engine)
 	require.Equal(t, fallback, ts.h.UsesFallback())
 
 	attacks := []string{
