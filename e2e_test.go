@@ -570,3 +570,16 @@ func readHellos(c net.Conn, n int) (int, error) {
 	}
 	return total, nil
 }
+
+func TestWriteTimeoutClosesNonReadingClient(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.WriteTimeout = 200 * time.Millisecond
+		s := startServer(t, cfg)
+		c := dial(t, s)
+		require.NoError(t, c.Conn.(*net.TCPConn).SetReadBuffer(4096))
+		// 4 MiB of responses that are never read: the send stalls.
+		go io.WriteString(c.Conn, strings.Repeat("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 64))
+		require.Eventually(t, func() bool { return s.Stats().Total.TimeoutWrite == 1 }, 5*time.Second, 10*time.Millisecond)
+		require.Eventually(t, func() bool { return s.Stats().Total.Open == 0 }, 5*time.Second, 10*time.Millisecond)
+	})
+}

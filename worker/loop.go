@@ -36,6 +36,9 @@ func (w *Worker) loop() error {
 		w.stats.inc(cLoops)
 		w.stats.publish()
 		if _, err := w.ring.SubmitAndWait(1); err != nil {
+			if err == unix.EBUSY || err == unix.EAGAIN {
+				continue // the kernel wants completions reaped first
+			}
 			return fmt.Errorf("uringd: worker %d: io_uring_enter: %w", w.cfg.ID, err)
 		}
 	}

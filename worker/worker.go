@@ -148,8 +148,10 @@ func (w *Worker) Close() error {
 // returned; ready is written exactly once.
 func (w *Worker) Run(ready chan<- error) error {
 	defer close(w.done)
+	// Locked for good: when Run returns, the goroutine exits still locked and
+	// the runtime ends the thread, whose CPU affinity and registered ring fd
+	// must not leak to other goroutines.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	if err := w.setup(); err != nil {
 		w.teardown()
 		ready <- err
@@ -207,6 +209,11 @@ func (w *Worker) teardown() {
 	}
 	if w.ring != nil {
 		w.ring.Close()
+	}
+	for _, c := range w.conns.conns { // only after a loop error: none otherwise
+		if c.state != stateFree {
+			unix.Close(int(c.fd))
+		}
 	}
 	if w.lfd >= 0 {
 		unix.Close(w.lfd)
