@@ -225,10 +225,10 @@ func checkFieldLine(line []byte) error {
 		return errObsFold
 	}
 	i := scanToken(line, 0)
-	if i == len(line) || line[i] != ':' {
-		if i == len(line) {
-			return errBadFieldName
-		}
+	if i == len(line) {
+		return errNoColon
+	}
+	if line[i] != ':' {
 		return fieldNameError(line[i])
 	}
 	if i == 0 {

@@ -37,6 +37,7 @@ var (
 	errObsFold          = &Error{400, "obsolete line folding or leading whitespace"}
 	errSpaceBeforeColon = &Error{400, "whitespace between field name and colon"}
 	errBadFieldName     = &Error{400, "invalid byte in field name"}
+	errNoColon          = &Error{400, "field line without a colon"}
 	errEmptyFieldName   = &Error{400, "empty field name"}
 	errBadFieldValue    = &Error{400, "control byte in field value"}
 	errNoHost           = &Error{400, "missing Host header in HTTP/1.1 request"}

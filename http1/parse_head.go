@@ -300,7 +300,7 @@ func fieldNameError(c byte) error {
 	case ' ', '\t':
 		return errSpaceBeforeColon
 	case '\r':
-		return errBareCR // a line without a colon, or CR inside a name
+		return errNoColon
 	case '\n':
 		return errBareLF
 	}

@@ -173,7 +173,7 @@ var rejectCases = []struct {
 	{"invalid name byte", "GET / HTTP/1.1\nHost: h\nX(y): z\n\n", errBadFieldName},
 	{"non-ASCII name", "GET / HTTP/1.1\nHost: h\nX\xc3\xa9: z\n\n", errBadFieldName},
 	{"empty name", "GET / HTTP/1.1\nHost: h\n: z\n\n", errEmptyFieldName},
-	{"line without colon", "GET / HTTP/1.1\nHost: h\nnocolon\n\n", errBareCR},
+	{"line without colon", "GET / HTTP/1.1\nHost: h\nnocolon\n\n", errNoColon},
 	// RFC 9112 §2.2: bare CR must be rejected; we also require CRLF.
 	{"bare CR in value", "GET / HTTP/1.1\nHost: h\nX: a\rb\n\n", errBareCR},
 	{"bare CR ending a line", "GET / HTTP/1.1\nHost: h\rX: a\n\n", errBareCR},
@@ -224,7 +224,7 @@ var rejectCases = []struct {
 	{"chunk data bare CR", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n5\nhello\rX0\n\n", errChunkNoCRLF},
 	{"chunk line too long", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n5;" + strings.Repeat("e", 4100) + "\n", errChunkLineLong},
 	{"trailer obs-fold", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n0\nA: b\n c\n\n", errObsFold},
-	{"trailer no colon", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n0\nbad\n\n", errBadFieldName},
+	{"trailer no colon", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n0\nbad\n\n", errNoColon},
 	{"trailer CTL", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n0\nA: \x01\n\n", errBadFieldValue},
 	{"trailers too large", "POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n0\n" + big + "\n", errTrailerTooLarge},
 }
