@@ -400,12 +400,16 @@ func appendHeaders(b []byte, h http.Header, exclude map[string]bool) []byte {
 			continue
 		}
 		for _, v := range vs {
-			v = strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
-			b = appendField(b, k, v)
+			if strings.ContainsAny(v, "\r\n") {
+				v = newlineToSpace.Replace(v)
+			}
+			b = appendField(b, k, strings.TrimSpace(v))
 		}
 	}
 	return b
 }
+
+var newlineToSpace = strings.NewReplacer("\r", " ", "\n", " ")
 
 func appendField(b []byte, k, v string) []byte {
 	b = append(b, k...)

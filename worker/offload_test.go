@@ -43,7 +43,13 @@ func TestOffloadPoolRunsQueuesAndRefuses(t *testing.T) {
 	wg.Wait()
 	assert.ElementsMatch(t, []int{1, 2, 3}, order)
 	require.Eventually(t, func() bool { r, q := p.Running(); return r == 0 && q == 0 },
-		5*time.Second, time.Millisecond, "idle pool keeps no goroutine")
+		5*time.Second, time.Millisecond, "every job done")
+	// Idle goroutines are reused: more jobs than size run without a queue.
+	for i := 0; i < 10; i++ {
+		done := make(chan struct{})
+		require.True(t, p.submit(func() { close(done) }))
+		<-done
+	}
 }
 
 // detachHandler detaches every request whose path starts with /raw and

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/uringd/uringd/http1"
 )
@@ -126,17 +127,24 @@ func (s *Stream) fail(err error) {
 	s.cancel()
 }
 
-// OffloadPool runs detached requests on at most Size goroutines, started on
-// demand and exiting when idle; up to Queue more wait in FIFO order. Past
-// that, submit refuses (the worker answers 503) rather than letting memory
-// grow without bound. One pool serves every worker of a server.
+// OffloadPool runs detached requests on at most Size goroutines; up to
+// Queue more wait in FIFO order. Past that, submit refuses (the worker
+// answers 503) rather than letting memory grow without bound. Goroutines
+// start on demand and stay for poolIdle after their last job: a fresh
+// goroutine per request would pay for its creation and, above all, for
+// growing its stack again each time (a profile showed runtime.newstack at
+// 17% of the CPU). One pool serves every worker of a server.
 type OffloadPool struct {
 	mu      sync.Mutex
 	size    int
 	qmax    int
-	running int
-	queue   []func() // FIFO; queue[0] is next
+	running int           // goroutines alive, busy or idle
+	idle    []chan func() // idle goroutines, most recently used last (warm stacks)
+	queue   []func()      // FIFO; queue[0] is next
 }
+
+// poolIdle is how long an idle pool goroutine waits for work before exiting.
+const poolIdle = 10 * time.Second
 
 // NewOffloadPool returns a pool of size goroutines and a queue of qmax.
 func NewOffloadPool(size, qmax int) *OffloadPool {
@@ -144,9 +152,17 @@ func NewOffloadPool(size, qmax int) *OffloadPool {
 }
 
 // submit runs job on a goroutine, now or after the jobs queued before it;
-// false when the queue is full.
+// false when the queue is full. It never blocks (the worker calls it).
 func (p *OffloadPool) submit(job func()) bool {
 	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		ch := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		ch <- job // buffered (1) and empty: an idle goroutine waits on it
+		return true
+	}
 	if p.running < p.size {
 		p.running++
 		p.mu.Unlock()
@@ -162,27 +178,62 @@ func (p *OffloadPool) submit(job func()) bool {
 	return true
 }
 
-// loop runs job, then queued jobs until there are none; then the goroutine
-// exits (an idle pool holds no goroutines).
+// loop runs job, then queued jobs, then waits idle for more until poolIdle
+// passes without any.
 func (p *OffloadPool) loop(job func()) {
-	for job != nil {
+	ch := make(chan func(), 1)
+	t := time.NewTimer(poolIdle)
+	defer t.Stop()
+	for {
 		job()
-		p.mu.Lock()
-		job = nil
-		if len(p.queue) > 0 {
-			job = p.queue[0]
-			p.queue[0] = nil
-			p.queue = p.queue[1:]
-		} else {
-			p.running--
+		if job = p.next(ch); job != nil {
+			continue
 		}
-		p.mu.Unlock()
+		t.Reset(poolIdle)
+		select {
+		case job = <-ch:
+		case <-t.C:
+			if p.retire(ch) {
+				return
+			}
+			job = <-ch // submit took ch just before the timeout
+		}
 	}
 }
 
-// Running reports the goroutines running jobs and the jobs queued.
+// next pops a queued job, or parks ch on the idle list and returns nil.
+func (p *OffloadPool) next(ch chan func()) func() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) > 0 {
+		job := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		return job
+	}
+	p.idle = append(p.idle, ch)
+	return nil
+}
+
+// retire removes an idle goroutine's ch from the idle list; false if a
+// submit took it meanwhile (a job is on its way).
+func (p *OffloadPool) retire(ch chan func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, c := range p.idle {
+		if c == ch {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			p.running--
+			return true
+		}
+	}
+	return false
+}
+
+// Running reports the goroutines running jobs (idle ones excluded) and the
+// jobs queued.
 func (p *OffloadPool) Running() (running, queued int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.running, len(p.queue)
+	return p.running - len(p.idle), len(p.queue)
 }

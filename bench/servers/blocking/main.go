@@ -19,6 +19,10 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/uringd/uringd"
@@ -32,7 +36,11 @@ func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	server := flag.String("server", "uringd", "uringd | uringd-netpoll | nethttp | fasthttp")
 	workers := flag.Int("workers", 1, "uringd workers")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until SIGTERM/SIGINT")
 	flag.Parse()
+	if *cpuprofile != "" {
+		profileUntilSignal(*cpuprofile)
+	}
 	switch *server {
 	case "uringd", "uringd-netpoll":
 		engine := uringd.EngineIOUring
@@ -47,7 +55,6 @@ func main() {
 			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, routes.HelloBody)
 		})
-		mux.Handle("GET /std", stdMux())
 		log.Fatal(http.ListenAndServe(*addr, mux))
 	case "fasthttp":
 		log.Fatal(fasthttp.ListenAndServe(*addr, func(ctx *fasthttp.RequestCtx) {
@@ -78,6 +85,25 @@ func stdMux() *http.ServeMux {
 func hello(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain")
 	io.WriteString(w, routes.HelloBody)
+}
+
+// profileUntilSignal profiles the CPU until SIGTERM or SIGINT, then exits.
+func profileUntilSignal(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sigs
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(0)
+	}()
 }
 
 func serveUringd(addr string, workers int, engine uringd.Engine) {
