@@ -45,9 +45,10 @@ type Response struct {
 	// cap(dst); otherwise the Go heap does. See Grown.
 	Pool BufferPool
 
-	dst   []byte
-	start int // len(dst) at Reset: where this response begins
-	grown bool
+	dst      []byte
+	start    int  // len(dst) at Reset: where this response begins
+	grown    bool // dst is no longer the caller's: see Grown
+	fromPool bool // and it came from Pool (so it goes back there)
 
 	status    int
 	head      bool // HEAD request: count the body, keep none of it
@@ -68,6 +69,7 @@ func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.dst = dst
 	w.start = len(dst)
 	w.grown = false
+	w.fromPool = false
 	w.status = 200
 	w.head = false
 	w.headCount = 0
@@ -102,10 +104,14 @@ func (w *Response) SetClose() { w.close = true }
 // response: the request asked for it (RFC 9112 §9.3) or SetClose was called.
 func (w *Response) WillClose() bool { return w.close }
 
-// Grown reports whether Finish returned a buffer taken from Pool (or the
-// heap) instead of the dst given to Reset. The caller owns it then, and
-// returns it to Pool after sending.
+// Grown reports whether Finish returned a new buffer instead of the dst
+// given to Reset (which the Response never hands to Pool: it may still be
+// in flight). The caller owns the new buffer; FromPool says whether it came
+// from Pool, and so goes back there after sending.
 func (w *Response) Grown() bool { return w.grown }
+
+// FromPool reports whether the buffer Finish returned came from Pool.
+func (w *Response) FromPool() bool { return w.grown && w.fromPool }
 
 // SetContentType sets Content-Type. A value with a control byte is ignored
 // (the signature has no error, and writing it would split the response).
@@ -238,18 +244,24 @@ func (w *Response) reserve(n int) {
 	}
 	size := max(2*cap(w.dst), need, 4096)
 	var nb []byte
+	fromPool := false
 	if w.Pool != nil {
 		nb = w.Pool.Get(size)
+		fromPool = cap(nb) >= need
+		if !fromPool && nb != nil {
+			w.Pool.Put(nb) // too small for us: give it straight back
+		}
 	}
-	if cap(nb) < need {
+	if !fromPool {
 		nb = make([]byte, 0, size)
 	}
 	nb = append(nb[:0], w.dst...)
-	if w.grown && w.Pool != nil {
-		w.Pool.Put(w.dst[:0]) // an earlier growth of ours, not the caller's buffer
+	if w.grown && w.fromPool {
+		w.Pool.Put(w.dst[:0]) // an earlier growth of ours, never the caller's dst
 	}
 	w.dst = nb
 	w.grown = true
+	w.fromPool = fromPool
 }
 
 // Finish completes the response and returns dst with it appended:

@@ -133,6 +133,7 @@ func TestResponseGrowsFromPool(t *testing.T) {
 	}
 	out := w.Finish()
 	require.True(t, w.Grown())
+	require.True(t, w.FromPool())
 	require.Equal(t, pool.gets-1, pool.puts, "every intermediate buffer goes back")
 	require.Equal(t, "earlier response;HTTP/1.1 200 OK\r\n"+testDate+"Content-Length: 10000\r\n\r\n"+body, string(out))
 }
@@ -204,4 +205,23 @@ func TestResponseToParseError(t *testing.T) {
 	w.WriteString(e.Reason)
 	require.Equal(t, "HTTP/1.1 501 Not Implemented\r\nContent-Length: 27\r\nConnection: close\r\n\r\nunsupported transfer coding",
 		string(w.Finish()))
+}
+
+// stingyPool hands out buffers too small to use.
+type stingyPool struct{ gets, puts int }
+
+func (p *stingyPool) Get(n int) []byte { p.gets++; return make([]byte, 0, 16) }
+func (p *stingyPool) Put([]byte)       { p.puts++ }
+
+func TestResponseGrowsPastStingyPool(t *testing.T) {
+	pool := &stingyPool{}
+	w := Response{Pool: pool}
+	w.Reset(make([]byte, 0, 8), nil, nil)
+	body := strings.Repeat("x", 20000)
+	w.WriteString(body)
+	out := w.Finish()
+	require.True(t, w.Grown())
+	require.False(t, w.FromPool(), "a heap buffer must not go to the pool")
+	require.Equal(t, pool.gets, pool.puts, "unusable pool buffers go straight back")
+	require.True(t, strings.HasSuffix(string(out), body))
 }
