@@ -1,6 +1,11 @@
 package worker
 
-import "golang.org/x/sys/unix"
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // armWakeup reads the eventfd through the ring: another goroutine (Shutdown)
 // writes it to make the loop look at w.run.
@@ -33,6 +38,9 @@ func (w *Worker) onWakeup(res int32) {
 // complete. Called on wakeup and on every tick.
 func (w *Worker) checkRun() {
 	if m := w.run.Load(); m != w.mode {
+		if m == runForce {
+			w.logHolders()
+		}
 		w.mode = m
 		w.stopAccepting()
 		for _, c := range w.conns.conns {
@@ -82,4 +90,20 @@ func (w *Worker) exit() {
 	if w.wakeArmed {
 		w.cancel(pack(opWakeup, 0, 0), pack(opListenerClose, 0, 0))
 	}
+}
+
+// logHolders reports what kept a graceful shutdown from finishing in time.
+func (w *Worker) logHolders() {
+	var b strings.Builder
+	n := 0
+	for _, c := range w.conns.conns {
+		if c.state == stateFree || n >= 20 {
+			continue
+		}
+		n++
+		fmt.Fprintf(&b, " [slot %d %v inflight=%d recv=%v send=%v pending=%d in=%d]",
+			c.slot, c.state, c.inflight, c.recvArmed, c.sending, c.pending(), len(c.in))
+	}
+	w.log.Warn("shutdown deadline passed; closing connections", "open", w.conns.open,
+		"accept_armed", w.acceptArmed, "exiting", w.exiting, "conns", b.String())
 }
