@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -40,6 +41,8 @@ type conn struct {
 	date   http1.DateCache
 
 	detached func(*Stream) // set by Detach during the handler
+	peek     [1]byte       // a byte the watch read while a detached response ran
+	peeked   bool
 
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
@@ -202,7 +205,7 @@ func (c *conn) answer(n int) bool {
 		c.detached = nil
 		if ok {
 			*c.out = (*c.out)[:start]
-			keep := c.runDetached(run)
+			keep := c.runDetached(run, len(*c.in) > c.off+n)
 			c.off += n
 			return keep
 		}
@@ -241,8 +244,8 @@ func (c *conn) call() (ok bool) {
 // runDetached runs a detached response on this goroutine (it may block):
 // the output queued before it goes first, then the stream's bytes straight
 // to the socket. The request's views stay valid: the input buffer is not
-// touched until run returns.
-func (c *conn) runDetached(run func(*Stream)) bool {
+// touched until run returns. buffered: more input follows the request.
+func (c *conn) runDetached(run func(*Stream), buffered bool) bool {
 	if c.flush() != nil {
 		return false
 	}
@@ -251,6 +254,7 @@ func (c *conn) runDetached(run func(*Stream)) bool {
 		s.req.Close = true
 	}
 	s.ctx, s.cancel = context.WithCancel(c.s.base)
+	stop := c.watch(s.cancel, buffered)
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -262,8 +266,42 @@ func (c *conn) runDetached(run func(*Stream)) bool {
 		run(s)
 	}()
 	s.Finish(true) // no-op if run finished; else the response is incomplete
+	stop()
 	return !s.close
 }
+
+// watch reads one byte in the background while a detached response runs,
+// as net/http's background read does: EOF or an error means the client went
+// away, and cancel is called. A byte that arrives (a pipelined request) is
+// kept for after the response, and the watch ends. stop aborts the read
+// (a deadline in the past) and puts the byte back in the input.
+func (c *conn) watch(cancel context.CancelFunc, buffered bool) (stop func()) {
+	c.peeked = false
+	if buffered {
+		return func() {} // pipelined requests are already buffered: nothing to watch
+	}
+	done := make(chan struct{})
+	c.nc.SetReadDeadline(time.Time{}) // here, not in the goroutine: stop's deadline must win
+	go func() {
+		defer close(done)
+		n, err := c.nc.Read(c.peek[:])
+		switch {
+		case n == 1:
+			c.peeked = true
+		case errors.Is(err, os.ErrDeadlineExceeded):
+		default:
+			cancel()
+		}
+	}()
+	return func() {
+		c.nc.SetReadDeadline(time.Unix(1, 0))
+		<-done
+		if c.peeked {
+			*c.in = append(*c.in, c.peek[0])
+		}
+	}
+}
+
 
 // write sends p now, after any queued output.
 func (c *conn) write(p []byte) (int, error) {
