@@ -302,7 +302,6 @@ func (c *conn) watch(cancel context.CancelFunc, buffered bool) (stop func()) {
 	}
 }
 
-
 // write sends p now, after any queued output.
 func (c *conn) write(p []byte) (int, error) {
 	if err := c.flush(); err != nil {
