@@ -13,10 +13,21 @@
 // files are served; FIFOs and devices are opened O_NONBLOCK and refused.
 //
 // Speed: files up to Config.MaxCachedFile are kept in a byte-bounded cache
-// (clock eviction) of prepared responses, so a hit is a map lookup and a
-// copy into the connection's output buffer, with no syscall and no
-// allocation on the worker. The cache is revalidated off the worker by a
-// background goroutine every Config.Revalidate (a stat per entry), never by
-// a stat on the worker thread. See serve.go for how misses and large files
-// are kept off the worker.
+// (clock eviction) of prepared responses — body, Content-Type, ETag and
+// Last-Modified made once — so a hit is a map lookup and a copy into the
+// connection's output buffer, with no syscall and no allocation on the
+// worker (alloc_test.go). The cache is revalidated off the worker by a
+// background goroutine every Config.Revalidate (a stat per entry), never by a
+// stat on the worker thread. Everything else — resolving a name, filling the
+// cache, listing, streaming a large file — blocks, so it is handed to the
+// server's blocking pool with uringd.Offload (blocking.go): a large file is
+// read in Config.ChunkSize preads and streamed with the server's
+// per-connection backpressure, so a slow client holds at most
+// uringd.Config.MaxPendingOutput plus a chunk, never the file.
+//
+// Ranges: one range per request ("a-b", "a-", "-n") is answered 206; a
+// request for several ranges gets the whole file (200), which RFC 9110
+// §14.2 allows and which spares multipart/byteranges.
+//
+// Mount it with Handler.Mount, or run `uringd -root DIR`.
 package static
