@@ -149,15 +149,24 @@ func (r *root) openFallback(name string, flags int) (int, error) {
 	return fd, err
 }
 
-// stat re-resolves name exactly like open (so a symlink swapped to point
-// outside is caught too) and stats it: the revalidator's check.
-func (r *root) stat(name string) (fileInfo, error) {
-	fd, fi, err := r.open(name)
-	if err != nil {
-		return fileInfo{}, err
+// statQuick stats name relative to the root in one syscall, following
+// symlinks without the containment check: the revalidator's cheap test of
+// "has this cached file changed?". It is safe because a cached entry is
+// only ever replaced through open (RESOLVE_BENEATH): a name swapped for a
+// symlink out of the root shows a different inode here, and the re-read
+// through open then refuses it.
+func (r *root) statQuick(name string) (fileInfo, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(r.dirfd, name, &st, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fileInfo{}, err
+		}
+		return infoOf(&st), nil
 	}
-	unix.Close(fd)
-	return fi, nil
 }
 
 var (

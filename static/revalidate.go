@@ -7,8 +7,8 @@ import (
 )
 
 // revalidator re-checks every cached file each Config.Revalidate, on its
-// own goroutine, so the workers never stat on the hit path. A stat per entry
-// per period is the cost; a file that changed is re-read here (so the next
+// own goroutine, so the workers never stat on the hit path. One fstatat per
+// entry per period is the cost; a file that changed is re-read here (so the next
 // hit is already fresh) or dropped when it vanished or grew past
 // MaxCachedFile.
 //
@@ -49,8 +49,13 @@ func (h *Handler) revalidate(snap []*entry) []*entry {
 	return snap[:0]
 }
 
-// refresh compares one entry with the disk and replaces or drops it.
+// refresh compares one entry with the disk and replaces or drops it. The
+// common case, unchanged, costs one fstatat; a change is re-read through
+// the contained open.
 func (h *Handler) refresh(e *entry) {
+	if fi, err := h.root.statQuick(e.file); err == nil && fi.same(e.info) {
+		return
+	}
 	fd, fi, err := h.root.open(e.file)
 	if err != nil {
 		h.cache.remove(e)
