@@ -56,8 +56,12 @@ func TestCacheHitAllocs(t *testing.T) {
 		{"200", nil},
 		{"206", []http1.Header{{Name: []byte("Range"), Value: []byte("bytes=10-99")}}},
 		{"304", []http1.Header{{Name: []byte("If-Modified-Since"), Value: []byte("Fri, 01 Jan 2100 00:00:00 GMT")}}},
+		{"304", []http1.Header{{Name: []byte("If-None-Match"), Value: []byte("*")}}},
+		{"412", []http1.Header{{Name: []byte("If-Match"), Value: []byte(`"nope"`)}}},
+		{"416", []http1.Header{{Name: []byte("Range"), Value: []byte("bytes=999999-")}}},
+		{"200", []http1.Header{{Name: []byte("Range"), Value: []byte("bytes=1-2,5-6")}}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name+"/"+headerNames(tc.hdr), func(t *testing.T) {
 			g := newHitRig(t, 1024, tc.hdr...)
 			out := g.serve()
 			require.Contains(t, string(out), "HTTP/1.1 "+tc.name)
@@ -79,3 +83,11 @@ func benchmarkHit(b *testing.B, size int) {
 
 func BenchmarkCacheHit1K(b *testing.B)  { benchmarkHit(b, 1<<10) }
 func BenchmarkCacheHit64K(b *testing.B) { benchmarkHit(b, 64<<10) }
+
+func headerNames(hs []http1.Header) string {
+	s := "none"
+	for _, h := range hs {
+		s = string(h.Name)
+	}
+	return s
+}
