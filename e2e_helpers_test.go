@@ -21,11 +21,13 @@ type mode struct {
 	name             string
 	disableMultishot bool
 	disableBufRing   bool
+	engine           uringd.Engine // EngineNetpoll: the portable engine (offload engineer's row)
 }
 
 var modes = []mode{
 	{name: "fast_path=multishot+bufring"},
 	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true},
+	{name: "engine=netpoll", engine: uringd.EngineNetpoll},
 }
 
 // forEachMode runs fn as a subtest per mode, with a Config for that mode.
@@ -47,6 +49,7 @@ func testConfig(m mode) uringd.Config {
 		Workers:            2,
 		DisableMultishot:   m.disableMultishot,
 		DisableBufRing:     m.disableBufRing,
+		Engine:             m.engine,
 		HeaderTimeout:      2 * time.Second,
 		IdleTimeout:        2 * time.Second,
 		Tick:               10 * time.Millisecond,

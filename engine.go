@@ -102,6 +102,8 @@ func (s *Server) startNetpoll(why error) error {
 		BodyTimeout:      c.BodyTimeout,
 		IdleTimeout:      c.IdleTimeout,
 		WriteTimeout:     c.WriteTimeout,
+
+		DebugPoisonBuffers: c.DebugPoisonBuffers,
 	})}
 	np.forceCtx, np.force = context.WithCancel(context.Background())
 	s.np, s.started, s.addr = np, true, ln.Addr().(*net.TCPAddr)
@@ -143,6 +145,19 @@ func (s *Server) Engine() Engine {
 		return EngineIOUring
 	}
 	return s.cfg.Engine
+}
+
+// stats reports the netpoll engine's counters as one worker's.
+func (np *npEngine) stats() Stats {
+	n := np.srv.Stats()
+	w := WorkerStats{
+		Accepted: n.Accepted, Open: n.Open, Requests: n.Requests, BytesIn: n.BytesIn,
+		BytesOut: n.BytesOut, BadRequests: n.BadRequests, Rejected: n.Rejected, Panics: n.Panics,
+		TimeoutHead: n.TimeoutHead, TimeoutBody: n.TimeoutBody, TimeoutIdle: n.TimeoutIdle,
+		TimeoutWrite: n.TimeoutWrite, RecvErrors: n.RecvErrors, SendErrors: n.SendErrors,
+		AcceptErrors: n.AcceptErrors, Paused: n.Paused,
+	}
+	return Stats{Total: w, Workers: []WorkerStats{w}}
 }
 
 func defaultLogger() *slog.Logger { return slog.Default() }

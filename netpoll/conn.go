@@ -3,6 +3,7 @@ package netpoll
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"runtime/debug"
@@ -137,7 +138,15 @@ func (c *conn) end() {
 // is, the idle timeout between requests. false: the connection is done.
 func (c *conn) fill(inRequest bool, start time.Time) bool {
 	in := *c.in
-	if c.off > 0 { // keep only the unconsumed tail
+	switch {
+	case c.off > 0 && c.s.cfg.DebugPoisonBuffers:
+		// A fresh buffer, the old one all poison: a kept view must not
+		// read the next request's bytes where the old ones were.
+		nb := make([]byte, len(in)-c.off, cap(in))
+		copy(nb, in[c.off:])
+		poison(in[:cap(in)])
+		in, c.off = nb, 0
+	case c.off > 0: // keep only the unconsumed tail
 		n := copy(in, in[c.off:])
 		in, c.off = in[:n], 0
 	}
@@ -172,7 +181,41 @@ func (c *conn) fill(inRequest bool, start time.Time) bool {
 		c.setIdle(false)
 	}
 	*c.in = in[:len(in)+n]
+	c.s.stats.bytesIn.Add(uint64(n))
+	if n == 0 && err != nil {
+		c.countReadError(err, inRequest, in)
+	}
 	return n > 0 || err == nil
+}
+
+// countReadError says why a read ended the connection: which timeout, or
+// an error other than the client's EOF.
+func (c *conn) countReadError(err error, inRequest bool, in []byte) {
+	st := &c.s.stats
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) && !inRequest && len(in) == 0:
+		st.timeoutIdle.Add(1)
+	case errors.Is(err, os.ErrDeadlineExceeded) && inBodyGuess(in):
+		st.timeoutBody.Add(1)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		st.timeoutHead.Add(1)
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	default:
+		st.recvErrors.Add(1)
+	}
+}
+
+// countWrite accounts a write of n bytes that ended with err.
+func (c *conn) countWrite(n int, err error) {
+	st := &c.s.stats
+	st.bytesOut.Add(uint64(n))
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		st.timeoutWrite.Add(1)
+	default:
+		st.sendErrors.Add(1)
+	}
 }
 
 // inBodyGuess: the head is complete in the buffer, so a slow body is under
@@ -201,31 +244,49 @@ func (c *conn) answer(n int) bool {
 		c.resp.SetClose()
 	}
 	ok := c.call()
+	c.s.stats.requests.Add(1)
 	if run := c.detached; run != nil {
 		c.detached = nil
 		if ok {
 			*c.out = (*c.out)[:start]
 			keep := c.runDetached(run, len(*c.in) > c.off+n)
-			c.off += n
+			c.consumed(n)
 			return keep
 		}
 	}
 	if !ok {
+		c.s.stats.panics.Add(1)
 		c.resp.Reset((*c.out)[:start], &c.req, c.date.Bytes())
 		c.resp.SetStatus(500)
 		c.resp.SetContentType("text/plain; charset=utf-8")
 		c.resp.WriteString("Internal Server Error\n")
 	}
 	*c.out = c.resp.Finish()
-	c.off += n
+	c.consumed(n)
 	if c.resp.WillClose() {
 		c.flush()
 		return false
 	}
 	if len(*c.out) > c.s.cfg.MaxPendingOutput {
+		c.s.stats.paused.Add(1)
 		return c.flush() == nil
 	}
 	return true
+}
+
+// consumed moves past an answered request of n bytes, poisoning them first
+// with Config.DebugPoisonBuffers.
+func (c *conn) consumed(n int) {
+	if c.s.cfg.DebugPoisonBuffers {
+		poison((*c.in)[c.off : c.off+n])
+	}
+	c.off += n
+}
+
+func poison(b []byte) {
+	for i := range b {
+		b[i] = 0xdd
+	}
 }
 
 // call runs the handler; false if it panicked (logged).
@@ -308,7 +369,9 @@ func (c *conn) write(p []byte) (int, error) {
 		return 0, err
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	return c.nc.Write(p)
+	n, err := c.nc.Write(p)
+	c.countWrite(n, err)
+	return n, err
 }
 
 // flush writes the queued output.
@@ -318,7 +381,8 @@ func (c *conn) flush() error {
 		return nil
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	_, err := c.nc.Write(out)
+	n, err := c.nc.Write(out)
+	c.countWrite(n, err)
 	if cap(out) > 4*bufSize { // a big response grew it: don't keep that much per connection
 		out = make([]byte, 0, bufSize)
 	}
@@ -328,6 +392,7 @@ func (c *conn) flush() error {
 
 // refuse answers a request the parser refused, and the connection closes.
 func (c *conn) refuse(err error) {
+	c.s.stats.badRequests.Add(1)
 	status := 400
 	var he *http1.Error
 	if errors.As(err, &he) {

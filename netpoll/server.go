@@ -36,6 +36,9 @@ type Config struct {
 	BodyTimeout      time.Duration
 	IdleTimeout      time.Duration
 	WriteTimeout     time.Duration
+	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
+	// answered, so a handler that kept a view reads garbage (tests only).
+	DebugPoisonBuffers bool
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -52,6 +55,7 @@ type Server struct {
 	conns    map[*conn]struct{}
 	draining atomic.Bool // Shutdown called: answers say Connection: close
 	wg       sync.WaitGroup
+	stats    counters
 }
 
 // New returns a Server for cfg (zero limits and timeouts are the caller's
@@ -71,16 +75,21 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.ln = ln
 	s.mu.Unlock()
 	var backoff time.Duration
+	var lastLog time.Time
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if s.draining.Load() {
 				return ErrServerClosed
 			}
+			s.stats.acceptE.Add(1)
 			if ne, ok := err.(net.Error); ok && ne.Timeout() || isTemporary(err) {
 				// EMFILE & co: back off instead of spinning (as net/http does).
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.cfg.Logger.Warn("netpoll: accept failing; backing off", "err", err, "retry_in", backoff)
+				if now := time.Now(); now.Sub(lastLog) >= acceptLogEvery {
+					lastLog = now
+					s.cfg.Logger.Warn("netpoll: accept failing; backing off", "err", err, "retry_in", backoff)
+				}
 				time.Sleep(backoff)
 				continue
 			}
@@ -91,6 +100,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
+// acceptLogEvery rate-limits the "accept failing" log (EMFILE & co).
+const acceptLogEvery = 10 * time.Second
+
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
@@ -99,6 +111,7 @@ func isTemporary(err error) bool {
 // track starts the goroutine of a new connection, or refuses it over
 // MaxConns or while shutting down.
 func (s *Server) track(nc net.Conn) {
+	s.stats.accepted.Add(1)
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
@@ -107,11 +120,13 @@ func (s *Server) track(nc net.Conn) {
 	}
 	if s.cfg.MaxConns > 0 && len(s.conns) >= s.cfg.MaxConns {
 		s.mu.Unlock()
+		s.stats.rejected.Add(1)
 		go reject(nc)
 		return
 	}
 	c := newConn(s, nc)
 	s.conns[c] = struct{}{}
+	s.stats.open.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go c.serve()
@@ -129,6 +144,7 @@ func reject(nc net.Conn) {
 func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.stats.open.Add(^uint64(0))
 	s.mu.Unlock()
 	s.wg.Done()
 }
