@@ -63,8 +63,17 @@ const response503Body = "Service Unavailable: too many blocking requests\n"
 // teardown. A sync.Map Load of a pointer key does not allocate.
 var workers sync.Map // *http1.Response -> *Worker
 
-func (w *Worker) registerOffload()   { workers.Store(&w.resp, w) }
-func (w *Worker) unregisterOffload() { workers.Delete(&w.resp) }
+func (w *Worker) registerOffload() { workers.Store(&w.resp, w) }
+
+// unregisterOffload runs at teardown, before the eventfd is closed (Close):
+// from then on producers post nothing and write no eventfd (its number could
+// belong to another file by then).
+func (w *Worker) unregisterOffload() {
+	workers.Delete(&w.resp)
+	w.off.mu.Lock()
+	w.off.closed = true
+	w.off.mu.Unlock()
+}
 
 // offload is a worker's side of the offload path.
 type offload struct {
@@ -73,6 +82,7 @@ type offload struct {
 	mu     sync.Mutex // guards msgs and posted; taken by producers and the worker
 	msgs   []post     // posted since the last drain
 	posted bool       // msgs is non-empty and the eventfd was written
+	closed bool       // the worker is gone: posts are dropped
 	spare  []post     // worker only: the other half of the double buffer
 }
 
@@ -183,15 +193,19 @@ func (w *Worker) drainOffload() {
 }
 
 // enqueue is the producers' side of the inbox. The eventfd is written only
-// by the producer that makes the inbox non-empty: one wakeup per drain.
+// by the producer that makes the inbox non-empty: one wakeup per drain. It
+// is written under o.mu so that teardown (which sets closed under o.mu)
+// cannot close the eventfd between the check and the write.
 func (w *Worker) enqueue(p post) {
 	o := &w.off
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
 	o.msgs = append(o.msgs, p)
-	wake := !o.posted
-	o.posted = true
-	o.mu.Unlock()
-	if wake {
+	if !o.posted {
+		o.posted = true
 		w.wake()
 	}
 }
