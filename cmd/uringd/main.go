@@ -21,6 +21,7 @@ import (
 
 	"github.com/uringd/uringd"
 	"github.com/uringd/uringd/static"
+	"github.com/uringd/uringd/uring"
 )
 
 func main() {
@@ -61,8 +62,7 @@ func run(args []string, stderr *os.File) int {
 		fmt.Fprintf(stderr, "uringd: cannot start: %v\n", err)
 		return 1
 	}
-	log.Info("uringd serving", "addr", srv.Addr().String(), "workers", srv.Workers(),
-		"io_uring", srv.Features().String(), "multishot", !cfg.DisableMultishot, "bufring", !cfg.DisableBufRing)
+	startupLine(log, srv)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
@@ -81,6 +81,19 @@ func run(args []string, stderr *os.File) int {
 	st := srv.Stats().Total
 	log.Info("bye", "accepted", st.Accepted, "requests", st.Requests)
 	return 0
+}
+
+// startupLine logs where the server listens and which kernel features the
+// workers use (the fast path needs multishot recv and a buffer ring).
+func startupLine(log *slog.Logger, srv *uringd.Server) {
+	f := srv.Features()
+	kernel := "?"
+	if pr, err := uring.Probe(); err == nil {
+		kernel = pr.Kernel
+	}
+	log.Info("uringd serving", "addr", srv.Addr().String(), "workers", srv.Workers(),
+		"kernel", kernel, "multishot", f.Has(uring.FeatMultishotRecv), "bufring", f.Has(uring.FeatBufRing),
+		"io_uring", f.String())
 }
 
 func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {
