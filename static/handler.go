@@ -98,13 +98,17 @@ func New(cfg Config) (*Handler, error) {
 	if strings.ContainsAny(cfg.Index, "/\\") || cfg.Index == "." || cfg.Index == ".." {
 		return nil, fmt.Errorf("static: Config.Index %q must be a plain file name", cfg.Index)
 	}
-	if strings.ContainsAny(cfg.CacheControl, "\r\n") {
-		return nil, errors.New("static: Config.CacheControl has a line break")
+	if strings.ContainsFunc(cfg.CacheControl, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return nil, errors.New("static: Config.CacheControl has a control character")
 	}
 	setDefault(&cfg.MaxCachedFile, DefaultMaxCachedFile)
 	setDefault(&cfg.CacheBytes, DefaultCacheBytes)
 	setDefault(&cfg.Revalidate, DefaultRevalidate)
 	setDefault(&cfg.ChunkSize, DefaultChunkSize)
+	if cfg.Revalidate < time.Millisecond || cfg.ChunkSize < 512 || cfg.ChunkSize > 16<<20 {
+		return nil, fmt.Errorf("static: Config.Revalidate (%v) must be >= 1ms and ChunkSize (%d) in [512, 16 MiB]",
+			cfg.Revalidate, cfg.ChunkSize)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

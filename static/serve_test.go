@@ -233,3 +233,25 @@ func TestServeConditional(t *testing.T) {
 		})
 	}
 }
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for name, cfg := range map[string]static.Config{
+		"no root":        {},
+		"missing root":   {Root: filepath.Join(dir, "nope")},
+		"root is a file": {Root: filepath.Join(dir, "f")},
+		"prefix":         {Root: dir, Prefix: "static"},
+		"double slash":   {Root: dir, Prefix: "//x/"},
+		"index path":     {Root: dir, Index: "a/index.html"},
+		"cache-control":  {Root: dir, CacheControl: "max-age=1\r\nX-Evil: 1"},
+		"chunk":          {Root: dir, ChunkSize: -1},
+		"revalidate":     {Root: dir, Revalidate: -time.Second},
+	} {
+		if name == "root is a file" {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), nil, 0o644))
+		}
+		h, err := static.New(cfg)
+		assert.Error(t, err, name)
+		assert.Nil(t, h, name)
+	}
+}
