@@ -1,6 +1,9 @@
 package static
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
 
 // rangeKind is the outcome of parsing a Range field against a size.
 type rangeKind uint8
@@ -60,17 +63,23 @@ func parseRange(v []byte, size int64) (start, end int64, kind rangeKind) {
 	return a, b, rangeOne
 }
 
-// parseDigits parses a non-empty run of ASCII digits that fits an int64.
+// parseDigits parses a non-empty run of ASCII digits. A value past 18
+// digits saturates at MaxInt64 rather than failing: "bytes=0-99999999999999999999"
+// is a valid (clamped) range, not garbage.
 func parseDigits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
+	if len(b) == 0 {
 		return 0, false
 	}
 	var n int64
-	for _, c := range b {
+	for i, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		if i < 18 {
+			n = n*10 + int64(c-'0')
+		} else {
+			n = math.MaxInt64
+		}
 	}
 	return n, true
 }

@@ -39,6 +39,8 @@ func TestServeRanges(t *testing.T) {
 			{"bytes=-100000000", 206, 0, n - 1},
 			{"bytes=3-3", 206, 3, 3},
 			{"bytes=2-100000000", 206, 2, n - 1},
+			{"bytes=2-99999999999999999999999", 206, 2, n - 1},
+			{"bytes=-99999999999999999999999", 206, 0, n - 1},
 			{"BYTES=1-2", 206, 1, 2},
 			{"bytes = 1-2", 200, 0, n - 1},   // no whitespace around "=" in the grammar
 			{"bytes=0-1,4-5", 200, 0, n - 1}, // several ranges: the whole file
@@ -58,7 +60,7 @@ func TestServeRanges(t *testing.T) {
 				assert.Empty(t, resp.Header.Get("Content-Range"))
 			}
 		}
-		for _, rng := range []string{"bytes=" + strconv.Itoa(n) + "-", "bytes=-0", "bytes=99999999-"} {
+		for _, rng := range []string{"bytes=" + strconv.Itoa(n) + "-", "bytes=-0", "bytes=99999999-", "bytes=99999999999999999999999-"} {
 			resp, _ := do(t, c, "GET", ts.base+p, "Range: "+rng)
 			require.Equal(t, 416, resp.StatusCode, "%s %s", p, rng)
 			assert.Equal(t, "bytes */"+strconv.Itoa(n), resp.Header.Get("Content-Range"))
