@@ -26,6 +26,7 @@ func (w *Worker) loop() error {
 		w.ring.CQAdvance(n)
 		w.endOfTurn()
 		if w.exiting && !w.timerArmed && !w.wakeArmed && !w.acceptArmed && w.conns.open == 0 {
+			w.stats.publish()
 			return nil
 		}
 		if w.ring.CQOverflowed() {
