@@ -39,20 +39,23 @@ const (
 
 // metric describes how one figure is read from a sample and shown.
 type metric struct {
-	name   string
-	unit   string // axis label of the chart
-	ratio  bool   // the table shows this metric's ratio to the base server
-	value  func(sample) float64
-	format func(float64) string
+	name  string
+	unit  string // axis label of the chart
+	ratio bool   // the table shows this metric's ratio to the base server
+	// zeroMissing: 0 means wrk did not record the figure (its p99 under
+	// pipelining), so zeros are left out of the median and range.
+	zeroMissing bool
+	value       func(sample) float64
+	format      func(float64) string
 }
 
 var metrics = map[metricID]metric{
 	mRPS: {name: "req/s", unit: "requests/s (higher is better)", ratio: true,
 		value: func(s sample) float64 { return s.rps }, format: fmtCount},
-	// wrk prints 0 for a percentile it did not record (its p99 under pipelining),
-	// so 0 shows as missing.
-	mP50: {name: "p50 ms", unit: "latency, ms", value: func(s sample) float64 { return ms(s.p50) }, format: fmtMS},
-	mP99: {name: "p99 ms", unit: "latency, ms", value: func(s sample) float64 { return ms(s.p99) }, format: fmtMS},
+	mP50: {name: "p50 ms", unit: "latency, ms", zeroMissing: true,
+		value: func(s sample) float64 { return ms(s.p50) }, format: fmtMS},
+	mP99: {name: "p99 ms", unit: "latency, ms", zeroMissing: true,
+		value: func(s sample) float64 { return ms(s.p99) }, format: fmtMS},
 	mCPU: {name: "CPU µs/req", unit: "server CPU µs per request (lower is better)", ratio: true,
 		value: func(s sample) float64 { return float64(s.cpuPerReq) / float64(time.Microsecond) }, format: fmtFloat},
 	mRSSBase: {name: "RSS before", unit: "MiB", value: func(s sample) float64 { return float64(s.rssBaseKiB) / 1024 },
@@ -74,12 +77,14 @@ type summary struct {
 }
 
 func summarize(samples []sample, m metricID) summary {
-	if len(samples) == 0 {
-		return summary{}
+	var v []float64
+	for _, s := range samples {
+		if x := metrics[m].value(s); x != 0 || !metrics[m].zeroMissing {
+			v = append(v, x)
+		}
 	}
-	v := make([]float64, len(samples))
-	for i, s := range samples {
-		v[i] = metrics[m].value(s)
+	if len(v) == 0 {
+		return summary{}
 	}
 	slices.Sort(v)
 	med := v[len(v)/2]

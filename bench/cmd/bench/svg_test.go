@@ -62,8 +62,3 @@ func TestNiceScale(t *testing.T) {
 		assert.InDelta(t, tc.ymax, ymax, 1e-9, "top %v", tc.top)
 	}
 }
-
-func TestSummarizeMedianAndRange(t *testing.T) {
-	s := summarize([]sample{{rps: 3}, {rps: 1}, {rps: 2}, {rps: 10}}, mRPS)
-	assert.Equal(t, summary{median: 2.5, min: 1, max: 10, n: 4}, s)
-}
