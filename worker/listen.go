@@ -58,6 +58,13 @@ func listenOne(ta *net.TCPAddr, backlog int) (int, error) {
 			return -1, fmt.Errorf("setsockopt: %w", err)
 		}
 	}
+	// Accepted sockets inherit TCP_NODELAY from the listener (Linux clones
+	// the listening socket), which saves a setsockopt per connection. A
+	// response goes out in one send, so Nagle could only delay its tail.
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("setsockopt TCP_NODELAY: %w", err)
+	}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("bind: %w", err)
