@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 // environment is what the report records about the machine and the run.
 type environment struct {
 	host, cpu, kernel, goVersion, wrk string
+	commit                            string // the repository's commit, marked when the tree has changes
 	ncpu                              int
 	fileLimit                         uint64
 	pinning                           string
@@ -37,6 +39,7 @@ func probeEnv(cfg config) (environment, error) {
 	e.host, _ = os.Hostname()
 	e.kernel = readTrim("/proc/sys/kernel/osrelease")
 	e.cpu = cpuModel()
+	e.commit = gitCommit(filepath.Dir(cfg.benchDir))
 	switch {
 	case !haveTaskset():
 		e.pinning = "none (taskset not found: apt-get install util-linux)"
@@ -46,6 +49,20 @@ func probeEnv(cfg config) (environment, error) {
 		e.pinning = "one-core scenarios: server on CPU 0, wrk on CPU 1 (taskset)"
 	}
 	return e, nil
+}
+
+// gitCommit names the commit the servers were built from, so a published
+// result can be tied to the code; "+ uncommitted changes" when the tree differs.
+func gitCommit(repoDir string) string {
+	out, err := exec.Command("git", "-C", repoDir, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, _ := exec.Command("git", "-C", repoDir, "status", "--porcelain", "--untracked-files=no").Output(); len(st) > 0 {
+		c += " + uncommitted changes"
+	}
+	return c
 }
 
 func readTrim(path string) string {

@@ -70,6 +70,7 @@ func writeHeader(b *strings.Builder, cfg config, env environment, all []*server,
 	rows := [][2]string{
 		{"CPU", fmt.Sprintf("%s, %d CPUs", env.cpu, env.ncpu)},
 		{"kernel", env.kernel},
+		{"commit", env.commit},
 		{"Go", env.goVersion},
 		{"wrk", env.wrk},
 		{"pinning", env.pinning},
@@ -77,6 +78,7 @@ func writeHeader(b *strings.Builder, cfg config, env environment, all []*server,
 			cfg.duration, cfg.warmup, cfg.reps)},
 		{"file limit", fmt.Sprintf("RLIMIT_NOFILE %d", env.fileLimit)},
 		{"quick mode", fmt.Sprint(cfg.quick)},
+		{"disturbed runs", disturbed(r)},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(b, "| %s | %s |\n", row[0], row[1])
@@ -189,4 +191,22 @@ func scaling(sc scenario, r *runner) []string {
 		return nil
 	}
 	return []string{"Scaling from 1 worker to all (req/s ratio): " + strings.Join(parts, ", ") + "."}
+}
+
+// disturbed summarises how many measured runs other processes disturbed.
+func disturbed(r *runner) string {
+	n, total := 0, 0
+	for k, samples := range r.results {
+		if k.scenario == "idle" {
+			continue // no load, not measured
+		}
+		for _, s := range samples {
+			total++
+			if s.otherCPU > noisyCPU {
+				n++
+			}
+		}
+	}
+	return fmt.Sprintf("%d of %d load runs had other processes above %.0f%% of a CPU "+
+		"(runs above %.0f%% were repeated once, keeping the quieter)", n, total, 100*noisyCPU, 100*retryCPU)
 }
