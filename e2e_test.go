@@ -332,6 +332,13 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- s.Shutdown(context.Background()) }()
 		idle.expectClosed()
+		require.Eventually(t, func() bool { // new clients are refused while in-flight requests finish
+			c, err := net.Dial("tcp", s.Addr().String())
+			if err == nil {
+				c.Close()
+			}
+			return err != nil
+		}, 5*time.Second, 5*time.Millisecond)
 		for _, c := range conns {
 			c.send("world")
 		}

@@ -47,13 +47,22 @@ func (w *Worker) checkRun() {
 			w.drainConn(c, m == runForce)
 		}
 	}
-	if w.mode != runServing && !w.exiting && w.conns.open == 0 && !w.acceptArmed {
+	if w.mode == runServing || w.acceptArmed {
+		return
+	}
+	if w.lfd >= 0 {
+		// No accept in flight any more: close the listener now, so that
+		// new clients are refused instead of waiting in the backlog.
+		unix.Close(w.lfd)
+		w.lfd = -1
+	}
+	if !w.exiting && w.conns.open == 0 {
 		w.exit()
 	}
 }
 
-// stopAccepting cancels the accept; the listener is closed when its last
-// CQE is in (closeListener).
+// stopAccepting cancels the accept; checkRun closes the listener when its
+// last CQE is in.
 func (w *Worker) stopAccepting() {
 	if w.acceptArmed {
 		w.cancel(pack(opAccept, 0, 0), pack(opListenerClose, 0, 0))
@@ -80,10 +89,6 @@ func (w *Worker) drainConn(c *conn, force bool) {
 // loop returns when their CQEs are in.
 func (w *Worker) exit() {
 	w.exiting = true
-	if w.lfd >= 0 {
-		unix.Close(w.lfd) // no accept in flight any more
-		w.lfd = -1
-	}
 	if w.timerArmed {
 		w.cancel(pack(opTimer, 0, 0), pack(opListenerClose, 0, 0))
 	}
