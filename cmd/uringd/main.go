@@ -79,7 +79,8 @@ func run(args []string, stderr *os.File) int {
 		return 1
 	}
 	st := srv.Stats().Total
-	log.Info("bye", "accepted", st.Accepted, "requests", st.Requests)
+	log.Info("bye", "accepted", st.Accepted, "requests", st.Requests, "loop_turns", st.Loops,
+		"bytes_in", st.BytesIn, "bytes_out", st.BytesOut, "bad_requests", st.BadRequests, "panics", st.Panics)
 	return 0
 }
 
