@@ -38,9 +38,7 @@ func benchParse(b *testing.B, in []byte) {
 	var req Request
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
-	for b.Loop() {
-		parseAll(b, p, &req, in)
-	}
+	loopCPU(b, func() { parseAll(b, p, &req, in) })
 }
 
 func BenchmarkParseWrk(b *testing.B) { benchParse(b, loadCorpus(b, "wrk.http")) }
@@ -60,10 +58,10 @@ func BenchmarkResponseHelloWorld(b *testing.B) {
 	var w Response
 	out := make([]byte, 0, 4096)
 	b.ReportAllocs()
-	for b.Loop() {
+	loopCPU(b, func() {
 		w.Reset(out[:0], &req, dc.Bytes())
 		w.SetContentType("text/plain")
 		w.WriteString("Hello, World!")
 		out = w.Finish()
-	}
+	})
 }

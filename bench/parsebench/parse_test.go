@@ -94,9 +94,7 @@ func BenchmarkParse(b *testing.B) {
 			var req http1.Request
 			b.SetBytes(int64(len(in.data)))
 			b.ReportAllocs()
-			for b.Loop() {
-				uringdParse(b, &p, &req, in.data)
-			}
+			loopCPU(b, func() { uringdParse(b, &p, &req, in.data) })
 		})
 		b.Run("fasthttp/"+in.name, func(b *testing.B) {
 			var h fasthttp.RequestHeader
@@ -104,9 +102,7 @@ func BenchmarkParse(b *testing.B) {
 			br := bufio.NewReaderSize(rd, 4096)
 			b.SetBytes(int64(len(in.data)))
 			b.ReportAllocs()
-			for b.Loop() {
-				fasthttpParse(b, &h, br, rd, in.data)
-			}
+			loopCPU(b, func() { fasthttpParse(b, &h, br, rd, in.data) })
 		})
 	}
 }
@@ -124,12 +120,12 @@ func BenchmarkHelloWorld(b *testing.B) {
 		var w http1.Response
 		out := make([]byte, 0, 4096)
 		b.ReportAllocs()
-		for b.Loop() {
+		loopCPU(b, func() {
 			w.Reset(out[:0], &req, dc.Bytes())
 			w.SetContentType("text/plain")
 			w.WriteString("Hello, World!")
 			out = w.Finish()
-		}
+		})
 	})
 	b.Run("fasthttp", func(b *testing.B) {
 		var resp fasthttp.Response
@@ -137,7 +133,7 @@ func BenchmarkHelloWorld(b *testing.B) {
 		sink.Grow(4096)
 		bw := bufio.NewWriterSize(&sink, 4096)
 		b.ReportAllocs()
-		for b.Loop() {
+		loopCPU(b, func() {
 			resp.Reset()
 			resp.Header.SetContentType("text/plain")
 			resp.SetBodyString("Hello, World!")
@@ -146,6 +142,6 @@ func BenchmarkHelloWorld(b *testing.B) {
 			}
 			bw.Flush()
 			sink.Reset()
-		}
+		})
 	})
 }
