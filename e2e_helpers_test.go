@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -116,7 +117,10 @@ func startServer(t *testing.T, cfg uringd.Config) *uringd.Server {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		require.NoError(t, s.Shutdown(ctx))
+		if err := s.Shutdown(ctx); err != nil {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("shutdown: %v\n%s", err, buf[:runtime.Stack(buf, true)])
+		}
 	})
 	return s
 }

@@ -56,6 +56,10 @@ func (w *Worker) onAccept(res int32, more bool) {
 		w.acceptBackoff(e, more)
 	}
 	switch {
+	case w.mode != runServing && w.acceptArmed:
+		// Shutting down but the multishot accept survived (its cancel raced
+		// with this completion): cancel it again.
+		w.cancel(pack(opAccept, 0, 0), pack(opListenerClose, 0, 0))
 	case w.mode != runServing:
 		w.checkRun() // the listener can close once its accept is over
 	case !w.acceptArmed && !w.acceptPaused:

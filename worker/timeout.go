@@ -66,7 +66,16 @@ func (w *Worker) onTimer(res int32, more bool) {
 	default:
 		w.unexpected(opTimer, res)
 	}
-	if !w.timerArmed && !w.exiting {
+	if w.exiting {
+		if w.timerArmed {
+			// The cancel missed: it ran while this expiry was being
+			// completed (the kernel takes a firing multishot timeout off
+			// its list until it re-arms it) and found nothing. Again.
+			w.cancel(pack(opTimer, 0, 0), pack(opListenerClose, 0, 0))
+		}
+		return
+	}
+	if !w.timerArmed {
 		w.armTimer()
 	}
 	w.onTick()
