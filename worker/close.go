@@ -20,6 +20,14 @@ func (w *Worker) cancel(target, ud userData) {
 	sqe.SetUserData(uint64(ud))
 }
 
+// cancelOp cancels c's recv or send; the cancel's own CQE is counted in
+// inflight, so the slot outlives both.
+func (w *Worker) cancelOp(c *conn, target op) {
+	w.cancel(pack(target, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
+	c.inflight++
+	c.cancels++
+}
+
 // beginClose moves c to closing: its recv and send are cancelled, and once
 // no op is in flight the fd is closed through the ring (maybeClose).
 func (w *Worker) beginClose(c *conn) {
@@ -31,12 +39,10 @@ func (w *Worker) beginClose(c *conn) {
 	w.wheel.clear(c.slot)
 	w.dropInput(c)
 	if c.recvArmed {
-		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
-		c.inflight++
+		w.cancelOp(c, opRecv)
 	}
 	if c.sending {
-		w.cancel(pack(opSend, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
-		c.inflight++
+		w.cancelOp(c, opSend)
 	}
 	w.maybeClose(c)
 }
@@ -61,6 +67,9 @@ func (w *Worker) maybeClose(c *conn) {
 // bug, logged.
 func (w *Worker) onCancel(c *conn, res int32) {
 	c.inflight--
+	if c.cancels > 0 {
+		c.cancels--
+	}
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.ENOENT, e == unix.EALREADY:
 	default:

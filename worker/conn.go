@@ -42,8 +42,8 @@ type conn struct {
 	state connState
 
 	inflight    uint8 // submitted ops without their final CQE (multishot recv counts once)
+	cancels     uint8 // async cancels of this connection's recv/send in flight
 	recvArmed   bool  // a recv (single or multishot) is in flight
-	recvCancel  bool  // an async cancel of the recv is in flight
 	sending     bool  // a send is in flight: out[sent:sendEnd] is pinned
 	sendQueued  bool  // in the worker's sendQ for this loop turn
 	rearmQueued bool  // in the worker's rearmQ (ENOBUFS: re-arm recv at the end of the turn)

@@ -76,6 +76,11 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 		w.unexpected(opRecv, res)
 		w.beginClose(c)
 	}
+	if c.recvArmed && c.cancels == 0 && (c.state == stateClosing || c.paused) {
+		// A multishot recv we cancelled is still armed: that cancel found
+		// it mid-completion and missed. Cancel again.
+		w.cancelOp(c, opRecv)
+	}
 	if c.state == stateClosing {
 		w.maybeClose(c)
 		return
@@ -222,8 +227,7 @@ func (w *Worker) pause(c *conn) {
 	c.paused = true
 	w.stats.inc(cPaused)
 	if c.recvArmed && w.multishotRecv {
-		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
-		c.inflight++
+		w.cancelOp(c, opRecv)
 	}
 }
 
