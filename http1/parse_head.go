@@ -9,6 +9,7 @@ import (
 var (
 	http11 = binary.LittleEndian.Uint64([]byte("HTTP/1.1"))
 	http10 = binary.LittleEndian.Uint64([]byte("HTTP/1.0"))
+	getSP  = binary.LittleEndian.Uint32([]byte("GET "))
 )
 
 // ParseHead parses the request line and header section at the start of buf
@@ -92,12 +93,16 @@ func parseHead(buf []byte, req *Request, lim *Limits) (int, error) {
 // about whitespace, but every leniency is a chance to disagree with a proxy.
 func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error) {
 	start := i
-	i = scanToken(buf, i)
-	if i >= len(buf) {
-		return 0, incompleteAt(i, lim)
-	}
-	if buf[i] != ' ' || i == start {
-		return 0, errBadMethod
+	if len(buf)-i >= 4 && binary.LittleEndian.Uint32(buf[i:]) == getSP {
+		i += 3 // most requests are GETs: skip the token loop
+	} else {
+		i = scanToken(buf, i)
+		if i >= len(buf) {
+			return 0, incompleteAt(i, lim)
+		}
+		if buf[i] != ' ' || i == start {
+			return 0, errBadMethod
+		}
 	}
 	req.Method = buf[start:i]
 	i++
