@@ -28,3 +28,23 @@ func TestPoolClassesReuseAndPoison(t *testing.T) {
 	p.put(b2)
 	assert.Panics(t, func() { p.put(make([]byte, 0, 5000)) })
 }
+
+func TestPoolKeepsLargeBuffersWithinByteBudget(t *testing.T) {
+	var p pool
+	const big = 128 << 10
+	bufs := make([][]byte, 0, 2*keepLargeBytes/big)
+	for i := 0; i < cap(bufs); i++ {
+		bufs = append(bufs, p.get(big))
+	}
+	require.Equal(t, 0, p.idleBig)
+	for _, b := range bufs {
+		p.put(b)
+	}
+	// Half the buffers fit the budget and stay mapped for reuse; the rest are unmapped.
+	require.Equal(t, keepLargeBytes, p.idleBig)
+	require.Len(t, p.free[classOf(big)], keepLargeBytes/big)
+	require.Equal(t, keepLargeBytes, p.mapped)
+	b := p.get(big)
+	require.Equal(t, keepLargeBytes-big, p.idleBig)
+	p.put(b)
+}
