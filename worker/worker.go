@@ -95,7 +95,6 @@ type Worker struct {
 	resp    http1.Response
 	headers []http1.Header
 	date    http1.DateCache
-	cur     *conn // connection whose request is being served
 
 	off offload // detached responses: inbox from the pool (offload.go)
 
