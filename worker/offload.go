@@ -130,7 +130,7 @@ func (w *Worker) takeDetach(c *conn, ok bool) bool {
 	if !ok {
 		return false
 	}
-	if w.resp.Grown() { // the handler wrote before detaching: give the buffer back
+	if w.resp.FromPool() { // the handler wrote before detaching: give the buffer back
 		w.pool.put(w.resp.Finish())
 	}
 	s := w.newStream(c)

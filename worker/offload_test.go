@@ -61,6 +61,9 @@ type detachHandler struct {
 func (h *detachHandler) ServeHTTP(w *http1.Response, r *http1.Request) {
 	if strings.HasPrefix(string(r.Path), "/raw") {
 		w.WriteString("discarded: the handler detached")
+		if string(r.Path) == "/rawbig" { // grows the response from the pool first
+			w.WriteString(strings.Repeat("x", 64<<10))
+		}
 		if err := Detach(w, h.run); err != nil {
 			panic(err)
 		}
@@ -110,10 +113,10 @@ func TestDetachRawStreamInOrder(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	_, err = io.WriteString(c, "GET /raw1 HTTP/1.1\r\nHost: x\r\n\r\nGET /in HTTP/1.1\r\nHost: x\r\n\r\n"+
-		"GET /raw2 HTTP/1.1\r\nHost: x\r\n\r\n")
+		"GET /raw2 HTTP/1.1\r\nHost: x\r\n\r\nGET /rawbig HTTP/1.1\r\nHost: x\r\n\r\n")
 	require.NoError(t, err)
 	br := bufio.NewReader(c)
-	for _, want := range []string{"raw /raw1", "inline", "raw /raw2"} {
+	for _, want := range []string{"raw /raw1", "inline", "raw /raw2", "raw /rawbig"} {
 		resp, err := http.ReadResponse(br, nil)
 		require.NoError(t, err)
 		b, _ := io.ReadAll(resp.Body)
