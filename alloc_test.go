@@ -4,6 +4,7 @@ package uringd_test
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"runtime"
 	"testing"
@@ -70,7 +71,7 @@ type rawSyscallClient struct {
 	lastErr error
 }
 
-func newRawSyscallClient(t *testing.T, addr *net.TCPAddr, req, body string) *rawSyscallClient {
+func newRawSyscallClient(t testing.TB, addr *net.TCPAddr, req, body string) *rawSyscallClient {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(fd) })
@@ -85,7 +86,7 @@ func newRawSyscallClient(t *testing.T, addr *net.TCPAddr, req, body string) *raw
 }
 
 // roundTrip writes the request(s) and reads until the last response's body.
-func (c *rawSyscallClient) roundTrip(t *testing.T) {
+func (c *rawSyscallClient) roundTrip(t testing.TB) {
 	if _, err := unix.Write(c.fd, c.req); err != nil {
 		t.Fatalf("write: %v", err)
 	}
@@ -99,5 +100,32 @@ func (c *rawSyscallClient) roundTrip(t *testing.T) {
 		if bytes.HasSuffix(c.buf[:n], c.suffix) && bytes.Count(c.buf[:n], c.suffix) == c.count {
 			return
 		}
+	}
+}
+
+// BenchmarkKeepAliveRoundTrip measures one request/response on a warm
+// keep-alive connection (client and server in this process: the numbers
+// include the client's syscalls). Allocations are the server's.
+func BenchmarkKeepAliveRoundTrip(b *testing.B) {
+	for _, m := range modes[:2] {
+		b.Run(m.name, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // Start raises it
+			cfg := testConfig(m)
+			cfg.DebugPoisonBuffers = false
+			s, err := uringd.New(cfg)
+			require.NoError(b, err)
+			testRoutes(s)
+			require.NoError(b, s.Start())
+			defer s.Shutdown(context.Background())
+			c := newRawSyscallClient(b, s.Addr().(*net.TCPAddr), helloReq, "Hello, World!")
+			for i := 0; i < 100; i++ {
+				c.roundTrip(b)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.roundTrip(b)
+			}
+		})
 	}
 }
