@@ -84,6 +84,16 @@ type offload struct {
 	posted bool       // msgs is non-empty and the eventfd was written
 	closed bool       // the worker is gone: posts are dropped
 	spare  []post     // worker only: the other half of the double buffer
+
+	// remotes caches each slot's peer address for its current generation
+	// (worker only): getpeername once per connection, not per request.
+	remotes []remoteAddr
+}
+
+type remoteAddr struct {
+	gen  uint32
+	ok   bool
+	addr string
 }
 
 // post is one message from a producer: bytes to send, or the end.
@@ -152,7 +162,7 @@ func (w *Worker) newStream(c *conn) *Stream {
 	s := &Stream{
 		w:      w,
 		req:    cloneRequest(&w.req),
-		remote: peerName(c.fd),
+		remote: w.remoteAddr(c),
 		limit:  w.cfg.MaxPendingOutput,
 		slot:   c.slot,
 		gen:    c.gen,
@@ -357,6 +367,20 @@ func cloneRequest(r *http1.Request) http1.Request {
 		c.Headers[i] = http1.Header{Name: cp(h.Name), Value: cp(h.Value)}
 	}
 	return c
+}
+
+// remoteAddr returns c's peer address, from the cache when this generation
+// of the slot asked before.
+func (w *Worker) remoteAddr(c *conn) string {
+	o := &w.off
+	if int(c.slot) >= len(o.remotes) {
+		o.remotes = append(o.remotes, make([]remoteAddr, int(c.slot)+1-len(o.remotes))...)
+	}
+	r := &o.remotes[c.slot]
+	if !r.ok || r.gen != c.gen {
+		*r = remoteAddr{gen: c.gen, ok: true, addr: peerName(c.fd)}
+	}
+	return r.addr
 }
 
 // peerName formats the connection's peer address ("ip:port"; "" if the
