@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd"
+	"github.com/uringd/uringd/uring"
 )
 
 func TestHelloKeepAlive(t *testing.T) {
@@ -32,7 +33,41 @@ func TestHelloKeepAlive(t *testing.T) {
 			require.NotEmpty(t, h.Get("Date"))
 		}
 		assert.Equal(t, uint64(1), s.Stats().Total.Accepted, "10 requests, one connection")
+		if cfg.Engine == uringd.EngineIOUring {
+			f := s.Features()
+			probe, err := uring.Probe()
+			require.NoError(t, err)
+			want := probe.Features.Has(uring.FeatMultishotRecv) && !cfg.DisableMultishot
+			assert.Equal(t, want, f.Has(uring.FeatMultishotRecv), "multishot recv in use: %v", f)
+			want = probe.Features.Has(uring.FeatBufRing) && !cfg.DisableBufRing
+			assert.Equal(t, want, f.Has(uring.FeatBufRing), "buffer ring in use: %v", f)
+		}
 	})
+}
+
+// The two mixed configurations (one fallback forced, not the other) get a
+// short smoke test: pipelining, an upload, reuse.
+func TestMixedFallbacks(t *testing.T) {
+	for _, m := range []mode{
+		{name: "multishot+provided_buffers", disableBufRing: true},
+		{name: "singleshot+bufring", disableMultishot: true},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			cfg := testConfig(m)
+			cfg.Logger = testLogger(t)
+			s := startServer(t, cfg)
+			c := dial(t, s)
+			body := strings.Repeat("z", 100<<10)
+			c.send(strings.Repeat(helloReq, 10) + fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+			for i := 0; i < 10; i++ {
+				_, got := c.response("GET")
+				require.Equal(t, "Hello, World!", got)
+			}
+			_, got := c.response("POST")
+			require.Equal(t, body, got)
+			assert.Zero(t, s.Stats().Total.StaleCQEs)
+		})
+	}
 }
 
 func TestThousandRequestsOneConnection(t *testing.T) {
@@ -78,6 +113,7 @@ func TestTwoHundredConcurrentClients(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
+		assert.Zero(t, s.Stats().Total.StaleCQEs, "slots are reused only with no op in flight")
 	})
 }
 
