@@ -1,0 +1,117 @@
+//go:build linux && amd64
+
+package uringd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// The container case: a seccomp profile that refuses io_uring_setup (as
+// Docker's default profile does, with EPERM). EngineAuto must fall back to
+// netpoll, log the io_uring error, and serve; EngineIOUring must fail to
+// start with that error. The filter can't be removed, so each case runs in a
+// child process (this test binary re-executed).
+func TestEngineAutoFallsBackUnderSeccomp(t *testing.T) {
+	if mode := os.Getenv("URINGD_SECCOMP_CHILD"); mode != "" {
+		seccompChild(t, mode)
+		return
+	}
+	for _, mode := range []string{"auto", "io_uring"} {
+		t.Run(mode, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestEngineAutoFallsBackUnderSeccomp$", "-test.v")
+			cmd.Env = append(os.Environ(), "URINGD_SECCOMP_CHILD="+mode)
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, string(out))
+			assert.Contains(t, string(out), "CHILD OK", string(out))
+		})
+	}
+}
+
+func seccompChild(t *testing.T, mode string) {
+	require.NoError(t, denyIOUringSetup())
+	var logs bytes.Buffer
+	cfg := Config{Addr: "127.0.0.1:0", Workers: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if mode == "io_uring" {
+		s, err := New(cfg)
+		require.NoError(t, err)
+		err = s.Start()
+		require.Error(t, err)
+		assert.ErrorIs(t, err, unix.EPERM)
+		fmt.Println("CHILD OK:", err)
+		return
+	}
+	cfg.Engine = EngineAuto
+	s, err := New(cfg)
+	require.NoError(t, err)
+	s.HandleFunc("GET", "/", func(w *Response, r *Request) { w.WriteString("plain") })
+	s.HandleHTTP("/std/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "net/http")
+	}))
+	require.NoError(t, s.Start())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+	assert.Equal(t, EngineNetpoll, s.Engine())
+	assert.Contains(t, logs.String(), "io_uring unavailable")
+	assert.Contains(t, logs.String(), "operation not permitted", "the log gives the io_uring error")
+	for path, want := range map[string]string{"/": "plain", "/std/x": "net/http"} {
+		resp, err := http.Get("http://" + s.Addr().String() + path)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, want, string(b))
+	}
+	if !t.Failed() {
+		fmt.Println("CHILD OK:", strings.TrimSpace(logs.String()))
+	}
+}
+
+// denyIOUringSetup installs, on every thread (TSYNC), a seccomp filter
+// that answers io_uring_setup with EPERM and allows everything else.
+func denyIOUringSetup() error {
+	const (
+		ldAbsW       = 0x20 // BPF_LD | BPF_W | BPF_ABS
+		jeqK         = 0x15 // BPF_JMP | BPF_JEQ | BPF_K
+		retK         = 0x06 // BPF_RET | BPF_K
+		retAllow     = 0x7fff0000
+		retErrno     = 0x00050000
+		archX86_64   = 0xc000003e
+		setModeFiltr = 1 // SECCOMP_SET_MODE_FILTER
+		flagTSync    = 1 // SECCOMP_FILTER_FLAG_TSYNC
+	)
+	filter := []unix.SockFilter{
+		{Code: ldAbsW, K: 4}, // seccomp_data.arch
+		{Code: jeqK, Jt: 1, Jf: 0, K: archX86_64},
+		{Code: retK, K: retAllow}, // another ABI: leave it alone
+		{Code: ldAbsW, K: 0},      // seccomp_data.nr
+		{Code: jeqK, Jt: 0, Jf: 1, K: unix.SYS_IO_URING_SETUP},
+		{Code: retK, K: retErrno | uint32(unix.EPERM)},
+		{Code: retK, K: retAllow},
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	_, _, e := unix.Syscall(unix.SYS_SECCOMP, setModeFiltr, flagTSync, uintptr(unsafe.Pointer(&prog)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
