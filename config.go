@@ -64,8 +64,8 @@ type Config struct {
 	IdleTimeout time.Duration
 	// WriteTimeout closes a connection whose pending output makes no progress.
 	WriteTimeout time.Duration
-	// Tick is the resolution of the timer wheel; timeouts fire up to one
-	// Tick late. Default 100ms.
+	// Tick is the resolution of the timer wheel; timeouts never fire early
+	// and fire up to two Ticks late. Default 100ms.
 	Tick time.Duration
 
 	// DisableMultishot forces single-shot accept and recv, re-armed after

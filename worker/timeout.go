@@ -32,10 +32,14 @@ func (w *Worker) initTimers() {
 	w.date.Update(w.start)
 }
 
-// ticksFor rounds d up to whole ticks, plus one: a deadline set just before
-// a tick must not fire at that tick.
+// ticksFor rounds d up to whole ticks, plus two. Deadlines count from the
+// wheel's now, the tick of the last timer CQE, which lags the clock by up to
+// one tick interval; and the next tick may come a little early on that grid
+// (the kernel's timer is not phase-locked to w.start). With +1 an idle
+// timeout of 150ms was seen firing after 90ms; +2 makes a timeout never fire
+// early, at the price of firing up to two ticks late.
 func (w *Worker) ticksFor(d time.Duration) uint64 {
-	return uint64((d+w.tick-1)/w.tick) + 1
+	return uint64((d+w.tick-1)/w.tick) + 2
 }
 
 // armTimer submits the tick: a multishot timeout (6.4+) that fires every
