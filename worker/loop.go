@@ -26,7 +26,7 @@ func (w *Worker) loop() error {
 		w.ring.CQAdvance(n)
 		w.endOfTurn()
 		if w.exiting && !w.timerArmed && !w.wakeArmed && !w.acceptArmed && w.conns.open == 0 {
-			w.stats.publish()
+			w.publish()
 			return nil
 		}
 		if w.ring.CQOverflowed() {
@@ -35,7 +35,7 @@ func (w *Worker) loop() error {
 			w.stats.inc(cCQOverflows)
 		}
 		w.stats.inc(cLoops)
-		w.stats.publish()
+		w.publish()
 		if _, err := w.ring.SubmitAndWait(1); err != nil {
 			if err == unix.EBUSY || err == unix.EAGAIN {
 				continue // the kernel wants completions reaped first
@@ -43,6 +43,13 @@ func (w *Worker) loop() error {
 			return fmt.Errorf("uringd: worker %d: io_uring_enter: %w", w.cfg.ID, err)
 		}
 	}
+}
+
+// publish copies the counters and gauges for Stats readers.
+func (w *Worker) publish() {
+	w.stats.c[cBufsInUse] = uint64(w.pool.inUse)
+	w.stats.c[cBufBytesMapped] = uint64(w.pool.mapped)
+	w.stats.publish()
 }
 
 // dispatch routes one CQE by the op in its user_data. Connection ops whose

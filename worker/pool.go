@@ -28,6 +28,7 @@ type pool struct {
 	poison  bool               // overwrite buffers on put (Config.DebugPoisonBuffers)
 	mapped  int                // bytes mapped, for Stats
 	idleBig int                // bytes of free buffers above slabMaxClass
+	inUse   int                // buffers handed out and not yet returned (leak check)
 }
 
 const (
@@ -62,6 +63,7 @@ func (p *pool) get(n int) []byte {
 	if cap(b) > slabMaxClass {
 		p.idleBig -= cap(b)
 	}
+	p.inUse++
 	return b[:0]
 }
 
@@ -74,6 +76,7 @@ func (p *pool) put(b []byte) {
 	if 1<<(c+minBufShift) != cap(b) {
 		panic(fmt.Sprintf("uringd: pool.put of a foreign buffer (cap %d)", cap(b)))
 	}
+	p.inUse--
 	b = b[:0]
 	if p.poison {
 		full := b[:cap(b)]

@@ -6,37 +6,43 @@ import "sync/atomic"
 type counter int
 
 const (
-	cAccepted     counter = iota // connections accepted
-	cOpen                        // connections open now (gauge)
-	cRequests                    // requests answered by a handler (or 404/405)
-	cBytesIn                     // bytes received
-	cBytesOut                    // bytes sent
-	cBadRequests                 // requests refused by the parser (400/413/414/431/...)
-	cRejected                    // connections refused over MaxConnsPerWorker (503)
-	cPanics                      // handler panics answered 500
-	cTimeoutHead                 // connections closed by the header timeout
-	cTimeoutBody                 // ... by the body timeout
-	cTimeoutIdle                 // ... by the idle timeout
-	cTimeoutWrite                // ... by the write timeout
-	cRecvErrors                  // recv completions with an error (resets included)
-	cSendErrors                  // send completions with an error
-	cAcceptErrors                // accept completions with an error (EMFILE included)
-	cNoBufs                      // recv ENOBUFS: the buffer group ran dry
-	cStaleCQEs                   // CQEs for a slot that was freed and reused
-	cCQOverflows                 // times the CQ overflowed
-	cPaused                      // times reading was paused for backpressure
-	cLoops                       // loop turns (io_uring_enter calls)
+	cAccepted       counter = iota // connections accepted
+	cOpen                          // connections open now (gauge)
+	cRequests                      // requests answered by a handler (or 404/405)
+	cBytesIn                       // bytes received
+	cBytesOut                      // bytes sent
+	cBadRequests                   // requests refused by the parser (400/413/414/431/...)
+	cRejected                      // connections refused over MaxConnsPerWorker (503)
+	cPanics                        // handler panics answered 500
+	cTimeoutHead                   // connections closed by the header timeout
+	cTimeoutBody                   // ... by the body timeout
+	cTimeoutIdle                   // ... by the idle timeout
+	cTimeoutWrite                  // ... by the write timeout
+	cRecvErrors                    // recv completions with an error (resets included)
+	cSendErrors                    // send completions with an error
+	cAcceptErrors                  // accept completions with an error (EMFILE included)
+	cNoBufs                        // recv ENOBUFS: the buffer group ran dry
+	cStaleCQEs                     // CQEs for a slot that was freed and reused
+	cCQOverflows                   // times the CQ overflowed
+	cPaused                        // times reading was paused for backpressure
+	cLoops                         // loop turns (io_uring_enter calls)
+	cBufsInUse                     // pool buffers held by connections (gauge)
+	cBufBytesMapped                // bytes of buffer memory mapped (gauge)
 	nCounters
 )
 
 // Stats is a snapshot of one worker's counters. Counters only grow, except
-// Open.
+// the gauges Open, BuffersInUse and BufferBytesMapped.
 type Stats struct {
 	Accepted, Open, Requests, BytesIn, BytesOut         uint64
 	BadRequests, Rejected, Panics                       uint64
 	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
 	RecvErrors, SendErrors, AcceptErrors                uint64
 	NoBufs, StaleCQEs, CQOverflows, Paused, Loops       uint64
+	// BuffersInUse counts the input/output buffers connections hold now (an
+	// idle connection holds none); BufferBytesMapped is the memory mapped
+	// for them, kept for reuse. Both are gauges.
+	BuffersInUse, BufferBytesMapped uint64
 }
 
 // Add accumulates o into s (for totals over workers).
@@ -61,6 +67,8 @@ func (s *Stats) Add(o Stats) {
 	s.CQOverflows += o.CQOverflows
 	s.Paused += o.Paused
 	s.Loops += o.Loops
+	s.BuffersInUse += o.BuffersInUse
+	s.BufferBytesMapped += o.BufferBytesMapped
 }
 
 // stats is the worker's counters: the owning worker counts in plain fields
@@ -100,6 +108,6 @@ func (s *stats) snapshot() Stats {
 		TimeoutWrite: v[cTimeoutWrite], RecvErrors: v[cRecvErrors],
 		SendErrors: v[cSendErrors], AcceptErrors: v[cAcceptErrors], NoBufs: v[cNoBufs],
 		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
-		Loops: v[cLoops],
+		Loops: v[cLoops], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 	}
 }
