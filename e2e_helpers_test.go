@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd"
 )
@@ -120,6 +121,11 @@ func startServer(t *testing.T, cfg uringd.Config) *uringd.Server {
 		if err := s.Shutdown(ctx); err != nil {
 			buf := make([]byte, 1<<20)
 			t.Fatalf("shutdown: %v\n%s", err, buf[:runtime.Stack(buf, true)])
+		}
+		if cfg.Engine == uringd.EngineIOUring { // leak check: everything was given back
+			st := s.Stats().Total
+			assert.Zero(t, st.Open, "connections open after shutdown")
+			assert.Zero(t, st.BuffersInUse, "buffers held after shutdown")
 		}
 	})
 	return s
