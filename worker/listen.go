@@ -43,14 +43,27 @@ func Listen(addr string, n, backlog int) (fds []int, bound *net.TCPAddr, err err
 	return fds, ta, nil
 }
 
+// listenOne opens one listener. An address without a host ("":8080") is
+// dual-stack like net.Listen's: [::] with IPV6_V6ONLY off, or 0.0.0.0 when
+// the kernel has no IPv6.
 func listenOne(ta *net.TCPAddr, backlog int) (int, error) {
 	family, sa, err := sockaddr(ta)
 	if err != nil {
 		return -1, err
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err == unix.EAFNOSUPPORT && ta.IP == nil {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ta.Port}
+		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	}
 	if err != nil {
 		return -1, fmt.Errorf("socket: %w", err)
+	}
+	if family == unix.AF_INET6 && ta.IP == nil {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("setsockopt IPV6_V6ONLY: %w", err)
+		}
 	}
 	for _, o := range []int{unix.SO_REUSEADDR, unix.SO_REUSEPORT} {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, o, 1); err != nil {
@@ -76,13 +89,15 @@ func listenOne(ta *net.TCPAddr, backlog int) (int, error) {
 	return fd, nil
 }
 
-// sockaddr picks IPv4 for an unspecified or IPv4 host, IPv6 otherwise.
+// sockaddr picks IPv6 (dual-stack) for no host, IPv4 for an IPv4 host, IPv6
+// otherwise.
 func sockaddr(ta *net.TCPAddr) (int, unix.Sockaddr, error) {
-	if ta.IP == nil || ta.IP.To4() != nil {
+	if ta.IP == nil {
+		return unix.AF_INET6, &unix.SockaddrInet6{Port: ta.Port}, nil
+	}
+	if ta.IP.To4() != nil {
 		sa := &unix.SockaddrInet4{Port: ta.Port}
-		if ta.IP != nil {
-			copy(sa.Addr[:], ta.IP.To4())
-		}
+		copy(sa.Addr[:], ta.IP.To4())
 		return unix.AF_INET, sa, nil
 	}
 	sa := &unix.SockaddrInet6{Port: ta.Port}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -52,4 +53,19 @@ func TestListenSharesPortAndAcceptedSocketsHaveNoDelay(t *testing.T) {
 func TestListenBadAddress(t *testing.T) {
 	_, _, err := Listen("127.0.0.1:notaport", 1, 16)
 	assert.ErrorContains(t, err, `listen address "127.0.0.1:notaport"`)
+}
+
+func TestListenWithoutHostIsDualStack(t *testing.T) {
+	fds, addr, err := Listen(":0", 1, 16)
+	require.NoError(t, err)
+	defer unix.Close(fds[0])
+	for _, host := range []string{"127.0.0.1", "[::1]"} {
+		c, err := net.Dial("tcp", host+":"+strconv.Itoa(addr.Port))
+		if host == "[::1]" && err != nil {
+			t.Logf("no IPv6 loopback here: %v", err)
+			continue
+		}
+		require.NoError(t, err, host)
+		c.Close()
+	}
 }
