@@ -93,6 +93,10 @@ func testRoutes(s *uringd.Server) {
 		w.WriteString("partial output that must not be sent")
 		panic("test panic")
 	})
+	s.HandleFunc("GET", "/panic-big", func(w *uringd.Response, r *uringd.Request) {
+		w.Write(bigBody) // the response outgrew its buffer before the panic
+		panic("test panic after a big write")
+	})
 	s.HandleFunc("GET", "/big", func(w *uringd.Response, r *uringd.Request) {
 		w.Write(bigBody)
 	})
