@@ -34,6 +34,9 @@ func run(args []string, stderr *os.File) int {
 	cfg, logLevel, grace := defineFlags(fs)
 	root := fs.String("root", "", "serve this directory's files at / (instead of the Hello World route)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	var level slog.Level

@@ -23,10 +23,11 @@ func TestFibonacciBodyAndNoAllocation(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-func TestBadFlagsExitTwo(t *testing.T) {
+func TestFlagErrorsExitTwoAndHelpZero(t *testing.T) {
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	assert.Equal(t, 2, run([]string{"-nope"}, devnull))
 	assert.Equal(t, 2, run([]string{"-log", "loud"}, devnull))
 	assert.Equal(t, 2, run([]string{"-max-headers", "-5"}, devnull))
+	assert.Equal(t, 0, run([]string{"-h"}, devnull))
 }
