@@ -525,3 +525,29 @@ func TestGracefulShutdownUnderLoadLosesNoRequest(t *testing.T) {
 		require.NotZero(t, ok.Load())
 	})
 }
+
+// A client that sends its requests and then shuts down its write side
+// (half-close, as `nc -N` or some HTTP/1.0 clients do) still gets every
+// response, including one that says Connection: close.
+func TestClientHalfCloseStillGetsResponses(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startServer(t, cfg)
+		for _, tc := range []struct{ name, req string }{
+			{"keep-alive_pipelined", helloReq + helloReq},
+			{"HTTP/1.0", "GET / HTTP/1.0\r\n\r\n"},
+			{"connection_close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c := dial(t, s)
+				c.send(tc.req)
+				require.NoError(t, c.Conn.(*net.TCPConn).CloseWrite())
+				n := strings.Count(tc.req, "\r\n\r\n")
+				for i := 0; i < n; i++ {
+					_, body := c.response("GET")
+					require.Equal(t, "Hello, World!", body)
+				}
+				c.expectClosed()
+			})
+		}
+	})
+}

@@ -98,8 +98,8 @@ func (w *Worker) peerClosed(c *conn) {
 		w.beginClose(c)
 		return
 	}
-	if c.state == stateOpen && c.pending() > 0 {
-		c.state = stateDraining
+	if (c.state == stateOpen || c.state == stateDraining) && c.pending() > 0 {
+		c.state = stateDraining // the last responses still go out, then linger
 		w.dropInput(c)
 		return
 	}
