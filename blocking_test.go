@@ -286,3 +286,64 @@ func TestEngineAutoUsesIOUringHere(t *testing.T) {
 	assert.True(t, uringUnavailable(unix.ENOSYS))
 	assert.False(t, uringUnavailable(unix.EADDRINUSE))
 }
+
+// Many connections, each a stream of blocking requests answered after a
+// random short wait, some flushed in pieces: every answer must arrive (a lost
+// wakeup of the worker would leave a connection waiting forever; the
+// deadline turns that into a failure instead of a hang).
+func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
+	const conns, perConn = 32, 100
+	for _, e := range engines {
+		t.Run(e.String(), func(t *testing.T) {
+			s := startEngine(t, e, Config{Workers: 2, BlockingWorkers: 8}, func(s *Server) {
+				s.HandleBlockingFunc("GET", "/r", func(ctx context.Context, w ResponseWriter, r *Request) {
+					n := len(r.Query) % 3
+					time.Sleep(time.Duration(n) * 50 * time.Microsecond)
+					w.Write([]byte("part1;"))
+					if n == 1 {
+						w.Flush()
+					}
+					w.Write(r.Query)
+				})
+			})
+			var wg sync.WaitGroup
+			errs := make(chan error, conns)
+			for i := 0; i < conns; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := net.Dial("tcp", s.Addr().String())
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer c.Close()
+					c.SetDeadline(time.Now().Add(30 * time.Second))
+					br := bufio.NewReader(c)
+					for j := 0; j < perConn; j++ {
+						q := strings.Repeat("q", j%7)
+						if _, err := fmt.Fprintf(c, "GET /r?%s HTTP/1.1\r\nHost: x\r\n\r\n", q); err != nil {
+							errs <- err
+							return
+						}
+						resp, err := http.ReadResponse(br, nil)
+						if err != nil {
+							errs <- fmt.Errorf("request %d: %w", j, err)
+							return
+						}
+						b, err := io.ReadAll(resp.Body)
+						if err != nil || string(b) != "part1;"+q {
+							errs <- fmt.Errorf("request %d: body %q, %v", j, b, err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
+}
