@@ -43,6 +43,9 @@ func TestRandomizedClients(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		if t.Failed() {
+			t.Logf("server stats: %+v", s.Stats().Total)
+		}
 		if cfg.Engine != uringd.EngineIOUring {
 			return
 		}

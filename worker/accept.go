@@ -109,8 +109,8 @@ func (w *Worker) newConn(res int32) {
 	c.parser.Init(&w.cfg.Limits, w.headers)
 	// The first request's head is due within HeaderTimeout of the accept.
 	c.inRequest = true
-	c.reqStart = w.wheel.now
-	w.wheel.set(c.slot, w.ticks[timeoutHead])
+	c.reqStart = w.nowTick
+	w.setDeadline(c, timeoutHead)
 	w.armRecv(c)
 }
 

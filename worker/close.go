@@ -88,7 +88,7 @@ func (w *Worker) linger(c *conn) {
 	sqe.PrepShutdown(c.fd, unix.SHUT_WR)
 	sqe.SetUserData(uint64(pack(opShutdown, c.gen, c.slot)))
 	c.inflight++
-	w.wheel.set(c.slot, w.ticksFor(lingerTime))
+	w.wheel.setAt(c.slot, w.nowTick+w.ticksFor(lingerTime))
 	if w.wantsRecv(c) {
 		w.armRecv(c)
 	}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/uringd/uringd/uring"
 	"golang.org/x/sys/unix"
@@ -19,6 +20,7 @@ import (
 // It returns when the worker has shut down and no op is in flight.
 func (w *Worker) loop() error {
 	for {
+		w.nowTick = uint64(time.Since(w.start) / w.tick)
 		n := w.ring.CQReady()
 		for i := uint32(0); i < n; i++ {
 			w.dispatch(w.ring.CQEAt(i))
@@ -105,8 +107,15 @@ func (w *Worker) recycleStale(cqe *uring.CQE) {
 	}
 }
 
-// endOfTurn queues the sends and recv re-arms decided during the turn.
+// endOfTurn runs the timer tick, if one came, after every I/O completion of
+// the turn (a worker that stalled first takes the bytes that arrived
+// meanwhile, then expires deadlines), then queues the sends and recv
+// re-arms decided during the turn.
 func (w *Worker) endOfTurn() {
+	if w.tickDue {
+		w.tickDue = false
+		w.onTick()
+	}
 	for _, s := range w.rearmQ {
 		c := w.conns.at(s)
 		c.rearmQueued = false

@@ -143,7 +143,7 @@ func (w *Worker) parse(c *conn, buf []byte) int {
 			}
 			if !c.inRequest {
 				c.inRequest = true
-				c.reqStart = w.wheel.now
+				c.reqStart = w.nowTick
 			}
 			return off
 		}

@@ -21,7 +21,7 @@ func (w *Worker) armSend(c *conn) {
 	c.sending = true
 	c.sendEnd = len(c.out)
 	c.inflight++
-	w.wheel.set(c.slot, w.ticks[timeoutWrite])
+	w.setDeadline(c, timeoutWrite)
 }
 
 // onSend handles a send CQE. Errno table:
@@ -66,7 +66,7 @@ func (w *Worker) onSend(c *conn, res int32) {
 func (w *Worker) sent(c *conn) {
 	if c.pending() > 0 {
 		w.queueSend(c) // partial send, or responses produced meanwhile
-		w.wheel.set(c.slot, w.ticks[timeoutWrite])
+		w.setDeadline(c, timeoutWrite)
 		return
 	}
 	w.pool.put(c.out)

@@ -29,6 +29,7 @@ func (w *Worker) initTimers() {
 	w.ticks[timeoutIdle] = w.ticksFor(w.cfg.IdleTimeout)
 	w.ticks[timeoutWrite] = w.ticksFor(w.cfg.WriteTimeout)
 	w.tickTS = unix.NsecToTimespec(int64(w.tick))
+	w.nowTick = 0
 	w.date.Update(w.start)
 }
 
@@ -82,7 +83,7 @@ func (w *Worker) onTimer(res int32, more bool) {
 	if !w.timerArmed {
 		w.armTimer()
 	}
-	w.onTick()
+	w.tickDue = true // onTick runs at the end of the turn (endOfTurn)
 }
 
 // onTick refreshes the Date line, expires deadlines, retries a paused accept
@@ -90,8 +91,7 @@ func (w *Worker) onTimer(res int32, more bool) {
 func (w *Worker) onTick() {
 	now := time.Now()
 	w.date.Update(now)
-	to := uint64(now.Sub(w.start) / w.tick)
-	w.expired = w.wheel.advance(to, w.expired[:0])
+	w.expired = w.wheel.advance(w.nowTick, w.expired[:0])
 	for _, s := range w.expired {
 		w.expire(w.conns.at(s))
 	}
@@ -129,14 +129,17 @@ func (w *Worker) readDeadline(c *conn) {
 	}
 	switch {
 	case !c.inRequest:
-		w.wheel.set(c.slot, w.ticks[timeoutIdle])
+		w.setDeadline(c, timeoutIdle)
 	case c.parser.InBody():
-		w.wheel.set(c.slot, w.ticks[timeoutBody])
-	default:
-		end := c.reqStart + w.ticks[timeoutHead]
-		if end <= w.wheel.now {
-			end = w.wheel.now + 1
-		}
-		w.wheel.set(c.slot, end-w.wheel.now)
+		w.setDeadline(c, timeoutBody)
+	default: // fixed from the request's start: dribbling bytes does not extend it
+		w.wheel.setAt(c.slot, c.reqStart+w.ticks[timeoutHead])
 	}
+}
+
+// setDeadline puts c under timeout kind from now. Deadlines count from the
+// tick read at the top of the loop turn (nowTick), not from the wheel's last
+// advance, so a tick that comes late does not shorten them.
+func (w *Worker) setDeadline(c *conn, kind int) {
+	w.wheel.setAt(c.slot, w.nowTick+w.ticks[kind])
 }

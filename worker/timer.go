@@ -44,10 +44,13 @@ func (w *wheel) node(slot uint32) *timerNode {
 
 // set gives slot the deadline now+ticks (ticks >= 1), replacing any other.
 func (w *wheel) set(slot uint32, ticks uint64) {
-	if ticks == 0 {
-		ticks = 1
-	}
-	d := w.now + ticks
+	w.setAt(slot, w.now+max(ticks, 1))
+}
+
+// setAt gives slot the deadline tick d (at least the next tick), replacing
+// any other.
+func (w *wheel) setAt(slot uint32, d uint64) {
+	d = max(d, w.now+1)
 	n := w.node(slot)
 	n.deadline = d
 	if n.linked && n.at <= d {

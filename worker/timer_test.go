@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,4 +62,39 @@ func TestUserDataRoundTrip(t *testing.T) {
 	assert.Equal(t, uint32(0x234567), u.gen())
 	assert.Equal(t, uint32(0xfedcba98), u.slot())
 	assert.Equal(t, "send gen=2311527 slot=4275878552", u.String())
+}
+
+// The wheel against a naive model: random sets (near and beyond one
+// rotation), clears and advances (including stalls over a rotation); the
+// same slots must expire at the same advance.
+func TestWheelMatchesNaiveModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := newWheel(64)
+	model := map[uint32]uint64{} // slot -> deadline tick
+	for step := 0; step < 20000; step++ {
+		slot := uint32(rng.IntN(50))
+		switch op := rng.IntN(10); {
+		case op < 5:
+			ticks := uint64(1 + rng.IntN(300))
+			w.set(slot, ticks)
+			model[slot] = w.now + ticks
+		case op < 6:
+			w.clear(slot)
+			delete(model, slot)
+		default:
+			to := w.now + uint64(1+rng.IntN(20))
+			if rng.IntN(50) == 0 {
+				to += 200 // a stall longer than a rotation
+			}
+			got := w.advance(to, nil)
+			var want []uint32
+			for s, d := range model {
+				if d <= to {
+					want = append(want, s)
+					delete(model, s)
+				}
+			}
+			require.ElementsMatch(t, want, got, "step %d advance to %d", step, to)
+		}
+	}
 }

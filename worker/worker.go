@@ -83,6 +83,8 @@ type Worker struct {
 	pool    pool
 	start   time.Time // tick 0
 	tick    time.Duration
+	nowTick uint64            // ticks since start, read at the top of each loop turn
+	tickDue bool              // a timer CQE came in this turn: run onTick after the I/O
 	ticks   [nTimeouts]uint64 // timeouts in ticks
 	expired []uint32          // scratch for wheel.advance
 
