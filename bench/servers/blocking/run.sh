@@ -12,7 +12,7 @@ ROUNDS=${1:-3}
 DUR=${2:-8s}
 BIN=$(mktemp -d)/blocking
 go build -o "$BIN" ./servers/blocking
-port=18180
+port=$((20000 + RANDOM % 10000)) # random base below the ephemeral range: other benchmarks share this machine
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() { # server path conns
 	port=$((port + 1))
