@@ -77,7 +77,15 @@ func (s *Server) HandleBlockingPrefix(method, prefix string, h BlockingHandler) 
 // handler then answers inline. With the io_uring engine the connection is not
 // read further until h is done; a full pool queue answers 503.
 func Offload(w *Response, r *Request, h BlockingHandler) bool {
-	return newOffloader(h).offload(w)
+	if h == nil {
+		panic("uringd: Offload with a nil BlockingHandler")
+	}
+	// One closure per offloaded request (the engines' run functions differ
+	// in type), allocated only when Offload is called.
+	if worker.Detach(w, func(s *worker.Stream) { serveBlocking(s, h) }) == nil {
+		return true
+	}
+	return netpoll.Detach(w, func(s *netpoll.Stream) { serveBlocking(s, h) }) == nil
 }
 
 // offloader is the plain Handler registered for a BlockingHandler. Its run
