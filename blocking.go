@@ -45,6 +45,21 @@ type ResponseWriter interface {
 
 type remoteAddrKey struct{}
 
+// blockingCtx is a blocking handler's context: the stream's, plus the
+// client's address for RemoteAddr. It lives inside the responseWriter, so
+// it costs no allocation of its own (context.WithValue would).
+type blockingCtx struct {
+	context.Context
+	remote string
+}
+
+func (c *blockingCtx) Value(key any) any {
+	if _, ok := key.(remoteAddrKey); ok {
+		return c.remote
+	}
+	return c.Context.Value(key)
+}
+
 // RemoteAddr returns the client's "ip:port" from a BlockingHandler's ctx
 // ("" if unknown).
 func RemoteAddr(ctx context.Context) string {
@@ -121,7 +136,8 @@ func (o *offloader) offload(w *Response) bool {
 // serveBlocking runs h on the pool goroutine and completes its response.
 func serveBlocking(s sink, h BlockingHandler) {
 	rw := newResponseWriter(s)
-	ctx := context.WithValue(s.Context(), remoteAddrKey{}, s.RemoteAddr())
+	rw.ctx = blockingCtx{Context: s.Context(), remote: s.RemoteAddr()}
+	ctx := &rw.ctx
 	defer func() {
 		if p := recover(); p != nil {
 			blockingPanic(rw, p)

@@ -54,6 +54,9 @@ type responseWriter struct {
 	err         error // first sink error: later writes fail with it
 
 	buf *[]byte // before commit: the body; after: head and framed body not yet posted
+
+	ctx     blockingCtx // the handler's context (blocking.go)
+	scratch [320]byte   // the head is composed here (a longer one spills to the heap)
 }
 
 func newResponseWriter(s sink) *responseWriter {
@@ -302,7 +305,7 @@ func (rw *responseWriter) transferEncoding(extra *extraHeaders, te string, hasCL
 // buf (one memmove), framing that body as a first chunk when chunking, or
 // dropping it for HEAD and the statuses without body.
 func (rw *responseWriter) writeHead(held []byte, extra *extraHeaders) {
-	prefix := make([]byte, 0, 256)
+	prefix := rw.scratch[:0]
 	prefix = appendStatusLine(prefix, rw.req.ProtoMinor, rw.status)
 	prefix = appendHeaders(prefix, rw.hdr, nil)
 	prefix = extra.append(prefix)

@@ -99,7 +99,7 @@ type remoteAddr struct {
 // post is one message from a producer: bytes to send, or the end.
 type post struct {
 	s     *Stream
-	b     []byte
+	b     *[]byte // pooled (getPostBuf); nil with fin
 	fin   bool
 	close bool // with fin: close the connection after the response
 }
@@ -144,7 +144,8 @@ func (w *Worker) takeDetach(c *conn, ok bool) bool {
 		w.pool.put(w.resp.Finish())
 	}
 	s := w.newStream(c)
-	if !w.cfg.Offload.submit(func() { s.serve(run) }) {
+	s.run = run
+	if !w.cfg.Offload.submit(s) {
 		s.cancel()
 		w.rejectBusy(c)
 		return true
@@ -197,6 +198,9 @@ func (w *Worker) drainOffload() {
 	o.mu.Unlock()
 	for i := range msgs {
 		w.deliver(&msgs[i])
+		if b := msgs[i].b; b != nil {
+			putPostBuf(b)
+		}
 		msgs[i] = post{}
 	}
 	o.spare = msgs[:0]
@@ -231,7 +235,7 @@ func (w *Worker) deliver(p *post) {
 		w.endStream(c, p.close)
 		return
 	}
-	w.appendOut(c, p.b)
+	w.appendOut(c, *p.b)
 	w.queueSend(c)
 }
 

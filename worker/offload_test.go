@@ -22,7 +22,7 @@ func TestOffloadPoolRunsQueuesAndRefuses(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var order []int
-	job := func(i int) func() {
+	mk := func(i int) func() {
 		wg.Add(1)
 		return func() {
 			defer wg.Done()
@@ -32,13 +32,13 @@ func TestOffloadPoolRunsQueuesAndRefuses(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	require.True(t, p.submit(job(1)))
-	require.True(t, p.submit(job(2)))
-	require.True(t, p.submit(job(3))) // queued
+	require.True(t, p.submit(funcJob(mk(1))))
+	require.True(t, p.submit(funcJob(mk(2))))
+	require.True(t, p.submit(funcJob(mk(3)))) // queued
 	run, queued := p.Running()
 	assert.Equal(t, 2, run)
 	assert.Equal(t, 1, queued)
-	assert.False(t, p.submit(func() {}), "a full queue refuses")
+	assert.False(t, p.submit(funcJob(func() {})), "a full queue refuses")
 	close(release)
 	wg.Wait()
 	assert.ElementsMatch(t, []int{1, 2, 3}, order)
@@ -47,7 +47,7 @@ func TestOffloadPoolRunsQueuesAndRefuses(t *testing.T) {
 	// Idle goroutines are reused: more jobs than size run without a queue.
 	for i := 0; i < 10; i++ {
 		done := make(chan struct{})
-		require.True(t, p.submit(func() { close(done) }))
+		require.True(t, p.submit(funcJob(func() { close(done) })))
 		<-done
 	}
 }

@@ -28,9 +28,14 @@ type Stream struct {
 	err    error     // guarded by mu: ErrClientGone once the connection closed
 	done   bool      // guarded by mu: Finish was called
 
+	run func(*Stream) // the job, for runJob
+
 	// Worker thread only.
 	ahead int // unsent bytes of earlier responses queued before this one
 }
+
+// runJob runs the detached job on a pool goroutine.
+func (s *Stream) runJob() { s.serve(s.run) }
 
 // Request is the owned copy of the request: its views point into memory of
 // its own, valid until Finish (the producer may keep them that long).
@@ -55,13 +60,37 @@ func (s *Stream) Write(p []byte) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		b := make([]byte, k)
-		copy(b, p)
+		b := getPostBuf(k)
+		*b = append((*b)[:0], p[:k]...)
 		s.w.enqueue(post{s: s, b: b})
 		p = p[k:]
 		n += k
 	}
 	return n, nil
+}
+
+// Posted bytes travel in pooled buffers: the producer fills one, the worker
+// copies it into the connection's off-heap output and puts it back. Two
+// sizes, so that a small head does not hold a 64 KiB buffer.
+var postBufs = [2]sync.Pool{
+	{New: func() any { b := make([]byte, 0, 4<<10); return &b }},
+	{New: func() any { b := make([]byte, 0, maxPost); return &b }},
+}
+
+func getPostBuf(n int) *[]byte {
+	if n <= 4<<10 {
+		return postBufs[0].Get().(*[]byte)
+	}
+	return postBufs[1].Get().(*[]byte)
+}
+
+func putPostBuf(b *[]byte) {
+	switch cap(*b) {
+	case 4 << 10:
+		postBufs[0].Put(b)
+	case maxPost:
+		postBufs[1].Put(b)
+	}
 }
 
 // reserve waits for room and accounts for up to n bytes about to be posted.
@@ -138,10 +167,19 @@ type OffloadPool struct {
 	mu      sync.Mutex
 	size    int
 	qmax    int
-	running int           // goroutines alive, busy or idle
-	idle    []chan func() // idle goroutines, most recently used last (warm stacks)
-	queue   []func()      // FIFO; queue[0] is next
+	running int        // goroutines alive, busy or idle
+	idle    []chan job // idle goroutines, most recently used last (warm stacks)
+	queue   []job      // FIFO; queue[0] is next
 }
+
+// job is what the pool runs: a detached *Stream (no closure to allocate per
+// request), or a funcJob.
+type job interface{ runJob() }
+
+// funcJob runs a function as a job.
+type funcJob func()
+
+func (f funcJob) runJob() { f() }
 
 // poolIdle is how long an idle pool goroutine waits for work before exiting.
 const poolIdle = 10 * time.Second
@@ -153,63 +191,63 @@ func NewOffloadPool(size, qmax int) *OffloadPool {
 
 // submit runs job on a goroutine, now or after the jobs queued before it;
 // false when the queue is full. It never blocks (the worker calls it).
-func (p *OffloadPool) submit(job func()) bool {
+func (p *OffloadPool) submit(j job) bool {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		ch := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		ch <- job // buffered (1) and empty: an idle goroutine waits on it
+		ch <- j // buffered (1) and empty: an idle goroutine waits on it
 		return true
 	}
 	if p.running < p.size {
 		p.running++
 		p.mu.Unlock()
-		go p.loop(job)
+		go p.loop(j)
 		return true
 	}
 	if len(p.queue) >= p.qmax {
 		p.mu.Unlock()
 		return false
 	}
-	p.queue = append(p.queue, job)
+	p.queue = append(p.queue, j)
 	p.mu.Unlock()
 	return true
 }
 
 // loop runs job, then queued jobs, then waits idle for more until poolIdle
 // passes without any.
-func (p *OffloadPool) loop(job func()) {
-	ch := make(chan func(), 1)
+func (p *OffloadPool) loop(j job) {
+	ch := make(chan job, 1)
 	t := time.NewTimer(poolIdle)
 	defer t.Stop()
 	for {
-		job()
-		if job = p.next(ch); job != nil {
+		j.runJob()
+		if j = p.next(ch); j != nil {
 			continue
 		}
 		t.Reset(poolIdle)
 		select {
-		case job = <-ch:
+		case j = <-ch:
 		case <-t.C:
 			if p.retire(ch) {
 				return
 			}
-			job = <-ch // submit took ch just before the timeout
+			j = <-ch // submit took ch just before the timeout
 		}
 	}
 }
 
 // next pops a queued job, or parks ch on the idle list and returns nil.
-func (p *OffloadPool) next(ch chan func()) func() {
+func (p *OffloadPool) next(ch chan job) job {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.queue) > 0 {
-		job := p.queue[0]
+		j := p.queue[0]
 		p.queue[0] = nil
 		p.queue = p.queue[1:]
-		return job
+		return j
 	}
 	p.idle = append(p.idle, ch)
 	return nil
@@ -217,7 +255,7 @@ func (p *OffloadPool) next(ch chan func()) func() {
 
 // retire removes an idle goroutine's ch from the idle list; false if a
 // submit took it meanwhile (a job is on its way).
-func (p *OffloadPool) retire(ch chan func()) bool {
+func (p *OffloadPool) retire(ch chan job) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, c := range p.idle {
