@@ -421,6 +421,7 @@ func TestTinyRingAndFewBuffers(t *testing.T) {
 		cfg.RingEntries = 8
 		cfg.RecvBuffers = 2
 		cfg.RecvBufferSize = 512
+		cfg.IdleTimeout, cfg.HeaderTimeout = 10*time.Second, 10*time.Second // starved by design, not idle
 		s := startServer(t, cfg)
 		var wg sync.WaitGroup
 		errs := make(chan error, 64)
@@ -457,6 +458,9 @@ func TestTinyRingAndFewBuffers(t *testing.T) {
 		}
 		st := s.Stats().Total
 		t.Logf("ENOBUFS %d, CQ overflows %d, loops %d, requests %d", st.NoBufs, st.CQOverflows, st.Loops, st.Requests)
+		if t.Failed() {
+			t.Logf("server stats: %+v", st)
+		}
 		assert.Equal(t, uint64(64*100), st.Requests)
 	})
 }

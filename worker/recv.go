@@ -62,10 +62,7 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 		w.peerClosed(c)
 	case e == unix.ENOBUFS:
 		w.stats.inc(cNoBufs)
-		if !c.recvArmed && !c.rearmQueued {
-			c.rearmQueued = true
-			w.rearmQ = append(w.rearmQ, c.slot)
-		}
+		w.noBufs(c)
 	case e == unix.EINTR, e == unix.EAGAIN, e == unix.ECANCELED:
 	case e == unix.ECONNRESET, e == unix.ETIMEDOUT, e == unix.EPIPE, e == unix.ENOTCONN,
 		e == unix.EHOSTUNREACH, e == unix.ENETUNREACH, e == unix.ENETDOWN:
@@ -87,6 +84,23 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 	}
 	if !c.rearmQueued && w.wantsRecv(c) {
 		w.armRecv(c)
+	}
+}
+
+// noBufs: bytes arrived for c but the buffer group was empty. The recv is
+// re-armed at the end of the turn, once this turn's buffers are recycled.
+// The client is not idle (it sent something): an idle connection starts its
+// request's header timeout now, rather than being closed as idle while its
+// request waits for a buffer.
+func (w *Worker) noBufs(c *conn) {
+	if !c.recvArmed && !c.rearmQueued {
+		c.rearmQueued = true
+		w.rearmQ = append(w.rearmQ, c.slot)
+	}
+	if c.state == stateOpen && !c.inRequest {
+		c.inRequest = true
+		c.reqStart = w.nowTick
+		w.readDeadline(c)
 	}
 }
 
