@@ -52,8 +52,8 @@ func testConfig(m mode) uringd.Config {
 		DisableMultishot:   m.disableMultishot,
 		DisableBufRing:     m.disableBufRing,
 		Engine:             m.engine,
-		HeaderTimeout:      2 * time.Second,
-		IdleTimeout:        2 * time.Second,
+		HeaderTimeout:      10 * time.Second, // timeout tests set short ones; -race on a busy machine is slow
+		IdleTimeout:        10 * time.Second,
 		Tick:               10 * time.Millisecond,
 		RecvBufferSize:     4096,
 		RecvBuffers:        64,
