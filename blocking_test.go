@@ -347,3 +347,25 @@ func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
 		})
 	}
 }
+
+func TestBlockingWriteAfterReturnFails(t *testing.T) {
+	late := make(chan error, 1)
+	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
+		s.HandleBlockingFunc("GET", "/leak", func(ctx context.Context, w ResponseWriter, r *Request) {
+			w.Write([]byte("on time"))
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				w.Flush()
+				w.WriteHeader(500)
+				_, err := w.Write([]byte("late")) // a bug in the handler: must not crash the server
+				late <- err
+			}()
+		})
+	})
+	c := dialRaw(t, s)
+	_, err := c.Write([]byte("GET /leak HTTP/1.1\r\nHost: x\r\n\r\n"))
+	require.NoError(t, err)
+	_, body := c.read(t, "GET")
+	assert.Equal(t, "on time", body)
+	assert.Error(t, <-late)
+}

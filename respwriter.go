@@ -2,6 +2,7 @@ package uringd
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type sink interface {
 // chunked responses and fewer, bigger posts to the worker.
 const rwBufSize = 32 << 10
 
+// errAfterReturn: the response was completed when the handler returned.
+var errAfterReturn = errors.New("uringd: ResponseWriter used after the handler returned")
+
 var rwBufs = sync.Pool{New: func() any { b := make([]byte, 0, rwBufSize+512); return &b }}
 
 // responseWriter implements ResponseWriter (http.ResponseWriter and
@@ -54,6 +58,10 @@ type responseWriter struct {
 	err         error // first sink error: later writes fail with it
 
 	buf *[]byte // before commit: the body; after: head and framed body not yet posted
+
+	// finished is set once the response is complete (the handler returned):
+	// atomic, because a goroutine the handler left behind may still call it.
+	finished atomic.Bool
 
 	ctx     blockingCtx // the handler's context (blocking.go)
 	scratch [320]byte   // the head is composed here (a longer one spills to the heap)
@@ -80,7 +88,7 @@ func (rw *responseWriter) WriteHeader(code int) {
 	if code < 100 || code > 999 {
 		panic("uringd: invalid WriteHeader code " + strconv.Itoa(code))
 	}
-	if rw.wroteHeader {
+	if rw.finished.Load() || rw.wroteHeader {
 		return
 	}
 	if code >= 100 && code <= 199 && code != 101 {
@@ -111,6 +119,9 @@ func (rw *responseWriter) interim(code int) {
 // status without body, http.ErrContentLength past a declared length, and
 // the sink's error once the client is gone.
 func (rw *responseWriter) Write(p []byte) (int, error) {
+	if rw.finished.Load() {
+		return 0, errAfterReturn // a goroutine the handler left behind
+	}
 	if !rw.wroteHeader {
 		rw.WriteHeader(200)
 	}
@@ -170,6 +181,9 @@ func (rw *responseWriter) body(p []byte) {
 // Flush sends the head and what the body has so far (http.Flusher). Once
 // flushed, a response without a declared Content-Length is chunked.
 func (rw *responseWriter) Flush() {
+	if rw.finished.Load() {
+		return
+	}
 	if !rw.wroteHeader {
 		rw.WriteHeader(200)
 	}
@@ -211,6 +225,7 @@ func (rw *responseWriter) finish() {
 	*rw.buf = (*rw.buf)[:0]
 	rwBufs.Put(rw.buf)
 	rw.buf = nil
+	rw.finished.Store(true)
 	rw.s.Finish(rw.closeAfter || rw.err != nil)
 }
 
