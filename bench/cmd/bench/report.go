@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -94,10 +95,13 @@ func writeHeader(b *strings.Builder, cfg config, env environment, all []*server,
 	switch {
 	case base == nil:
 	case base.id == "uringd":
-		b.WriteString("\nRatio columns are each server's median over uringd's median.\n")
+		b.WriteString("\nRatio columns are each server's median over uringd's median.")
 	default:
-		fmt.Fprintf(b, "\nuringd was not measured, so the ratio columns are to the %s instead.\n", base.name)
+		fmt.Fprintf(b, "\nuringd was not measured, so the ratio columns are to the %s instead.", base.name)
 	}
+	fmt.Fprintf(b, " *other CPU %%* is the CPU that processes other than the server and wrk used during "+
+		"the measured run, in %% of one CPU (median): above %.0f the machine was not quiet and every "+
+		"figure in that row may be disturbed; server CPU per request suffers least.\n", 100*noisyCPU)
 }
 
 // writeTable writes one row per (case, server): each metric as median with
@@ -111,6 +115,10 @@ func writeTable(b *strings.Builder, sc scenario, r *runner, base *server) {
 		if metrics[m].ratio && base != nil {
 			head = append(head, metrics[m].name+" ratio")
 		}
+	}
+	loaded := sc.cases[0].idle == 0 // wrk ran, so other processes' CPU was measured
+	if loaded {
+		head = append(head, metrics[mOther].name)
 	}
 	fmt.Fprintf(b, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat(" --- |", len(head)))
 	var notes []string
@@ -136,11 +144,10 @@ func writeTable(b *strings.Builder, sc scenario, r *runner, base *server) {
 					row = append(row, ratio(samples, r.results[resultKey{sc.id, lc.label, base.name}], m))
 				}
 			}
-			fmt.Fprintf(b, "| %s |\n", strings.Join(row, " | "))
-			if o := summarize(samples, mOther); o.max > 100*noisyCPU {
-				notes = append(notes, fmt.Sprintf("%s (%s): other processes used up to %.0f%% of a CPU "+
-					"during a run (median %.0f%%); its figures may be disturbed.", s.name, lc.label, o.max, o.median))
+			if loaded {
+				row = append(row, fmt.Sprintf("%.0f", summarize(samples, mOther).median))
 			}
+			fmt.Fprintf(b, "| %s |\n", strings.Join(row, " | "))
 			if errs := socketErrors(samples); errs > 0 {
 				notes = append(notes, fmt.Sprintf("%s (%s): %d socket errors reported by wrk.", s.name, lc.label, errs))
 			}
@@ -180,17 +187,24 @@ func socketErrors(samples []sample) int64 {
 // scaling reports the all-workers over one-worker requests/s per server.
 func scaling(sc scenario, r *runner) []string {
 	var parts []string
+	impossible := false
 	for _, s := range r.servers {
 		one := summarize(r.results[resultKey{sc.id, sc.cases[0].label, s.name}], mRPS).median
 		all := summarize(r.results[resultKey{sc.id, sc.cases[1].label, s.name}], mRPS).median
 		if one > 0 && all > 0 {
 			parts = append(parts, fmt.Sprintf("%s %.2fx", s.name, all/one))
+			impossible = impossible || all/one > float64(runtime.NumCPU())*1.05
 		}
 	}
 	if len(parts) == 0 {
 		return nil
 	}
-	return []string{"Scaling from 1 worker to all (req/s ratio): " + strings.Join(parts, ", ") + "."}
+	note := "Scaling from 1 worker to all (req/s ratio): " + strings.Join(parts, ", ") + "."
+	if impossible {
+		note += fmt.Sprintf(" A ratio above the CPU count (%d) cannot come from the server: "+
+			"the one-worker runs, on one CPU shared with other processes, were disturbed.", runtime.NumCPU())
+	}
+	return []string{note}
 }
 
 // disturbed summarises how many measured runs other processes disturbed.
