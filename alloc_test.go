@@ -109,7 +109,6 @@ func (c *rawSyscallClient) roundTrip(t testing.TB) {
 func BenchmarkKeepAliveRoundTrip(b *testing.B) {
 	for _, m := range modes[:2] {
 		b.Run(m.name, func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // Start raises it
 			cfg := testConfig(m)
 			cfg.DebugPoisonBuffers = false
 			s, err := uringd.New(cfg)

@@ -35,7 +35,6 @@ type Config struct {
 	// Workers is the number of event loops, one per OS thread, each pinned to
 	// one CPU of the process's affinity mask (round robin when there are more
 	// workers than CPUs). Default: the number of CPUs the process may use.
-	// Start raises GOMAXPROCS to Workers+1 if it is lower (see ensureSpareP).
 	Workers int
 
 	// MaxConnsPerWorker bounds the open connections of one worker. A

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync"
 
 	"github.com/uringd/uringd/http1"
@@ -121,7 +120,6 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	ensureSpareP(n)
 	ws, err := s.startWorkers(fds, cpus)
 	if err != nil {
 		if s.cfg.Engine == EngineAuto && uringUnavailable(err) {
@@ -192,19 +190,6 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DisableBufRing:     c.DisableBufRing,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
 		Offload:            s.offload,
-	}
-}
-
-// ensureSpareP raises GOMAXPROCS to workers+1 when it is lower. A worker
-// spends its idle time blocked in io_uring_enter holding its P; when no P is
-// idle, the runtime's sysmon takes that P away after 20µs and starts another
-// thread to look for work, and the worker must win a P back when the
-// syscall returns: futex wakeups and thread switches on every quiet moment
-// (measured: about a third of the throughput of one worker under
-// taskset -c 0). One spare P lets sysmon leave a blocked worker alone.
-func ensureSpareP(workers int) {
-	if runtime.GOMAXPROCS(0) < workers+1 {
-		runtime.GOMAXPROCS(workers + 1)
 	}
 }
 
