@@ -26,6 +26,11 @@ func Listen(addr string, n, backlog int) (fds []int, bound *net.TCPAddr, err err
 			fds = nil
 		}
 	}()
+	if ta.Port != 0 {
+		if err := checkPortFree(ta); err != nil {
+			return nil, nil, fmt.Errorf("uringd: listen on %s: %w", ta, err)
+		}
+	}
 	for i := 0; i < n; i++ {
 		fd, err := listenOne(ta, backlog)
 		if err != nil {
@@ -87,6 +92,35 @@ func listenOne(ta *net.TCPAddr, backlog int) (int, error) {
 		return -1, fmt.Errorf("listen: %w", err)
 	}
 	return fd, nil
+}
+
+// checkPortFree binds a throwaway socket without SO_REUSEPORT: it fails with
+// EADDRINUSE when another process (same user) already listens there with
+// SO_REUSEPORT, which our group would otherwise silently join, splitting
+// the traffic with it (a stale server, a second instance). net.Listen users
+// expect "address already in use"; so do we.
+func checkPortFree(ta *net.TCPAddr) error {
+	family, sa, err := sockaddr(ta)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err == unix.EAFNOSUPPORT && ta.IP == nil {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ta.Port}
+		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	}
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if family == unix.AF_INET6 && ta.IP == nil {
+		unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) // TIME_WAIT is fine
+	if err := unix.Bind(fd, sa); err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	return nil
 }
 
 // sockaddr picks IPv6 (dual-stack) for no host, IPv4 for an IPv4 host, IPv6

@@ -69,3 +69,14 @@ func TestListenWithoutHostIsDualStack(t *testing.T) {
 		c.Close()
 	}
 }
+
+// A second server on a port that one already serves fails like net.Listen
+// instead of silently sharing it through SO_REUSEPORT.
+func TestListenRefusesAPortInUse(t *testing.T) {
+	fds, addr, err := Listen("127.0.0.1:0", 1, 16)
+	require.NoError(t, err)
+	defer unix.Close(fds[0])
+	_, _, err = Listen(addr.String(), 2, 16)
+	require.ErrorIs(t, err, unix.EADDRINUSE)
+	assert.Contains(t, err.Error(), "address already in use")
+}
