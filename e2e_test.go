@@ -493,9 +493,6 @@ func readHellos(c net.Conn, n int) (int, error) {
 // listener is gone.
 func TestGracefulShutdownUnderLoadLosesNoRequest(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
-		if cfg.Engine == uringd.EngineNetpoll {
-			t.Skip("netpoll engine answers a few requests fewer than it reads at shutdown; reported in CONTRACT.md")
-		}
 		s, err := uringd.New(cfg)
 		require.NoError(t, err)
 		testRoutes(s)

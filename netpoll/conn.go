@@ -54,13 +54,16 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return &conn{s: s, nc: nc, remote: nc.RemoteAddr().String()}
 }
 
-// closeIfIdle closes the connection if it waits for a new request (Shutdown).
+// closeIfIdle ends the connection if it waits for a new request (Shutdown).
+// It wakes the read with a deadline in the past rather than closing the
+// socket: a request whose bytes the read already returned, but which was not
+// yet marked busy, is then still answered (with Connection: close) instead
+// of being counted as served and its response written to a closed socket.
 func (c *conn) closeIfIdle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idle && !c.closed {
-		c.closed = true
-		c.nc.Close()
+		c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }
 
@@ -193,6 +196,8 @@ func (c *conn) fill(inRequest bool, start time.Time) bool {
 func (c *conn) countReadError(err error, inRequest bool, in []byte) {
 	st := &c.s.stats
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) && c.s.draining.Load() && len(in) == 0:
+		// Shutdown woke an idle read (closeIfIdle): not a timeout.
 	case errors.Is(err, os.ErrDeadlineExceeded) && !inRequest && len(in) == 0:
 		st.timeoutIdle.Add(1)
 	case errors.Is(err, os.ErrDeadlineExceeded) && inBodyGuess(in):
