@@ -42,6 +42,20 @@ func (e Engine) String() string {
 	return fmt.Sprintf("Engine(%d)", int(e))
 }
 
+// ParseEngine is String's inverse, for flags: "io_uring" (or "iouring"),
+// "netpoll" or "auto".
+func ParseEngine(s string) (Engine, error) {
+	switch s {
+	case "io_uring", "iouring":
+		return EngineIOUring, nil
+	case "netpoll":
+		return EngineNetpoll, nil
+	case "auto":
+		return EngineAuto, nil
+	}
+	return 0, fmt.Errorf("uringd: engine %q: want io_uring, netpoll or auto", s)
+}
+
 // Defaults of the offload pool (blocking handlers, FromHTTP).
 const (
 	DefaultBlockingWorkers = 1024

@@ -115,3 +115,13 @@ func denyIOUringSetup() error {
 	}
 	return nil
 }
+
+func TestParseEngineIsStringsInverse(t *testing.T) {
+	for _, e := range []Engine{EngineIOUring, EngineNetpoll, EngineAuto} {
+		got, err := ParseEngine(e.String())
+		require.NoError(t, err)
+		require.Equal(t, e, got)
+	}
+	_, err := ParseEngine("epoll")
+	require.ErrorContains(t, err, "want io_uring, netpoll or auto")
+}

@@ -33,12 +33,19 @@ func run(args []string, stderr *os.File) int {
 	fs.SetOutput(stderr)
 	cfg, logLevel, grace := defineFlags(fs)
 	root := fs.String("root", "", "serve this directory's files at / (instead of the Hello World route)")
+	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
+	e, err := uringd.ParseEngine(*engine)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg.Engine = e
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "uringd: -log %q: want debug, info, warn or error\n", *logLevel)
@@ -95,8 +102,8 @@ func startupLine(log *slog.Logger, srv *uringd.Server) {
 	if pr, err := uring.Probe(); err == nil {
 		kernel = pr.Kernel
 	}
-	log.Info("uringd serving", "addr", srv.Addr().String(), "workers", srv.Workers(),
-		"kernel", kernel, "multishot", f.Has(uring.FeatMultishotRecv), "bufring", f.Has(uring.FeatBufRing),
+	log.Info("uringd serving", "addr", srv.Addr().String(), "engine", srv.Engine().String(),
+		"workers", srv.Workers(), "kernel", kernel, "multishot", f.Has(uring.FeatMultishotRecv), "bufring", f.Has(uring.FeatBufRing),
 		"io_uring", f.String())
 }
 

@@ -29,5 +29,6 @@ func TestFlagErrorsExitTwoAndHelpZero(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"-nope"}, devnull))
 	assert.Equal(t, 2, run([]string{"-log", "loud"}, devnull))
 	assert.Equal(t, 2, run([]string{"-max-headers", "-5"}, devnull))
+	assert.Equal(t, 2, run([]string{"-engine", "epoll"}, devnull))
 	assert.Equal(t, 0, run([]string{"-h"}, devnull))
 }
