@@ -45,45 +45,8 @@ func CopyBytes(b []byte) []byte {
 }
 
 // CloneRequest returns a deep copy of r whose views point into one fresh
-// allocation, so it stays valid after the handler returns.
+// allocation, so it stays valid after the handler returns (http1.Request.Clone).
 func CloneRequest(r *Request) *Request {
-	n := len(r.Method) + len(r.Target) + len(r.Host) + len(r.Body)
-	for _, h := range r.Headers {
-		n += len(h.Name) + len(h.Value)
-	}
-	buf := make([]byte, 0, n)
-	cp := func(b []byte) []byte {
-		if b == nil {
-			return nil
-		}
-		start := len(buf)
-		buf = append(buf, b...)
-		return buf[start:len(buf):len(buf)]
-	}
-	c := *r
-	c.Method = cp(r.Method)
-	c.Target = cp(r.Target)
-	c.Path = subview(c.Target, r.Target, r.Path)
-	c.Query = subview(c.Target, r.Target, r.Query)
-	c.Host = cp(r.Host)
-	c.Body = cp(r.Body)
-	c.Headers = make([]Header, len(r.Headers))
-	for i, h := range r.Headers {
-		c.Headers[i] = Header{Name: cp(h.Name), Value: cp(h.Value)}
-	}
+	c := r.Clone()
 	return &c
-}
-
-// subview returns the part of newBase at the place where v sits in oldBase,
-// or a copy of v when it is not inside oldBase (absolute-form targets).
-func subview(newBase, oldBase, v []byte) []byte {
-	if v == nil {
-		return nil
-	}
-	for i := 0; i+len(v) <= len(oldBase); i++ {
-		if len(v) > 0 && &oldBase[i] == &v[0] {
-			return newBase[i : i+len(v) : i+len(v)]
-		}
-	}
-	return CopyBytes(v)
 }

@@ -162,7 +162,7 @@ func (w *Worker) takeDetach(c *conn, ok bool) bool {
 func (w *Worker) newStream(c *conn) *Stream {
 	s := &Stream{
 		w:      w,
-		req:    cloneRequest(&w.req),
+		req:    w.req.Clone(),
 		remote: w.remoteAddr(c),
 		limit:  w.cfg.MaxPendingOutput,
 		slot:   c.slot,
@@ -339,38 +339,6 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 // leaves) until detachReadMax bytes of pipelined input wait.
 func (w *Worker) detachedWantsRecv(c *conn) bool {
 	return c.state == stateOpen && len(c.in) < detachReadMax
-}
-
-// cloneRequest copies r into one allocation (r's views point into the
-// receive buffer, reused once the handler returns).
-func cloneRequest(r *http1.Request) http1.Request {
-	n := len(r.Method) + len(r.Target) + len(r.Host) + len(r.Body)
-	for _, h := range r.Headers {
-		n += len(h.Name) + len(h.Value)
-	}
-	buf := make([]byte, 0, n)
-	cp := func(b []byte) []byte {
-		if b == nil {
-			return nil
-		}
-		start := len(buf)
-		buf = append(buf, b...)
-		return buf[start:len(buf):len(buf)]
-	}
-	c := *r
-	c.Method = cp(r.Method)
-	c.Target = cp(r.Target)
-	c.Path = cp(r.Path)
-	if r.Query != nil {
-		c.Query = cp(r.Query)
-	}
-	c.Host = cp(r.Host)
-	c.Body = cp(r.Body)
-	c.Headers = make([]http1.Header, len(r.Headers))
-	for i, h := range r.Headers {
-		c.Headers[i] = http1.Header{Name: cp(h.Name), Value: cp(h.Value)}
-	}
-	return c
 }
 
 // remoteAddr returns c's peer address, from the cache when this generation
