@@ -65,14 +65,7 @@ func (w *Worker) handlerPanicked(p any) {
 func (w *Worker) finish(c *conn) {
 	out := w.resp.Finish()
 	if w.resp.Grown() {
-		switch {
-		case !c.sending:
-			w.pool.put(c.out)
-		case c.pinned == nil:
-			c.pinned = c.out
-		default:
-			w.pool.put(c.out) // the send reads c.pinned, not this one
-		}
+		w.retireOut(c)
 	}
 	c.out = out
 	if w.resp.WillClose() {
@@ -98,15 +91,20 @@ func (w *Worker) sendContinue(c *conn) {
 // growOut makes room for n more bytes in c.out (the rare path).
 func (w *Worker) growOut(c *conn, n int) {
 	nb := w.pool.grow(c.out, n)
-	switch {
-	case !c.sending:
-		w.pool.put(c.out)
-	case c.pinned == nil:
-		c.pinned = c.out
-	default:
-		w.pool.put(c.out)
-	}
+	w.retireOut(c)
 	c.out = nb
+}
+
+// retireOut gives c.out back to the pool once it has been replaced by a
+// bigger copy, unless an in-flight send still reads it: then it is pinned
+// and freed at the send CQE. With one already pinned, the send reads that
+// one, not c.out.
+func (w *Worker) retireOut(c *conn) {
+	if c.sending && c.pinned == nil {
+		c.pinned = c.out
+		return
+	}
+	w.pool.put(c.out)
 }
 
 // badRequest answers a request the parser refused with its status and
