@@ -74,6 +74,15 @@ type Config struct {
 	// DisableBufRing forces classic provided buffers (IORING_OP_PROVIDE_BUFFERS)
 	// instead of a ring-mapped buffer group.
 	DisableBufRing bool
+	// KeepGOMAXPROCS leaves GOMAXPROCS as it is. By default Start raises it
+	// to at least Workers+1, and each worker waits for completions in a raw
+	// io_uring_enter that keeps its P: the spare P runs every other goroutine
+	// (blocking handlers, timers, GC), and the Go scheduler stops waking
+	// every 20µs to hand a waiting worker's P to another thread (measured:
+	// about half of the worker's context-switch time on one core; see
+	// uring.Options.RawWait). With KeepGOMAXPROCS workers wait in a syscall
+	// the scheduler sees, which is slower but never holds a P.
+	KeepGOMAXPROCS bool
 
 	// DebugPoisonBuffers overwrites every receive buffer with a pattern ('\xdd')
 	// as soon as the server is done with it, so a handler that keeps a view of

@@ -24,12 +24,14 @@ type mode struct {
 	disableMultishot bool
 	disableBufRing   bool
 	engine           uringd.Engine // EngineNetpoll: the portable engine (offload engineer's row)
+	keepGOMAXPROCS   bool          // workers wait in a syscall the Go scheduler sees (no raw wait)
 }
 
 var modes = []mode{
 	{name: "fast_path=multishot+bufring"},
 	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true},
 	{name: "engine=netpoll", engine: uringd.EngineNetpoll},
+	{name: "fast_path,wait=scheduler-visible(KeepGOMAXPROCS)", keepGOMAXPROCS: true},
 }
 
 // forEachMode runs fn as a subtest per mode, with a Config for that mode.
@@ -52,6 +54,7 @@ func testConfig(m mode) uringd.Config {
 		DisableMultishot:   m.disableMultishot,
 		DisableBufRing:     m.disableBufRing,
 		Engine:             m.engine,
+		KeepGOMAXPROCS:     m.keepGOMAXPROCS,
 		HeaderTimeout:      10 * time.Second, // timeout tests set short ones; -race on a busy machine is slow
 		IdleTimeout:        10 * time.Second,
 		Tick:               10 * time.Millisecond,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 
 	"github.com/uringd/uringd/http1"
@@ -120,6 +121,9 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
+	if !s.cfg.KeepGOMAXPROCS && runtime.GOMAXPROCS(0) < n+1 {
+		runtime.GOMAXPROCS(n + 1) // a spare P: workers hold theirs while they wait (Config.KeepGOMAXPROCS)
+	}
 	ws, err := s.startWorkers(fds, cpus)
 	if err != nil {
 		if s.cfg.Engine == EngineAuto && uringUnavailable(err) {
@@ -189,6 +193,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DisableMultishot:   c.DisableMultishot,
 		DisableBufRing:     c.DisableBufRing,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
+		RawWait:            !c.KeepGOMAXPROCS,
 		Offload:            s.offload,
 	}
 }

@@ -2,6 +2,7 @@ package uring
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -122,11 +123,23 @@ func (r *Ring) SubmitAndWait(n uint32) (int, error) {
 	submitted := 0
 	for {
 		toSubmit := r.flushSQ()
-		got, errno := enter(r.enterFD, toSubmit, n, EnterGetEvents|r.enterFlags, nil, 0)
+		var got int
+		var errno syscall.Errno
+		if r.rawWait {
+			got, errno = enterRaw(r.enterFD, toSubmit, n, EnterGetEvents|r.enterFlags)
+		} else {
+			got, errno = enter(r.enterFD, toSubmit, n, EnterGetEvents|r.enterFlags, nil, 0)
+		}
 		switch errno {
 		case 0:
 			submitted += got
 		case syscall.EINTR:
+			if r.rawWait {
+				// A signal (most often the runtime asking this goroutine
+				// to stop for GC or preemption) cut the raw wait short;
+				// the syscall was no safe point, so yield here.
+				runtime.Gosched()
+			}
 		default:
 			return submitted, errno
 		}

@@ -37,6 +37,14 @@ func enter(fd int, toSubmit, minComplete, flags uint32, arg unsafe.Pointer, argS
 	return int(n), errno
 }
 
+// enterRaw is enter through syscall.RawSyscall6: the Go scheduler is not
+// told, so the goroutine keeps its P while blocked (Options.RawWait).
+func enterRaw(fd int, toSubmit, minComplete, flags uint32) (int, syscall.Errno) {
+	n, _, errno := syscall.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit),
+		uintptr(minComplete), uintptr(flags), 0, 0)
+	return int(n), errno
+}
+
 // unwrapErrno turns iceber's *os.SyscallError into the bare syscall.Errno so
 // callers can compare and errors.Is works either way.
 func unwrapErrno(err error) error {

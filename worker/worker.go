@@ -45,6 +45,7 @@ type Config struct {
 	DisableMultishot   bool
 	DisableBufRing     bool
 	DebugPoisonBuffers bool
+	RawWait            bool // uring.Options.RawWait: the caller keeps a spare P for other goroutines
 
 	// Offload runs the requests handlers hand over with Detach (offload.go);
 	// nil: Detach refuses. Shared by all workers of a server.
@@ -179,7 +180,7 @@ func (w *Worker) setup() error {
 	if w.cfg.DisableBufRing {
 		disable |= uring.Features(uring.FeatBufRing)
 	}
-	ring, err := uring.New(uring.Options{Entries: w.cfg.RingEntries, Disable: disable})
+	ring, err := uring.New(uring.Options{Entries: w.cfg.RingEntries, Disable: disable, RawWait: w.cfg.RawWait})
 	if err != nil {
 		return err
 	}
