@@ -69,6 +69,19 @@ func (p *Parser) Next(buf []byte, req *Request) (n int, err error) {
 // its header timeout then).
 func (p *Parser) InBody() bool { return p.state == stateBody }
 
+// Pending reports the total length — head plus body — of the request whose
+// head is parsed and whose Content-Length body is still arriving, counted
+// from the start of the request; 0 otherwise (no such request, or a chunked
+// body, whose length is unknown). A caller that stitches the request into its
+// own buffer can size that buffer once instead of growing it (the head's
+// limits and Limits.MaxBody bound the value).
+func (p *Parser) Pending() int {
+	if p.state == stateBody && !p.chunked {
+		return p.headLen + int(p.bodyLen)
+	}
+	return 0
+}
+
 // NeedContinue reports, once, that the head of a request with
 // "Expect: 100-continue" has been read and its body is still to come: the
 // server should now send "HTTP/1.1 100 Continue\r\n\r\n" (RFC 9110 §10.1.1).

@@ -236,13 +236,21 @@ func (w *Response) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
+// headRoom is what a grown buffer keeps free beyond the body for the head
+// that Finish inserts (besides the user's header lines): status line, Date,
+// Content-Type, Content-Length, Connection.
+const headRoom = 512
+
 // reserve makes room for n more bytes in dst, from Pool if there is one.
 func (w *Response) reserve(n int) {
 	need := len(w.dst) + n
 	if need <= cap(w.dst) {
 		return
 	}
-	size := max(2*cap(w.dst), need, 4096)
+	// Head room: Finish puts the head in front of the body, so a buffer
+	// sized to the body alone would be replaced (the body copied again)
+	// right there.
+	size := max(2*cap(w.dst), need+headRoom+len(w.hdr), 4096)
 	var nb []byte
 	fromPool := false
 	if w.Pool != nil {

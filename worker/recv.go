@@ -205,11 +205,15 @@ func (w *Worker) stash(c *conn, b []byte) bool {
 		w.refuse(c, 413)
 		return false
 	}
+	// A request whose Content-Length body is still arriving gets a buffer
+	// for all of it at once (c.in starts at that request): growing by
+	// doubling would copy a large body several times over.
+	want := max(len(c.in)+len(b), c.parser.Pending())
 	switch {
 	case c.in == nil:
-		c.in = w.pool.get(max(len(b), w.cfg.RecvBufferSize))
+		c.in = w.pool.get(max(want, w.cfg.RecvBufferSize))
 	case cap(c.in)-len(c.in) < len(b):
-		nb := w.pool.grow(c.in, len(b))
+		nb := w.pool.grow(c.in, want-len(c.in))
 		w.pool.put(c.in)
 		c.in = nb
 	}
