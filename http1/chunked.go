@@ -88,7 +88,7 @@ func (d *ChunkedDecoder) sizeLine(buf []byte) error {
 	i := 0
 	var size int64
 	for i < len(line) {
-		v := unhex(line[i])
+		v := HexDigit(line[i])
 		if v < 0 {
 			break
 		}
@@ -240,7 +240,9 @@ func checkFieldLine(line []byte) error {
 	return nil
 }
 
-func unhex(c byte) int {
+// HexDigit returns the value of the hex digit c, or -1 (chunk sizes here,
+// percent-escapes in the static file server).
+func HexDigit(c byte) int {
 	switch {
 	case '0' <= c && c <= '9':
 		return int(c - '0')

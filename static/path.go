@@ -1,5 +1,7 @@
 package static
 
+import "github.com/uringd/uringd/http1"
+
 // cleanName turns rel, the raw request path after the mount prefix (empty or
 // starting with '/'), into the name of a file under the root: segments joined
 // by '/', no leading slash, "" for the root itself. It percent-decodes once
@@ -38,7 +40,7 @@ func cleanName(dst, rel []byte) (name []byte, dir bool, ok bool) {
 				if i+2 >= len(rel) {
 					return nil, false, false
 				}
-				hi, lo := unhex(rel[i+1]), unhex(rel[i+2])
+				hi, lo := http1.HexDigit(rel[i+1]), http1.HexDigit(rel[i+2])
 				if hi < 0 || lo < 0 {
 					return nil, false, false
 				}
@@ -60,16 +62,4 @@ func cleanName(dst, rel []byte) (name []byte, dir bool, ok bool) {
 		}
 	}
 	return name, dir, true
-}
-
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
-	}
-	return -1
 }
