@@ -17,9 +17,15 @@ import (
 // The router is immutable once the server serves: Handle after
 // ListenAndServe panics (workers read it without locks).
 type router struct {
-	exact  map[string]*route
+	exact map[string]*route
+	// few holds the exact routes while there are at most fewRoutes of
+	// them: comparing a short path with a handful of patterns (length
+	// first) costs less than hashing it for the map.
+	few    []*route
 	prefix []*route // sorted by len(pattern) descending
 }
+
+const fewRoutes = 8
 
 // route is every handler registered for one pattern.
 type route struct {
@@ -57,6 +63,12 @@ func (rt *router) add(method, pattern string, isPrefix bool, h Handler) {
 				rt.exact = make(map[string]*route)
 			}
 			rt.exact[pattern] = r
+			rt.few = nil
+			if len(rt.exact) <= fewRoutes {
+				for _, r := range rt.exact {
+					rt.few = append(rt.few, r)
+				}
+			}
 		}
 	}
 	for _, m := range r.methods {
@@ -103,7 +115,7 @@ func allowHeader(ms []methodHandler) string {
 // matched, so the caller answers 405; "" with a nil handler means 404).
 func (rt *router) handler(method, path []byte) (h Handler, allow string) {
 	matched := false
-	if r := rt.exact[string(path)]; r != nil {
+	if r := rt.exactRoute(path); r != nil {
 		if h := r.lookup(method); h != nil {
 			return h, ""
 		}
@@ -121,6 +133,18 @@ func (rt *router) handler(method, path []byte) (h Handler, allow string) {
 		}
 	}
 	return nil, allow
+}
+
+func (rt *router) exactRoute(path []byte) *route {
+	if len(rt.exact) > fewRoutes {
+		return rt.exact[string(path)]
+	}
+	for _, r := range rt.few {
+		if r.pattern == string(path) {
+			return r
+		}
+	}
+	return nil
 }
 
 func (r *route) lookup(method []byte) Handler {

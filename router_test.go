@@ -1,6 +1,7 @@
 package uringd
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,4 +101,27 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	}
 	_, err := New(Config{MaxPendingOutput: 10})
 	assert.ErrorContains(t, err, "Config.MaxPendingOutput = 10 is out of range [4096,")
+}
+
+// Exact routes are compared in turn while there are few and hashed beyond;
+// both sides of the threshold find every route and nothing else.
+func TestRouterManyExactRoutes(t *testing.T) {
+	for _, n := range []int{1, fewRoutes, fewRoutes + 1, 40} {
+		var rt router
+		for i := 0; i < n; i++ {
+			name := fmt.Sprintf("/r%d", i)
+			rt.add("GET", name, false, HandlerFunc(func(w *Response, r *Request) { w.WriteString(name) }))
+		}
+		for i := 0; i < n; i++ {
+			h, allow := rt.handler([]byte("GET"), []byte(fmt.Sprintf("/r%d", i)))
+			require.NotNil(t, h, "n=%d route %d", n, i)
+			assert.Empty(t, allow)
+			assert.Same(t, rt.exact[fmt.Sprintf("/r%d", i)], rt.exactRoute([]byte(fmt.Sprintf("/r%d", i))))
+		}
+		h, _ := rt.handler([]byte("GET"), []byte(fmt.Sprintf("/r%d", n)))
+		assert.Nil(t, h, "n=%d: an unregistered path", n)
+		h, allow := rt.handler([]byte("POST"), []byte("/r0"))
+		assert.Nil(t, h)
+		assert.Equal(t, "GET, HEAD", allow)
+	}
 }

@@ -60,6 +60,25 @@ type Response struct {
 	ctype     string
 	hdr       []byte // user field lines, serialized "Name: value\r\n"
 	scratch   []byte // the head, composed by Finish
+
+	// last is what the head in scratch was composed from, when Finish
+	// composed it: a keep-alive client tends to ask the same thing again,
+	// and then the same head is reused instead of composed.
+	last headKey
+}
+
+// headKey is everything Finish's head depends on. date and hdr are copies
+// (the Date line is rewritten in place once a second; hdr is reused).
+type headKey struct {
+	valid   bool
+	status  int
+	fr      bodyFraming
+	bodyLen int
+	close   bool
+	keep10  bool
+	ctype   string
+	date    []byte
+	hdr     []byte
 }
 
 // Reset starts a response to req appended after dst's length. req may be nil
@@ -116,7 +135,7 @@ func (w *Response) FromPool() bool { return w.grown && w.fromPool }
 // SetContentType sets Content-Type. A value with a control byte is ignored
 // (the signature has no error, and writing it would split the response).
 func (w *Response) SetContentType(v string) {
-	if validValue(v) {
+	if v == w.last.ctype || validValue(v) { // the last head's was checked
 		w.ctype = v
 	}
 }
@@ -287,13 +306,28 @@ func (w *Response) Finish() []byte {
 	if w.noBodyStatus() {
 		fr = frameNone
 	}
-	h := w.appendHead(w.scratch[:0], fr, bodyLen)
-	w.scratch = h
+	h := w.finishHead(fr, bodyLen)
 	if fr == frameNone || w.head {
 		w.dropBody()
 	}
 	w.insertHead(h)
 	return w.dst
+}
+
+// finishHead returns the head in scratch: the last one if nothing it
+// depends on changed, else a newly composed one.
+func (w *Response) finishHead(fr bodyFraming, bodyLen int) []byte {
+	k := &w.last
+	if k.valid && k.status == w.status && k.fr == fr && k.bodyLen == bodyLen &&
+		k.close == w.close && k.keep10 == w.keep10 && k.ctype == w.ctype &&
+		bytes.Equal(k.date, w.date) && bytes.Equal(k.hdr, w.hdr) {
+		return w.scratch
+	}
+	w.scratch = w.appendHead(w.scratch[:0], fr, bodyLen)
+	*k = headKey{valid: true, status: w.status, fr: fr, bodyLen: bodyLen, close: w.close,
+		keep10: w.keep10, ctype: w.ctype,
+		date: append(k.date[:0], w.date...), hdr: append(k.hdr[:0], w.hdr...)}
+	return w.scratch
 }
 
 // noBodyStatus: RFC 9110 §15.2, §15.3.5, §15.4.5.

@@ -43,6 +43,7 @@ func (w *Response) FinishStream() ([]byte, StreamFraming) {
 		// Same head as the GET would get (RFC 9110 §9.3.2), no body.
 		sf = StreamNoBody
 	}
+	w.last.valid = false // scratch no longer holds Finish's head
 	h := w.appendHead(w.scratch[:0], fr, 0)
 	if sf == StreamNoBody {
 		w.scratch = h

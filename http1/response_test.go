@@ -225,3 +225,53 @@ func TestResponseGrowsPastStingyPool(t *testing.T) {
 	require.Equal(t, pool.gets, pool.puts, "unusable pool buffers go straight back")
 	require.True(t, strings.HasSuffix(string(out), body))
 }
+
+// A reused Response reuses the last head only when nothing it depends on
+// changed: every response in this sequence equals the one a fresh Response
+// writes, whichever input changed from the one before (the Date line is
+// rewritten in place, as DateCache does).
+func TestResponseReusedHeadFollowsEveryInput(t *testing.T) {
+	get := parseReq(t, "GET / HTTP/1.1\nHost: h\n\n")
+	head := parseReq(t, "HEAD / HTTP/1.1\nHost: h\n\n")
+	closing := parseReq(t, "GET / HTTP/1.1\nHost: h\nConnection: close\n\n")
+	keep10 := parseReq(t, "GET / HTTP/1.0\nConnection: keep-alive\n\n")
+	date := []byte(testDate)
+	type step struct {
+		req  *Request
+		date string // "" keeps the current line
+		fn   func(w *Response)
+	}
+	body := func(s string) func(w *Response) {
+		return func(w *Response) { w.SetContentType("text/plain"); w.WriteString(s) }
+	}
+	steps := []step{
+		{get, "", body("Hello, World!")},
+		{get, "", body("Hello, World!")}, // the same: reused
+		{get, "", body("Hello, World?")}, // same length, other body: reused head
+		{get, "", body("Hello!")},        // another length
+		{get, "Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n", body("Hello!")},
+		{get, "", func(w *Response) { w.SetContentType("text/html"); w.WriteString("Hello!") }},
+		{get, "", func(w *Response) { body("Hello!")(w); w.SetStatus(404) }},
+		{get, "", func(w *Response) { body("Hello!")(w); w.SetHeader("X-A", "1") }},
+		{get, "", func(w *Response) { body("Hello!")(w); w.SetHeader("X-A", "2") }},
+		{get, "", func(w *Response) { body("Hello!")(w); w.SetClose() }},
+		{closing, "", body("Hello!")},
+		{keep10, "", body("Hello!")},
+		{head, "", body("Hello!")},
+		{get, "", func(w *Response) { w.SetStatus(204) }},
+		{get, "", func(w *Response) { body("Hello!")(w); w.SetHeader("Date", "x") }},
+		{get, "", body("Hello!")},
+	}
+	var reused Response
+	for i, s := range steps {
+		if s.date != "" {
+			copy(date, s.date)
+		}
+		reused.Reset(nil, s.req, date)
+		s.fn(&reused)
+		var fresh Response
+		fresh.Reset(nil, s.req, date)
+		s.fn(&fresh)
+		require.Equal(t, string(fresh.Finish()), string(reused.Finish()), "step %d", i)
+	}
+}
