@@ -66,7 +66,8 @@ func writeHeader(b *strings.Builder, cfg config, env environment, all []*server,
 	fmt.Fprintf(b, "Reproduce with `%s` (see bench/README.md for flags). ", cmd)
 	b.WriteString("Requests/s alone cannot separate fast servers here (one wrk thread saturates first), " +
 		"so the server's CPU time per request (utime+stime of all its threads, from /proc/PID/stat, " +
-		"over the measured run) is the headline figure.\n\n")
+		"over the measured run) is the headline figure; in the half-a-CPU scenario (a CFS quota) " +
+		"the server is the bottleneck and requests/s separates them too.\n\n")
 	b.WriteString("| | |\n| --- | --- |\n")
 	rows := [][2]string{
 		{"CPU", fmt.Sprintf("%s, %d CPUs", env.cpu, env.ncpu)},

@@ -127,6 +127,13 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 		return sample{}, err
 	}
 	defer p.stop()
+	if lc.quota > 0 {
+		q, err := confine(p.pid(), lc.quota)
+		if err != nil {
+			return sample{}, fmt.Errorf("CPU quota: %v", err)
+		}
+		defer q.release()
+	}
 	if err := checkServer(p.port, srv); err != nil {
 		return sample{}, fmt.Errorf("answered wrongly: %v", err)
 	}

@@ -15,9 +15,11 @@ type loadCase struct {
 	script  string   // "pipeline" or "upload" (see wrk.go); "" for plain GETs
 	headers []string // extra wrk -H headers
 	idle    int      // > 0: hold this many idle connections instead of running wrk
+	quota   float64  // > 0: the server is confined to this many CPUs (quota.go)
 }
 
-// scenario is one of the seven measurements.
+// scenario is one of the seven measurements, or the quota variant of
+// the first.
 type scenario struct {
 	id, title, about string
 	cases            []loadCase
@@ -45,6 +47,12 @@ func scenarios(idleConns int) []scenario {
 			about: "GET / from 40 keep-alive connections; server pinned to CPU 0 with one worker " +
 				"(GOMAXPROCS=1 for Go servers), wrk with one thread pinned to CPU 1.",
 			cases: []loadCase{oneCore("40 conns", 40)}, table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
+		{id: "quota", title: "One core at half a CPU, non-pipelined",
+			about: "As the first scenario, with the server confined to half a CPU by a CFS quota " +
+				"(cgroup cpu: 50 ms per 100 ms). wrk is no longer the bottleneck, so requests/s measures the server.",
+			cases: []loadCase{{label: "40 conns, 0.5 CPU", workers: 1, pinned: true, conns: 40, path: "/", quota: 0.5}},
+			table: throughput, chart: []metricID{mRPS, mCPU},
+			needs: func(*server) string { return quotaUnavailable() }},
 		{id: "pipelined", title: "One core, pipelined 16 deep",
 			about: "As above with 256 connections, each writing 16 GET / requests at a time (wrk Lua script); " +
 				"latency is per batch of 16.",
