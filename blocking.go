@@ -1,7 +1,9 @@
 package uringd
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"runtime/debug"
 
@@ -51,13 +53,57 @@ type remoteAddrKey struct{}
 type blockingCtx struct {
 	context.Context
 	remote string
+	body   io.Reader // a streamed body (StreamingBody); nil when it is in r.Body
 }
 
+type bodyKey struct{}
+
 func (c *blockingCtx) Value(key any) any {
-	if _, ok := key.(remoteAddrKey); ok {
+	switch key.(type) {
+	case remoteAddrKey:
 		return c.remote
+	case bodyKey:
+		return c.body
 	}
 	return c.Context.Value(key)
+}
+
+// Body returns a reader of the request body for a blocking handler: the
+// body as it arrives when the handler streams its body (StreamingBody, and
+// every net/http handler), else a reader over r.Body. A streamed body is
+// never held whole in memory; its Read fails if the client goes away before
+// its end (http1.ErrBodyTruncated) or its chunked framing is bad.
+func Body(ctx context.Context, r *Request) io.Reader {
+	if b, ok := ctx.Value(bodyKey{}).(io.Reader); ok && b != nil {
+		return b
+	}
+	return bytes.NewReader(r.Body)
+}
+
+// StreamingBody makes h read its request body as it arrives, with
+// Body(ctx, r), rather than from r.Body once all of it has arrived: h is
+// called as soon as the request's head is in, r.Body is nil when the body
+// was not complete by then, and the body is never held whole in memory
+// (the server keeps at most a window of it per connection). Config.MaxBody
+// still bounds its length. A handler that returns before reading the whole
+// body closes the connection after its response (where the next request
+// starts is unknown). Handlers served through FromHTTP and HandleHTTP
+// always stream their body.
+func StreamingBody(h BlockingHandler) BlockingHandler {
+	if h == nil {
+		panic("uringd: StreamingBody(nil)")
+	}
+	return streamingBody{h}
+}
+
+type streamingBody struct{ BlockingHandler }
+
+func (streamingBody) streamsBody() bool { return true }
+
+// streamsBody reports whether h reads its body as it arrives.
+func streamsBody(h BlockingHandler) bool {
+	sb, ok := h.(interface{ streamsBody() bool })
+	return ok && sb.streamsBody()
 }
 
 // RemoteAddr returns the client's "ip:port" from a BlockingHandler's ctx
@@ -106,16 +152,17 @@ func Offload(w *Response, r *Request, h BlockingHandler) bool {
 // offloader is the plain Handler registered for a BlockingHandler. Its run
 // functions are allocated once, at registration, not per request.
 type offloader struct {
-	h     BlockingHandler
-	runW  func(*worker.Stream)
-	runNP func(*netpoll.Stream)
+	h      BlockingHandler
+	stream bool // h reads its body as it arrives (StreamingBody)
+	runW   func(*worker.Stream)
+	runNP  func(*netpoll.Stream)
 }
 
 func newOffloader(h BlockingHandler) *offloader {
 	if h == nil {
 		panic("uringd: nil BlockingHandler")
 	}
-	o := &offloader{h: h}
+	o := &offloader{h: h, stream: streamsBody(h)}
 	o.runW = func(s *worker.Stream) { serveBlocking(s, o.h) }
 	o.runNP = func(s *netpoll.Stream) { serveBlocking(s, o.h) }
 	return o
@@ -136,7 +183,7 @@ func (o *offloader) offload(w *Response) bool {
 // serveBlocking runs h on the pool goroutine and completes its response.
 func serveBlocking(s sink, h BlockingHandler) {
 	rw := newResponseWriter(s)
-	rw.ctx = blockingCtx{Context: s.Context(), remote: s.RemoteAddr()}
+	rw.ctx = blockingCtx{Context: s.Context(), remote: s.RemoteAddr(), body: s.Body()}
 	ctx := &rw.ctx
 	defer func() {
 		if p := recover(); p != nil {

@@ -47,7 +47,10 @@ type Config struct {
 	MaxHeaders int
 	// MaxURI bounds the request target (414 past it).
 	MaxURI int
-	// MaxBody bounds the request body, Content-Length or chunked (413 past it).
+	// MaxBody bounds the request body, Content-Length or chunked (413 past
+	// it): what a plain handler gets whole in memory, and the length of a
+	// streamed body (StreamingBody, net/http handlers), which is not held
+	// whole.
 	MaxBody int64
 	// MaxPendingOutput is how much unsent response data a connection may hold
 	// before the server stops reading from it until the client catches up.

@@ -118,6 +118,7 @@ func (s *Server) startNetpoll(why error) error {
 		WriteTimeout:     c.WriteTimeout,
 
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
+		StreamBody:         s.mux.streamsBody,
 	})}
 	np.forceCtx, np.force = context.WithCancel(context.Background())
 	s.np, s.started, s.addr = np, true, ln.Addr().(*net.TCPAddr)

@@ -22,8 +22,10 @@ import (
 // The *http.Request has Method, URL, RequestURI, Proto, Header (canonical
 // keys, Host removed as net/http does), Host, ContentLength (-1 for a
 // chunked body, with TransferEncoding ["chunked"]), Close, RemoteAddr, TLS
-// nil, and a Body that reads the request body (already received in full:
-// at most Config.MaxBody). Its Context is cancelled when the client goes
+// nil, and a Body that reads the request body as it arrives (streamed: a
+// body is never held whole in memory; Config.MaxBody bounds its length; a
+// handler that does not read it to the end closes the connection after its
+// response). Its Context is cancelled when the client goes
 // away. The http.ResponseWriter is also an http.Flusher; a Flush, or a body
 // over 32 KiB without Content-Length, streams it chunked (HTTP/1.1).
 // Hijack and HTTP/2 are not supported.
@@ -42,6 +44,9 @@ func (s *Server) HandleHTTP(prefix string, h http.Handler) {
 }
 
 type httpAdapter struct{ h http.Handler }
+
+// net/http handlers read Request.Body as a stream.
+func (httpAdapter) streamsBody() bool { return true }
 
 func (a httpAdapter) ServeBlocking(ctx context.Context, w ResponseWriter, r *Request) {
 	req, err := toHTTPRequest(ctx, r)
@@ -87,7 +92,15 @@ func toHTTPRequest(ctx context.Context, r *Request) (*http.Request, error) {
 		}
 		req.Header[k] = append(req.Header[k], string(f.Value))
 	}
+	streamed, _ := ctx.Value(bodyKey{}).(io.Reader)
 	switch {
+	case streamed != nil:
+		req.ContentLength = r.ContentLength
+		if r.Chunked {
+			req.ContentLength = -1
+			req.TransferEncoding = []string{"chunked"}
+		}
+		req.Body = io.NopCloser(streamed)
 	case r.Chunked:
 		req.ContentLength = -1
 		req.TransferEncoding = []string{"chunked"}

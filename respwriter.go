@@ -3,6 +3,7 @@ package uringd
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 // netpoll.Stream (portable engine: written to the net.Conn).
 type sink interface {
 	Request() *http1.Request
+	Body() io.Reader // the body as it arrives; nil when it is all in Request().Body
 	RemoteAddr() string
 	Context() context.Context
 	Write(p []byte) (int, error)

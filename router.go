@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/uringd/uringd/http1"
 )
 
 // router maps a request's method and path to a Handler. Exact routes are
@@ -133,6 +135,15 @@ func (rt *router) handler(method, path []byte) (h Handler, allow string) {
 		}
 	}
 	return nil, allow
+}
+
+// streamsBody reports whether req, whose head is parsed and whose body is
+// still to come, goes to a blocking handler that reads its body as it
+// arrives (StreamingBody): the engines then hand it over at once.
+func (rt *router) streamsBody(req *http1.Request) bool {
+	h, _ := rt.handler(req.Method, req.Path)
+	o, ok := h.(*offloader)
+	return ok && o.stream
 }
 
 func (rt *router) exactRoute(path []byte) *route {

@@ -195,6 +195,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
 		RawWait:            !c.KeepGOMAXPROCS,
 		Offload:            s.offload,
+		StreamBody:         s.mux.streamsBody,
 	}
 }
 

@@ -41,6 +41,7 @@ type ChunkedDecoder struct {
 	MaxTrailerBytes int   // trailer section bytes; over it: 431
 
 	r, w     int   // read offset (wire) and write offset (decoded), from the body start
+	shifted  int64 // decoded bytes the caller removed from the front (Shift)
 	rem      int64 // bytes left in the current chunk-data
 	state    chunkState
 	trailers int // offset where the trailer section starts
@@ -79,6 +80,24 @@ func (d *ChunkedDecoder) Decode(buf []byte) (body []byte, n int, err error) {
 	}
 }
 
+// Decoded is the number of decoded body bytes at the front of the buffer
+// given to Decode, complete or not: a reader streaming the body may hand
+// them out before the body ends.
+func (d *ChunkedDecoder) Decoded() int { return d.w }
+
+// Shift tells d that the caller removed the first k decoded bytes from the
+// front of its buffer (0 <= k <= Decoded()) and moved the rest down as they
+// were, so that a body streamed through a window needs no more memory than
+// the window. MaxBody still counts the removed bytes.
+func (d *ChunkedDecoder) Shift(k int) {
+	d.r -= k
+	d.w -= k
+	d.shifted += int64(k)
+	if d.state >= chunkTrailer {
+		d.trailers -= k
+	}
+}
+
 // sizeLine parses chunk-size [ chunk-ext ] CRLF.
 func (d *ChunkedDecoder) sizeLine(buf []byte) error {
 	line, ok, err := nextLine(buf, d.r, maxChunkLine, errChunkLineLong)
@@ -110,7 +129,7 @@ func (d *ChunkedDecoder) sizeLine(buf []byte) error {
 		d.trailers = d.r
 		return nil
 	}
-	if size > d.MaxBody-int64(d.w) {
+	if size > d.MaxBody-d.shifted-int64(d.w) {
 		return errBodyTooLarge
 	}
 	d.rem = size

@@ -84,6 +84,7 @@ func FuzzChunked(f *testing.F) {
 		in := append(slices.Clip(head), body...)
 		checkRequest(t, in)
 		checkDecoderIncremental(t, body)
+		checkBodyReader(t, body)
 	})
 }
 

@@ -33,6 +33,7 @@ type Parser struct {
 	dec     ChunkedDecoder
 
 	continuePending bool
+	headOnly        bool   // the last Next parsed a head whose body is to come (HeadOnly)
 	err             *Error // the final error, once state is stateFailed
 }
 
@@ -94,6 +95,7 @@ func (p *Parser) NeedContinue() bool {
 }
 
 func (p *Parser) head(buf []byte, req *Request) (int, error) {
+	p.headOnly = false
 	req.Headers = p.headers
 	n, err := ParseHead(buf, p.scanned, req, &p.lim)
 	if err != nil {
@@ -129,7 +131,34 @@ func (p *Parser) head(buf []byte, req *Request) (int, error) {
 	p.chunked = req.Chunked
 	p.continuePending = req.ExpectContinue
 	p.state = stateBody
+	p.headOnly = true
 	return 0, ErrIncomplete
+}
+
+// HeadOnly reports, right after a Next that returned ErrIncomplete, that
+// this Next parsed a request head whose body is still to come: req holds
+// the head (views into the bytes given to Next), which took headLen bytes.
+// A server may then hand the body to a reader of its own (ReleaseBody,
+// BodyReader) instead of waiting for all of it.
+func (p *Parser) HeadOnly() (headLen int, ok bool) {
+	if !p.headOnly || p.state != stateBody {
+		return 0, false
+	}
+	p.headOnly = false
+	return p.headLen, true
+}
+
+// ReleaseBody gives up the body of the request whose head was just parsed
+// (HeadOnly): the caller reads it, with a BodyReader continued from the
+// returned decoder (Next has already decoded a chunked body's first bytes
+// in place, so the bytes after the head are no longer the wire bytes). The
+// next Next starts at a new request, at the first byte after that body.
+func (p *Parser) ReleaseBody() ChunkedDecoder {
+	if p.state == stateBody {
+		p.state = stateHead
+		p.headOnly, p.continuePending, p.scanned = false, false, 0
+	}
+	return p.dec
 }
 
 // body waits for the rest of the body. When it is complete the head is
@@ -137,6 +166,7 @@ func (p *Parser) head(buf []byte, req *Request) (int, error) {
 // into a buffer the caller has since left; that is one extra head parse per
 // request whose body came in a later read.
 func (p *Parser) body(buf []byte, req *Request) (int, error) {
+	p.headOnly = false
 	var body []byte
 	var n int
 	if p.chunked {

@@ -45,6 +45,9 @@ type conn struct {
 	peek     [1]byte       // a byte the watch read while a detached response ran
 	peeked   bool
 
+	body      *http1.BodyReader // the streamed body of the request being answered (body.go)
+	streaming bool              // answering a request whose body is streamed
+
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
 	closed bool
@@ -100,6 +103,15 @@ func (c *conn) serve() {
 		}
 		if c.parser.NeedContinue() {
 			*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		}
+		if c.s.cfg.StreamBody != nil {
+			if headLen, ok := c.parser.HeadOnly(); ok && c.s.cfg.StreamBody(&c.req) {
+				if !c.answerStreaming(headLen) {
+					return
+				}
+				inRequest = false
+				continue
+			}
 		}
 		if c.flush() != nil {
 			return
@@ -245,7 +257,9 @@ func (c *conn) answer(n int) bool {
 	c.date.Update(time.Now())
 	start := len(*c.out)
 	c.resp.Reset(*c.out, &c.req, c.date.Bytes())
-	if c.s.draining.Load() {
+	if c.s.draining.Load() || c.streaming {
+		// Shutting down; or a streamed body that an inline answer never
+		// reads, so the connection cannot go on.
 		c.resp.SetClose()
 	}
 	ok := c.call()
@@ -254,7 +268,7 @@ func (c *conn) answer(n int) bool {
 		c.detached = nil
 		if ok {
 			*c.out = (*c.out)[:start]
-			keep := c.runDetached(run, len(*c.in) > c.off+n)
+			keep := c.runDetached(run, c.streaming || len(*c.in) > c.off+n)
 			c.consumed(n)
 			return keep
 		}

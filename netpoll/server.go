@@ -39,6 +39,11 @@ type Config struct {
 	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
 	// answered, so a handler that kept a view reads garbage (tests only).
 	DebugPoisonBuffers bool
+	// StreamBody reports whether the request in req, whose head is parsed
+	// and whose body is still to come, goes to a handler that reads its
+	// body as it arrives (Stream.Body): that handler is called at once and
+	// must Detach. nil: bodies are always read in full first.
+	StreamBody func(req *http1.Request) bool
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.

@@ -98,10 +98,12 @@ type remoteAddr struct {
 
 // post is one message from a producer: bytes to send, or the end.
 type post struct {
-	s     *Stream
-	b     *[]byte // pooled (getPostBuf); nil with fin
-	fin   bool
-	close bool // with fin: close the connection after the response
+	s      *Stream
+	b      *[]byte // pooled (getPostBuf); nil with fin
+	fin    bool
+	close  bool   // with fin: close the connection after the response
+	resume bool   // a streamed body's reader freed the window (body.go)
+	input  []byte // what followed a streamed body: pipelined requests (body.go)
 }
 
 // Detach, called by a Handler during ServeHTTP on the worker's thread, hands
@@ -173,6 +175,9 @@ func (w *Worker) newStream(c *conn) *Stream {
 		s.req.Close = true // shutting down: this is the connection's last response
 	}
 	s.cond.L = &s.mu
+	if w.streamingBody {
+		w.newBodyPipe(s)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -180,6 +185,9 @@ func (w *Worker) newStream(c *conn) *Stream {
 // rejectBusy answers 503 inline when the pool's queue is full.
 func (w *Worker) rejectBusy(c *conn) {
 	w.resp.Reset(c.out, &w.req, w.date.Bytes())
+	if w.streamingBody {
+		w.resp.SetClose() // its body will not be read
+	}
 	w.resp.SetStatus(503)
 	w.resp.SetContentType("text/plain; charset=utf-8")
 	_ = w.resp.SetHeader("Retry-After", "1")
@@ -231,8 +239,15 @@ func (w *Worker) deliver(p *post) {
 	if c == nil || c.gen != p.s.gen || c.stream != p.s {
 		return
 	}
-	if p.fin {
+	switch {
+	case p.fin:
 		w.endStream(c, p.close)
+		return
+	case p.resume:
+		w.resumeBody(c)
+		return
+	case p.input != nil:
+		w.pipelinedAfterBody(c, p.input)
 		return
 	}
 	w.appendOut(c, *p.b)
@@ -316,6 +331,9 @@ func (w *Worker) abortStream(c *conn) {
 // they are kept, unparsed, until the response ends. Past detachReadMax the
 // recv stops (wantsRecv); past the stitch limit the client is abusive.
 func (w *Worker) detachedInput(c *conn, data []byte) {
+	if w.forwardBody(c, data) {
+		return
+	}
 	if len(c.in)+len(data) > w.stitchMax() {
 		w.beginClose(c)
 		return
@@ -338,7 +356,7 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 // detachedWantsRecv: a detached connection is read (to notice a client that
 // leaves) until detachReadMax bytes of pipelined input wait.
 func (w *Worker) detachedWantsRecv(c *conn) bool {
-	return c.state == stateOpen && len(c.in) < detachReadMax
+	return c.state == stateOpen && len(c.in) < detachReadMax && !c.stream.bodyPaused()
 }
 
 // remoteAddr returns c's peer address, from the cache when this generation

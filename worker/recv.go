@@ -73,7 +73,7 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 		w.unexpected(opRecv, res)
 		w.beginClose(c)
 	}
-	if c.recvArmed && c.cancels == 0 && (c.state == stateClosing || c.paused) {
+	if c.recvArmed && c.cancels == 0 && (c.state == stateClosing || c.paused && !w.detachedReading(c)) {
 		// A multishot recv we cancelled is still armed: that cancel found
 		// it mid-completion and missed. Cancel again.
 		w.cancelOp(c, opRecv)
@@ -85,6 +85,13 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 	if !c.rearmQueued && w.wantsRecv(c) {
 		w.armRecv(c)
 	}
+}
+
+// detachedReading: c's response is detached and c is still to be read (a
+// streamed body, or input kept for after the response): its recv stays
+// armed although c is paused.
+func (w *Worker) detachedReading(c *conn) bool {
+	return c.stream != nil && w.detachedWantsRecv(c)
 }
 
 // noBufs: bytes arrived for c but the buffer group was empty. The recv is
@@ -154,6 +161,12 @@ func (w *Worker) parse(c *conn, buf []byte) int {
 		if err == http1.ErrIncomplete {
 			if c.parser.NeedContinue() {
 				w.sendContinue(c)
+			}
+			if w.cfg.StreamBody != nil {
+				if headLen, ok := c.parser.HeadOnly(); ok && w.cfg.StreamBody(&w.req) {
+					w.streamRequest(c, buf[off:], headLen)
+					return len(buf)
+				}
 			}
 			if !c.inRequest {
 				c.inRequest = true

@@ -19,8 +19,11 @@ func (w *Worker) serve(c *conn) {
 	}
 	w.resp.Pool = &w.pool
 	w.resp.Reset(c.out, &w.req, w.date.Bytes())
-	if w.mode != runServing {
-		w.resp.SetClose() // shutting down: this is the connection's last response
+	if w.mode != runServing || w.streamingBody {
+		// Shutting down: this is the connection's last response. Or the
+		// body is to be streamed (body.go): answered inline instead, it is
+		// never read, so the connection cannot go on.
+		w.resp.SetClose()
 	}
 	ok := w.callHandler()
 	if w.takeDetach(c, ok) { // the handler called Detach (offload.go)

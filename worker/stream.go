@@ -30,6 +30,10 @@ type Stream struct {
 
 	run func(*Stream) // the job, for runJob
 
+	// A streamed request body (body.go); nil when the body is in req.
+	body     *bodyPipe
+	bodyCond sync.Cond // L = &mu; signalled as body bytes arrive or the stream fails
+
 	// Worker thread only.
 	ahead int // unsent bytes of earlier responses queued before this one
 }
@@ -116,6 +120,11 @@ func (s *Stream) reserve(n int) (int, error) {
 // otherwise the worker goes on with the requests pipelined behind it. Only
 // the first call counts. It cancels the Context.
 func (s *Stream) Finish(closeConn bool) {
+	if !closeConn && s.finishBody() {
+		closeConn = true // where the next request starts is unknown
+	} else if closeConn {
+		s.bodyUnread() // stop forwarding: the connection closes anyway
+	}
 	s.mu.Lock()
 	done, err := s.done, s.err
 	s.done = true
@@ -152,6 +161,9 @@ func (s *Stream) fail(err error) {
 		s.err = err
 	}
 	s.cond.Broadcast()
+	if s.body != nil {
+		s.bodyCond.Broadcast()
+	}
 	s.mu.Unlock()
 	s.cancel()
 }

@@ -105,7 +105,7 @@ func (w *Worker) expire(c *conn) {
 	case c.state == stateLingering:
 	case c.sending || c.pending() > 0:
 		w.stats.inc(cTimeoutWrite)
-	case c.inRequest && c.parser.InBody():
+	case c.inRequest && c.parser.InBody(), c.stream != nil:
 		w.stats.inc(cTimeoutBody)
 	case c.inRequest || c.in != nil:
 		w.stats.inc(cTimeoutHead)
@@ -124,7 +124,11 @@ func (w *Worker) readDeadline(c *conn) {
 		return // under the write timeout
 	}
 	if c.stream != nil {
-		w.wheel.clear(c.slot) // a detached handler's time is its own
+		if c.stream.bodyWaiting() {
+			w.setDeadline(c, timeoutBody) // a streamed body still arriving (body.go)
+		} else {
+			w.wheel.clear(c.slot) // a detached handler's time is its own
+		}
 		return
 	}
 	switch {

@@ -50,6 +50,13 @@ type Config struct {
 	// Offload runs the requests handlers hand over with Detach (offload.go);
 	// nil: Detach refuses. Shared by all workers of a server.
 	Offload *OffloadPool
+
+	// StreamBody reports whether the request in req, whose head is parsed
+	// and whose body is still to come, goes to a handler that reads its
+	// body as a stream (Stream.Body). Such a request is handed to its
+	// handler at once, which must Detach it (body.go). nil: bodies are
+	// always received in full first.
+	StreamBody func(req *http1.Request) bool
 }
 
 // Shutdown modes, set by another goroutine and read by the worker after a
@@ -106,8 +113,10 @@ type Worker struct {
 	lastAcceptLog time.Time // rate limit for the EMFILE log
 	timerArmed    bool
 	wakeArmed     bool
-	mode          int32 // last seen value of run
-	exiting       bool  // draining done: cancel the timer and wakeup, then return
+	mode          int32                // last seen value of run
+	exiting       bool                 // draining done: cancel the timer and wakeup, then return
+	streamingBody bool                 // serving a request whose body will be streamed (body.go)
+	bodyDec       http1.ChunkedDecoder // its decoder, as the parser left it
 
 	run   atomic.Int32 // runServing / runDraining / runForce
 	stats stats

@@ -1,0 +1,254 @@
+package worker
+
+import (
+	"io"
+
+	"github.com/uringd/uringd/http1"
+)
+
+// Streamed request bodies.
+//
+// A request whose handler reads its body as a stream (Config.StreamBody) is
+// detached as soon as its head is parsed, rather than when its whole body
+// has arrived, so a body need not fit in memory. The worker then forwards
+// what it receives for the connection to the stream (forwardBody), at most
+// bodyWindow bytes ahead of the reader, and stops reading the connection
+// while the window is full; the reader's taking bytes re-arms the read
+// (a resume post). The reader (Stream.Body, on the pool goroutine) decodes
+// the framing with http1.BodyReader and, at the body's end, posts back what
+// followed it — pipelined requests — which the worker parses once the
+// response is done. A handler that returns before reading its whole body
+// closes the connection after its response: where the next request starts
+// is unknown.
+//
+// While the body is coming the connection is under the body timeout (per
+// read, as for a buffered body); not while the window is full, which is the
+// handler's doing, not the client's.
+
+// bodyWindow bounds the received bytes waiting for a streamed body's reader.
+const bodyWindow = 256 << 10
+
+// bodyPipe carries a streamed body from the worker to the reader. Fields
+// are guarded by Stream.mu unless marked.
+type bodyPipe struct {
+	wire   []byte // received, not yet taken by the reader
+	open   bool   // the worker forwards what it receives here
+	paused bool   // the worker stopped reading because wire was full
+
+	// Reader (pool goroutine) only.
+	r *http1.BodyReader
+}
+
+// newBodyPipe starts the streamed body of s's request.
+func (w *Worker) newBodyPipe(s *Stream) {
+	s.body = &bodyPipe{open: true}
+	dec := w.bodyDec // copied: the stream keeps its own
+	s.body.r = http1.NewBodyReader(&s.req, &w.cfg.Limits, &dec, s.fillBody)
+	s.bodyCond.L = &s.mu
+}
+
+// Body returns the request body as it arrives, when it is streamed (the
+// request's handler reads its body as a stream); nil when the whole body is
+// in Request().Body. Read fails with http1.ErrBodyTruncated if the client
+// goes away first, and with an *http1.Error if the chunked framing is bad
+// (the connection then closes after the response).
+func (s *Stream) Body() io.Reader {
+	if s.body == nil {
+		return nil
+	}
+	return (*streamBody)(s)
+}
+
+type streamBody Stream
+
+func (sb *streamBody) Read(p []byte) (int, error) {
+	s := (*Stream)(sb)
+	n, err := s.body.r.Read(p)
+	if err == io.EOF || s.body.r.Done() {
+		s.endBody()
+	}
+	return n, err
+}
+
+// drainMax is how much of a body its handler left unread the server reads
+// and drops to keep the connection (net/http reads 256 KiB too); a body
+// known to have more left, or that has more, closes the connection after
+// the response.
+const drainMax = 256 << 10
+
+// finishBody, at Finish, reads and drops up to drainMax bytes of a body the
+// handler did not read to its end, and reports whether the body is still
+// not over (the connection must then close).
+func (s *Stream) finishBody() (unread bool) {
+	b := s.body
+	if b == nil {
+		return false
+	}
+	if !b.r.Done() && s.Err() == nil && b.r.Remaining() <= drainMax {
+		_, _ = io.CopyN(io.Discard, (*streamBody)(s), drainMax)
+	}
+	if b.r.Done() {
+		s.endBody()
+	}
+	return s.bodyUnread()
+}
+
+// fillBody is the BodyReader's source: it waits for received bytes and takes
+// all of them, which frees the window (and resumes a paused read).
+func (s *Stream) fillBody(dst []byte) ([]byte, error) {
+	b := s.body
+	s.mu.Lock()
+	for len(b.wire) == 0 && s.err == nil && !s.done {
+		s.bodyCond.Wait()
+	}
+	if len(b.wire) == 0 {
+		err := s.err
+		s.mu.Unlock()
+		switch err {
+		case nil:
+			err = ErrFinished
+		case ErrClientGone:
+			err = io.EOF // the reader reports a truncated body
+		}
+		return dst, err
+	}
+	dst = append(dst, b.wire...)
+	b.wire = b.wire[:0]
+	resume := b.paused
+	b.paused = false
+	s.mu.Unlock()
+	if resume {
+		s.w.enqueue(post{s: s, resume: true})
+	}
+	return dst, nil
+}
+
+// endBody: the reader reached the body's end. What followed it goes back to
+// the worker, and the worker stops forwarding.
+func (s *Stream) endBody() {
+	b := s.body
+	s.mu.Lock()
+	if !b.open {
+		s.mu.Unlock()
+		return
+	}
+	b.open = false
+	rest := append(append([]byte(nil), b.r.Rest()...), b.wire...)
+	b.wire = nil
+	s.mu.Unlock()
+	if len(rest) > 0 {
+		s.w.enqueue(post{s: s, input: rest})
+	}
+}
+
+// bodyUnread stops the forwarding of a body the handler did not read to its
+// end, and reports that it did not (Finish then closes the connection).
+func (s *Stream) bodyUnread() bool {
+	b := s.body
+	if b == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !b.open {
+		return false
+	}
+	b.open = false
+	b.wire = nil
+	return true
+}
+
+// streamRequest detaches the request whose head was just parsed from b (its
+// first headLen bytes; the rest is the start of its body) to its handler,
+// which reads the body as it arrives.
+func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
+	w.bodyDec = c.parser.ReleaseBody()
+	c.inRequest = false
+	w.streamingBody = true
+	w.serve(c)
+	w.streamingBody = false
+	s := c.stream
+	if s == nil || s.body == nil {
+		return // answered inline or refused (503): the response closes the connection
+	}
+	if len(b) > headLen {
+		w.forwardBody(c, b[headLen:])
+	}
+	w.readDeadline(c)
+}
+
+// forwardBody hands data received for c to its stream's body; false when
+// the stream takes no more (its body is over: data is pipelined input).
+func (w *Worker) forwardBody(c *conn, data []byte) bool {
+	s := c.stream
+	b := s.body
+	if b == nil {
+		return false
+	}
+	s.mu.Lock()
+	if !b.open {
+		s.mu.Unlock()
+		return false
+	}
+	b.wire = append(b.wire, data...)
+	pause := !b.paused && len(b.wire) >= bodyWindow
+	if pause {
+		b.paused = true
+	}
+	s.bodyCond.Signal()
+	s.mu.Unlock()
+	if pause && c.recvArmed && w.multishotRecv {
+		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
+		c.inflight++
+	}
+	w.readDeadline(c)
+	return true
+}
+
+// bodyWaiting reports whether c's stream waits for body bytes from the
+// client (its body is open and the window not full): the body timeout runs.
+func (s *Stream) bodyWaiting() bool {
+	b := s.body
+	if b == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return b.open && !b.paused
+}
+
+// bodyPaused reports whether the worker must not read c: the window is full.
+func (s *Stream) bodyPaused() bool {
+	b := s.body
+	if b == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return b.paused
+}
+
+// resumeBody: the reader freed the window; read the connection again.
+func (w *Worker) resumeBody(c *conn) {
+	if !c.rearmQueued && w.wantsRecv(c) {
+		w.armRecv(c)
+	}
+	w.readDeadline(c)
+}
+
+// pipelinedAfterBody takes the bytes that followed a streamed body: they go
+// in front of anything stashed since (which arrived after them).
+func (w *Worker) pipelinedAfterBody(c *conn, rest []byte) {
+	if c.state != stateOpen {
+		return
+	}
+	if c.in == nil {
+		c.in = w.pool.get(max(len(rest), w.cfg.RecvBufferSize))
+		c.in = append(c.in, rest...)
+		return
+	}
+	nb := w.pool.get(len(rest) + len(c.in))
+	nb = append(append(nb, rest...), c.in...)
+	w.pool.put(c.in)
+	c.in = nb
+}
