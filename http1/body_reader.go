@@ -147,6 +147,20 @@ func (b *BodyReader) Remaining() int64 {
 	return b.left
 }
 
+// DrainMax is how much of a body its handler left unread a server reads
+// and drops to keep the connection (net/http reads 256 KiB too).
+const DrainMax = 256 << 10
+
+// Drain reads and drops what is left of the body when that is known to be
+// at most DrainMax (chunked: it tries DrainMax), and reports whether the
+// body is over, so the connection can go on to the next request.
+func (b *BodyReader) Drain() bool {
+	if !b.Done() && b.err == nil && b.Remaining() <= DrainMax {
+		_, _ = io.CopyN(io.Discard, b, DrainMax)
+	}
+	return b.Done()
+}
+
 // Rest returns the wire bytes that followed the body (the start of the next
 // request), once Done. They belong to the caller; they stay valid until the
 // next call on b.

@@ -164,3 +164,21 @@ func TestBodyReaderChunkedWindow(t *testing.T) {
 	require.True(t, errors.As(err, &he), "got %v", err)
 	require.Equal(t, 413, he.Status)
 }
+
+// Drain drops a small unread rest (and keeps what follows the body), but
+// does not read a rest known to be bigger than DrainMax.
+func TestBodyReaderDrain(t *testing.T) {
+	src := append(bytes.Repeat([]byte("x"), 1000), "NEXT"...)
+	r := NewBodyReader(&Request{ContentLength: 1000}, &DefaultLimits, nil, pieces(src, 300))
+	p := make([]byte, 10)
+	_, err := r.Read(p)
+	require.NoError(t, err)
+	require.True(t, r.Drain())
+	require.Equal(t, "NEXT", string(r.Rest()))
+
+	fills := 0
+	count := func(dst []byte) ([]byte, error) { fills++; return append(dst, 'x'), nil }
+	r = NewBodyReader(&Request{ContentLength: DrainMax + 1}, &DefaultLimits, nil, count)
+	require.False(t, r.Drain())
+	require.Zero(t, fills, "a rest over DrainMax is not read")
+}

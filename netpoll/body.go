@@ -18,11 +18,6 @@ import (
 // bodyReadSize is the most one read of a streamed body takes from the socket.
 const bodyReadSize = 64 << 10
 
-// drainMax is how much of a body its handler left unread the server reads
-// and drops to keep the connection (as net/http does); past it, the
-// connection closes.
-const drainMax = 256 << 10
-
 // answerStreaming answers the request whose head (headLen bytes) was just
 // parsed, its body to be read by the handler. false: the connection closes.
 func (c *conn) answerStreaming(headLen int) bool {
@@ -37,17 +32,10 @@ func (c *conn) answerStreaming(headLen int) bool {
 		}
 		return c.readBody(dst)
 	})
-	c.streaming = true
 	keep := c.answer(len(in) - c.off) // the head and the body bytes buffered with it
-	c.streaming = false
 	body := c.body
 	c.body = nil
-	if keep && !body.Done() && body.Remaining() <= drainMax {
-		// The handler left part of the body: read and drop a little of it
-		// to keep the connection, as net/http does.
-		_, _ = io.CopyN(io.Discard, body, drainMax)
-	}
-	if !keep || !body.Done() {
+	if !keep || !body.Drain() { // a small unread rest is dropped, as net/http does
 		return false
 	}
 	*c.in = append(*c.in, body.Rest()...)

@@ -45,8 +45,7 @@ type conn struct {
 	peek     [1]byte       // a byte the watch read while a detached response ran
 	peeked   bool
 
-	body      *http1.BodyReader // the streamed body of the request being answered (body.go)
-	streaming bool              // answering a request whose body is streamed
+	body *http1.BodyReader // the streamed body of the request being answered (body.go)
 
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
@@ -257,7 +256,7 @@ func (c *conn) answer(n int) bool {
 	c.date.Update(time.Now())
 	start := len(*c.out)
 	c.resp.Reset(*c.out, &c.req, c.date.Bytes())
-	if c.s.draining.Load() || c.streaming {
+	if c.s.draining.Load() || c.body != nil {
 		// Shutting down; or a streamed body that an inline answer never
 		// reads, so the connection cannot go on.
 		c.resp.SetClose()
@@ -268,7 +267,7 @@ func (c *conn) answer(n int) bool {
 		c.detached = nil
 		if ok {
 			*c.out = (*c.out)[:start]
-			keep := c.runDetached(run, c.streaming || len(*c.in) > c.off+n)
+			keep := c.runDetached(run, c.body != nil || len(*c.in) > c.off+n)
 			c.consumed(n)
 			return keep
 		}

@@ -42,8 +42,7 @@ type bodyPipe struct {
 // newBodyPipe starts the streamed body of s's request.
 func (w *Worker) newBodyPipe(s *Stream) {
 	s.body = &bodyPipe{open: true}
-	dec := w.bodyDec // copied: the stream keeps its own
-	s.body.r = http1.NewBodyReader(&s.req, &w.cfg.Limits, &dec, s.fillBody)
+	s.body.r = http1.NewBodyReader(&s.req, &w.cfg.Limits, w.streamDec, s.fillBody)
 	s.bodyCond.L = &s.mu
 }
 
@@ -70,24 +69,14 @@ func (sb *streamBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// drainMax is how much of a body its handler left unread the server reads
-// and drops to keep the connection (net/http reads 256 KiB too); a body
-// known to have more left, or that has more, closes the connection after
-// the response.
-const drainMax = 256 << 10
-
-// finishBody, at Finish, reads and drops up to drainMax bytes of a body the
-// handler did not read to its end, and reports whether the body is still
-// not over (the connection must then close).
+// finishBody, at Finish, reads and drops a small rest of a body the handler
+// did not read to its end (http1.BodyReader.Drain), and reports whether the
+// body is still not over (the connection must then close).
 func (s *Stream) finishBody() (unread bool) {
-	b := s.body
-	if b == nil {
+	if s.body == nil {
 		return false
 	}
-	if !b.r.Done() && s.Err() == nil && b.r.Remaining() <= drainMax {
-		_, _ = io.CopyN(io.Discard, (*streamBody)(s), drainMax)
-	}
-	if b.r.Done() {
+	if s.body.r.Drain() {
 		s.endBody()
 	}
 	return s.bodyUnread()
@@ -162,11 +151,11 @@ func (s *Stream) bodyUnread() bool {
 // first headLen bytes; the rest is the start of its body) to its handler,
 // which reads the body as it arrives.
 func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
-	w.bodyDec = c.parser.ReleaseBody()
+	dec := c.parser.ReleaseBody()
 	c.inRequest = false
-	w.streamingBody = true
+	w.streamDec = &dec
 	w.serve(c)
-	w.streamingBody = false
+	w.streamDec = nil
 	s := c.stream
 	if s == nil || s.body == nil {
 		return // answered inline or refused (503): the response closes the connection
@@ -197,35 +186,24 @@ func (w *Worker) forwardBody(c *conn, data []byte) bool {
 	}
 	s.bodyCond.Signal()
 	s.mu.Unlock()
-	if pause && c.recvArmed && w.multishotRecv {
-		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
-		c.inflight++
+	if pause {
+		w.stopDetachedRecv(c)
 	}
 	w.readDeadline(c)
 	return true
 }
 
-// bodyWaiting reports whether c's stream waits for body bytes from the
-// client (its body is open and the window not full): the body timeout runs.
-func (s *Stream) bodyWaiting() bool {
+// bodyState reports whether s's streamed body waits for bytes from the
+// client (open, window not full: the body timeout runs) and whether its
+// window is full (the worker must not read the connection).
+func (s *Stream) bodyState() (waiting, paused bool) {
 	b := s.body
 	if b == nil {
-		return false
+		return false, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return b.open && !b.paused
-}
-
-// bodyPaused reports whether the worker must not read c: the window is full.
-func (s *Stream) bodyPaused() bool {
-	b := s.body
-	if b == nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return b.paused
+	return b.open && !b.paused, b.paused
 }
 
 // resumeBody: the reader freed the window; read the connection again.

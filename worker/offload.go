@@ -175,7 +175,7 @@ func (w *Worker) newStream(c *conn) *Stream {
 		s.req.Close = true // shutting down: this is the connection's last response
 	}
 	s.cond.L = &s.mu
-	if w.streamingBody {
+	if w.streamDec != nil {
 		w.newBodyPipe(s)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -185,7 +185,7 @@ func (w *Worker) newStream(c *conn) *Stream {
 // rejectBusy answers 503 inline when the pool's queue is full.
 func (w *Worker) rejectBusy(c *conn) {
 	w.resp.Reset(c.out, &w.req, w.date.Bytes())
-	if w.streamingBody {
+	if w.streamDec != nil {
 		w.resp.SetClose() // its body will not be read
 	}
 	w.resp.SetStatus(503)
@@ -346,17 +346,31 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 		c.in = nb
 	}
 	c.in = append(c.in, data...)
-	if len(c.in) >= detachReadMax && c.recvArmed && w.multishotRecv {
-		// (A second cancel, should more arrive first, finds nothing: ENOENT.)
+	if len(c.in) >= detachReadMax {
+		w.stopDetachedRecv(c)
+	}
+}
+
+// stopDetachedRecv cancels the multishot recv of a detached connection that
+// must not be read for now (a single-shot recv is simply not re-armed:
+// detachedWantsRecv). (A second cancel, should more arrive first, finds
+// nothing: ENOENT.)
+func (w *Worker) stopDetachedRecv(c *conn) {
+	if c.recvArmed && w.multishotRecv {
 		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
 		c.inflight++
 	}
 }
 
 // detachedWantsRecv: a detached connection is read (to notice a client that
-// leaves) until detachReadMax bytes of pipelined input wait.
+// leaves) until detachReadMax bytes of pipelined input wait, or its
+// streamed body's window is full (body.go).
 func (w *Worker) detachedWantsRecv(c *conn) bool {
-	return c.state == stateOpen && len(c.in) < detachReadMax && !c.stream.bodyPaused()
+	if c.state != stateOpen || len(c.in) >= detachReadMax {
+		return false
+	}
+	_, paused := c.stream.bodyState()
+	return !paused
 }
 
 // remoteAddr returns c's peer address, from the cache when this generation

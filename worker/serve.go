@@ -19,7 +19,7 @@ func (w *Worker) serve(c *conn) {
 	}
 	w.resp.Pool = &w.pool
 	w.resp.Reset(c.out, &w.req, w.date.Bytes())
-	if w.mode != runServing || w.streamingBody {
+	if w.mode != runServing || w.streamDec != nil {
 		// Shutting down: this is the connection's last response. Or the
 		// body is to be streamed (body.go): answered inline instead, it is
 		// never read, so the connection cannot go on.

@@ -124,7 +124,7 @@ func (w *Worker) readDeadline(c *conn) {
 		return // under the write timeout
 	}
 	if c.stream != nil {
-		if c.stream.bodyWaiting() {
+		if waiting, _ := c.stream.bodyState(); waiting {
 			w.setDeadline(c, timeoutBody) // a streamed body still arriving (body.go)
 		} else {
 			w.wheel.clear(c.slot) // a detached handler's time is its own

@@ -113,10 +113,11 @@ type Worker struct {
 	lastAcceptLog time.Time // rate limit for the EMFILE log
 	timerArmed    bool
 	wakeArmed     bool
-	mode          int32                // last seen value of run
-	exiting       bool                 // draining done: cancel the timer and wakeup, then return
-	streamingBody bool                 // serving a request whose body will be streamed (body.go)
-	bodyDec       http1.ChunkedDecoder // its decoder, as the parser left it
+	mode          int32 // last seen value of run
+	exiting       bool  // draining done: cancel the timer and wakeup, then return
+	// streamDec is set while a request whose body will be streamed is
+	// served (body.go): its chunked decoder, as the parser left it.
+	streamDec *http1.ChunkedDecoder
 
 	run   atomic.Int32 // runServing / runDraining / runForce
 	stats stats
