@@ -45,9 +45,7 @@ var probeCache struct {
 //   - EXT_ARG: io_uring_params.features;
 //   - ring fd registration and buffer rings: the register call itself;
 //   - PROVIDE_BUFFERS, SEND_ZC: IORING_REGISTER_PROBE opcode list;
-//   - multishot accept, multishot recv, multishot timeout: the operation is
-//     submitted on an fd where a kernel that knows the flag fails late
-//     (ENOTSOCK, ETIME) and one that does not fails in prep (EINVAL).
+//   - multishot accept, multishot recv, multishot timeout: see flagProbes.
 //
 // Its error is a *SetupError with advice (ENOSYS, EPERM, ENOMEM).
 func Probe() (ProbeResult, error) {
@@ -88,17 +86,9 @@ func probe() (ProbeResult, error) {
 	add(FeatProvideBuffers, res.HasOp(OpProvideBuffers))
 	add(FeatSendZC, res.HasOp(OpSendZC))
 	add(FeatBufRing, probeBufRing(fd))
-	add(FeatMultishotAccept, probeSQE(r, func(s *SQE, pipe int32, _ *unix.Timespec) {
-		s.PrepAcceptMultishot(pipe, 0)
-	}, -int32(syscall.EINVAL)))
-	// Before 5.19 recv ignored sqe->ioprio, so the EINVAL test is only
-	// meaningful on kernels that have 5.19's IORING_OP_SOCKET.
-	add(FeatMultishotRecv, res.HasOp(OpSocket) && probeSQE(r, func(s *SQE, pipe int32, _ *unix.Timespec) {
-		s.PrepRecvMultishot(pipe, 0xfffe)
-	}, -int32(syscall.EINVAL)))
-	add(FeatMultishotTimeout, probeSQE(r, func(s *SQE, _ int32, ts *unix.Timespec) {
-		s.PrepTimeout(ts, 1, TimeoutMultishot)
-	}, -int32(syscall.EINVAL)))
+	for _, fp := range flagProbes {
+		add(fp.feat, probeFlag(r, fp))
+	}
 	add(FeatRegisterRingFD, r.registerRingFD())
 	res.Features = f
 	return res, nil
@@ -148,13 +138,48 @@ func probeBufRing(fd int) bool {
 	return true
 }
 
+// flagProbe finds out whether the kernel knows one flag of an operation.
+// known is the operation with the flag, unknown the same with a bit no
+// kernel defines, both on an fd where a kernel that knows the flag fails
+// late (ENOTSOCK on a pipe, ETIME) and not in prep (EINVAL). The unknown
+// variant is the control: an operation that ignores the field the flag lives
+// in takes both (5.10-5.18 recv ignores sqe->ioprio, so a multishot recv
+// there is a plain one-shot recv that completes with ENOTSOCK on a pipe
+// too), and then EINVAL-or-not says nothing about the flag.
+type flagProbe struct {
+	feat           Feature
+	known, unknown func(s *SQE, pipe int32, ts *unix.Timespec)
+}
+
+// The unknown bits are the top bit of the field: accept and recv/send take
+// their flags in the 16-bit ioprio (6.18 uses bits 0-4), timeouts in the
+// 32-bit timeout_flags (6.18 uses bits 0-6).
+var flagProbes = []flagProbe{
+	{FeatMultishotAccept,
+		func(s *SQE, p int32, _ *unix.Timespec) { s.PrepAcceptMultishot(p, 0) },
+		func(s *SQE, p int32, _ *unix.Timespec) { s.PrepAccept(p, 0); s.IoPrio = 1 << 15 }},
+	{FeatMultishotRecv,
+		func(s *SQE, p int32, _ *unix.Timespec) { s.PrepRecvMultishot(p, 0xfffe) },
+		func(s *SQE, p int32, _ *unix.Timespec) { s.PrepRecvSelect(p, 0xfffe, 0); s.IoPrio = 1 << 15 }},
+	{FeatMultishotTimeout,
+		func(s *SQE, _ int32, ts *unix.Timespec) { s.PrepTimeout(ts, 1, TimeoutMultishot) },
+		func(s *SQE, _ int32, ts *unix.Timespec) { s.PrepTimeout(ts, 1, 1<<31) }},
+}
+
+// probeFlag reports whether the kernel refuses fp's unknown bit in prep and
+// takes its flag.
+func probeFlag(r *Ring, fp flagProbe) bool {
+	einval := -int32(syscall.EINVAL)
+	return probeSQE(r, fp.unknown) == einval && probeSQE(r, fp.known) != einval
+}
+
 // probeSQE submits one SQE prepared by prep against the read end of a pipe
-// (not a socket) and reports whether its result differs from refused. ts is
-// a 1µs timespec on the heap for timeout probes.
-func probeSQE(r *Ring, prep func(s *SQE, pipe int32, ts *unix.Timespec), refused int32) bool {
+// (not a socket) and returns its result; 1 (no errno) if it could not be
+// submitted. ts is a 1µs timespec on the heap for timeout probes.
+func probeSQE(r *Ring, prep func(s *SQE, pipe int32, ts *unix.Timespec)) int32 {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
-		return false
+		return 1
 	}
 	defer unix.Close(fds[0])
 	defer unix.Close(fds[1])
@@ -163,12 +188,12 @@ func probeSQE(r *Ring, prep func(s *SQE, pipe int32, ts *unix.Timespec), refused
 	prep(s, int32(fds[0]), ts)
 	s.UserData = 1
 	if _, err := r.SubmitAndWait(1); err != nil {
-		return false
+		return 1
 	}
 	res := r.CQEAt(0).Res
 	r.CQAdvance(1)
 	runtime.KeepAlive(ts)
-	return res != refused
+	return res
 }
 
 // kernelRelease returns uname -r.

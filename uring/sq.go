@@ -1,7 +1,6 @@
 package uring
 
 import (
-	"fmt"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +21,14 @@ type submissionQueue struct {
 	entries uint32
 	sqes    []SQE  // the mmap'd SQE array, len entries
 	tail    uint32 // local: one past the last SQE handed out by GetSQE
+
+	// deferred holds SQEs handed out while the SQ was full and the kernel
+	// refused to take it (see GetSQE), in order, as chunks of entries SQEs
+	// that never move (the caller fills an SQE after GetSQE returns).
+	// Chunks are allocated on first need and kept.
+	deferred      [][]SQE
+	deferredHead  uint32 // first deferred SQE not yet copied into the SQ
+	deferredCount uint32 // one past the last deferred SQE
 }
 
 func (q *submissionQueue) init(ring, sqes []byte, p *params) {
@@ -43,22 +50,57 @@ func (q *submissionQueue) init(ring, sqes []byte, p *params) {
 
 // GetSQE returns the next free SQE, cleared. When the SQ is full it first
 // submits what is queued (one io_uring_enter) instead of failing, so it
-// never returns nil and never allocates. The SQE is only handed to the
-// kernel by the next Submit/SubmitAndWait (or by a later GetSQE on a full SQ).
+// never returns nil and never allocates in steady state. The SQE is only
+// handed to the kernel by the next Submit/SubmitAndWait (or by a later
+// GetSQE on a full SQ).
 //
-// GetSQE panics if that flush fails (EBUSY/EAGAIN: the kernel wants the CQ
-// reaped first, which only the caller can do). A loop that reaps the CQ
-// before queueing new work, as uringd's worker does, never gets there.
+// If that flush fails it does not panic: 5.10-5.18 answer EBUSY while
+// completions wait on the overflow list and the CQ is full, which is the
+// case in a CQE walk (the walk releases the CQ only at CQAdvance). The SQE
+// is then kept aside, with every later one until the next Submit or
+// SubmitAndWait copies them into the SQ in order. A flush error other than
+// EBUSY/EAGAIN is reported by that Submit.
 func (r *Ring) GetSQE() *SQE {
+	q := &r.sq
+	if q.deferredCount != 0 {
+		return q.deferSQE() // behind the ones already waiting: keep the order
+	}
 	for {
 		if s := r.nextSQE(); s != nil {
 			return s
 		}
-		n, err := r.Submit()
-		if err != nil || n == 0 {
-			panic(fmt.Sprintf("uring: SQ full (%d entries) and flushing it failed (submitted %d, err %v): reap the CQ before queueing more", r.sq.entries, n, err))
+		if n, err := r.submitQueued(); err != nil || n == 0 {
+			return q.deferSQE()
 		}
 	}
+}
+
+// deferSQE hands out the next slot of the deferred list, cleared.
+func (q *submissionQueue) deferSQE() *SQE {
+	c := q.deferredCount / q.entries
+	if int(c) == len(q.deferred) {
+		q.deferred = append(q.deferred, make([]SQE, q.entries))
+	}
+	s := &q.deferred[c][q.deferredCount%q.entries]
+	q.deferredCount++
+	*s = SQE{}
+	return s
+}
+
+// moveDeferred copies deferred SQEs into the SQ while it has room and
+// reports whether any are left.
+func (r *Ring) moveDeferred() bool {
+	q := &r.sq
+	for q.deferredHead < q.deferredCount {
+		s := r.nextSQE()
+		if s == nil {
+			return true
+		}
+		*s = q.deferred[q.deferredHead/q.entries][q.deferredHead%q.entries]
+		q.deferredHead++
+	}
+	q.deferredHead, q.deferredCount = 0, 0
+	return false
 }
 
 // nextSQE hands out the next slot, or nil when all entries are queued.
@@ -73,14 +115,19 @@ func (r *Ring) nextSQE() *SQE {
 	return s
 }
 
-// SQSpace returns how many SQEs GetSQE can hand out before it has to flush.
+// SQSpace returns how many SQEs GetSQE can hand out before it has to flush
+// (0 while SQEs are deferred).
 func (r *Ring) SQSpace() uint32 {
+	if r.sq.deferredCount != 0 {
+		return 0
+	}
 	return r.sq.entries - (r.sq.tail - atomic.LoadUint32(r.sq.khead))
 }
 
-// SQPending returns the number of SQEs handed out and not yet consumed by the kernel.
+// SQPending returns the number of SQEs handed out and not yet consumed by
+// the kernel, deferred ones included.
 func (r *Ring) SQPending() uint32 {
-	return r.sq.tail - atomic.LoadUint32(r.sq.khead)
+	return r.sq.tail - atomic.LoadUint32(r.sq.khead) + r.sq.deferredCount - r.sq.deferredHead
 }
 
 // flushSQ publishes every SQE handed out so far and returns how many the
@@ -93,8 +140,22 @@ func (r *Ring) flushSQ() uint32 {
 // Submit hands every queued SQE to the kernel and returns how many it took.
 // It does not enter the kernel when nothing is queued and the CQ has not
 // overflowed. EINTR is retried. Other errors are the bare syscall.Errno:
-// EBUSY or EAGAIN mean "reap completions, then retry".
+// EBUSY or EAGAIN mean "reap completions, then retry". Deferred SQEs (see
+// GetSQE) that did not fit in the SQ stay queued for the next call.
 func (r *Ring) Submit() (int, error) {
+	submitted := 0
+	for {
+		more := r.moveDeferred()
+		n, err := r.submitQueued()
+		submitted += n
+		if err != nil || !more || n == 0 {
+			return submitted, err
+		}
+	}
+}
+
+// submitQueued is one io_uring_enter for what is in the SQ.
+func (r *Ring) submitQueued() (int, error) {
 	toSubmit := r.flushSQ()
 	var flags uint32
 	if r.CQOverflowed() {
@@ -122,13 +183,17 @@ func (r *Ring) Submit() (int, error) {
 func (r *Ring) SubmitAndWait(n uint32) (int, error) {
 	submitted := 0
 	for {
+		wait := n
+		if r.moveDeferred() {
+			wait = 0 // the rest goes in first: their completions may be the ones awaited
+		}
 		toSubmit := r.flushSQ()
 		var got int
 		var errno syscall.Errno
 		if r.rawWait {
-			got, errno = enterRaw(r.enterFD, toSubmit, n, EnterGetEvents|r.enterFlags)
+			got, errno = enterRaw(r.enterFD, toSubmit, wait, EnterGetEvents|r.enterFlags)
 		} else {
-			got, errno = enter(r.enterFD, toSubmit, n, EnterGetEvents|r.enterFlags, nil, 0)
+			got, errno = enter(r.enterFD, toSubmit, wait, EnterGetEvents|r.enterFlags, nil, 0)
 		}
 		switch errno {
 		case 0:
@@ -166,8 +231,12 @@ func (r *Ring) SubmitAndWaitTimeout(n uint32, d time.Duration) (int, error) {
 		}
 		r.waitTS = unix.NsecToTimespec(int64(left))
 		r.waitArg = geteventsArg{Ts: uint64(uintptr(unsafe.Pointer(&r.waitTS)))}
+		wait := n
+		if r.moveDeferred() {
+			wait = 0
+		}
 		toSubmit := r.flushSQ()
-		got, errno := enter(r.enterFD, toSubmit, n, EnterGetEvents|EnterExtArg|r.enterFlags,
+		got, errno := enter(r.enterFD, toSubmit, wait, EnterGetEvents|EnterExtArg|r.enterFlags,
 			unsafe.Pointer(&r.waitArg), unsafe.Sizeof(r.waitArg))
 		switch errno {
 		case 0:

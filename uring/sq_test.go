@@ -169,3 +169,96 @@ func TestCloseOnAnotherThreadIsReported(t *testing.T) {
 		assert.NoError(t, err)
 	}
 }
+
+// On 5.10-5.18 io_uring_enter refuses to submit (EBUSY) while completions
+// wait on the kernel's overflow list and the CQ is full. A CQE walk holds
+// the CQ full, so a GetSQE there that has to flush a full SQ met EBUSY and
+// panicked. The SQEs queued during the walk must be kept and reach the
+// kernel once the walk has released the CQ. Newer kernels submit anyway;
+// the test then checks the same outcome.
+func TestGetSQEDuringCQEWalkAfterOverflow(t *testing.T) {
+	for _, c := range configs {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTestRing(t, uring.Options{Entries: 2, CQEntries: 2, Disable: c.disable})
+			require.Equal(t, uint32(2), r.CQEntries())
+			var next uint64
+			queueNop := func() {
+				s := r.GetSQE() // must not panic, whatever the kernel answers
+				s.PrepNop()
+				s.SetUserData(next)
+				next++
+			}
+			for batch := 0; batch < 2; batch++ { // 4 completions for a 2-entry CQ
+				queueNop()
+				queueNop()
+				_, err := r.SubmitAndWait(0)
+				require.NoError(t, err)
+			}
+			require.True(t, r.CQOverflowed())
+
+			// The walk: the CQEs stay in place while 6 more SQEs (3 SQs'
+			// worth) are queued.
+			var got []uint64
+			n := r.CQReady()
+			require.Equal(t, uint32(2), n)
+			for i := uint32(0); i < n; i++ {
+				got = append(got, r.CQEAt(i).UserData)
+				for j := 0; j < 3; j++ {
+					queueNop()
+				}
+			}
+			r.CQAdvance(n)
+
+			for len(got) < int(next) {
+				_, err := r.SubmitAndWait(1)
+				if err == unix.EBUSY || err == unix.EAGAIN {
+					require.NotZero(t, r.CQReady(), "EBUSY with nothing to reap")
+				} else {
+					require.NoError(t, err)
+				}
+				m := r.CQReady()
+				for i := uint32(0); i < m; i++ {
+					got = append(got, r.CQEAt(i).UserData)
+				}
+				r.CQAdvance(m)
+			}
+			want := make([]uint64, next)
+			for i := range want {
+				want[i] = uint64(i)
+			}
+			assert.ElementsMatch(t, want, got, "every NOP completes once")
+			assert.Zero(t, r.SQPending())
+			assert.Zero(t, r.CQDropped())
+		})
+	}
+}
+
+// The same path on any kernel: a flush the kernel refuses (here because
+// another thread submits to a SINGLE_ISSUER ring) leaves GetSQE's SQEs
+// deferred, not lost and no panic, and the owner's next SubmitAndWait
+// submits them in order.
+func TestGetSQEKeepsSQEsWhenTheFlushFails(t *testing.T) {
+	r := newTestRing(t, uring.Options{Entries: 2, CQEntries: 8})
+	need(t, r, uring.FeatSingleIssuer)
+	done := make(chan uint32)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for i := uint64(0); i < 5; i++ { // the 3rd needs a flush, refused here
+			s := r.GetSQE()
+			s.PrepNop()
+			s.SetUserData(i)
+		}
+		done <- r.SQPending()
+	}()
+	assert.Equal(t, uint32(5), <-done, "all five kept")
+	assert.Zero(t, r.SQSpace(), "later SQEs queue behind the deferred ones")
+	_, err := r.SubmitAndWait(5)
+	require.NoError(t, err)
+	assert.Zero(t, r.SQPending())
+	require.Equal(t, uint32(5), r.CQReady())
+	for i := uint32(0); i < 5; i++ {
+		assert.Equal(t, uint64(i), r.CQEAt(i).UserData, "submission order kept")
+	}
+	r.CQAdvance(5)
+}
