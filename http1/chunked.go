@@ -98,6 +98,21 @@ func (d *ChunkedDecoder) Shift(k int) {
 	}
 }
 
+// Compact removes the framing decoded so far from buf (the bytes given to
+// Decode): the bytes not yet read move down to follow the decoded body, and
+// the new length of buf is returned. A caller that keeps a body while it
+// arrives then holds its decoded bytes and an unfinished line, not every
+// chunk line it came in. The trailer section, bounded by MaxTrailerBytes,
+// is left as it is.
+func (d *ChunkedDecoder) Compact(buf []byte) int {
+	if d.state >= chunkTrailer || d.r == d.w {
+		return len(buf)
+	}
+	n := copy(buf[d.w:], buf[d.r:])
+	d.r = d.w
+	return d.w + n
+}
+
 // sizeLine parses chunk-size [ chunk-ext ] CRLF.
 func (d *ChunkedDecoder) sizeLine(buf []byte) error {
 	line, ok, err := nextLine(buf, d.r, maxChunkLine, errChunkLineLong)

@@ -34,6 +34,7 @@ func (w *Worker) recycle(bid uint16) {
 		}
 	}
 	w.bufs.Recycle(bid)
+	w.bufsHeld--
 }
 
 // onProvide handles the CQE of a classic PROVIDE_BUFFERS. It fails only if
