@@ -230,6 +230,12 @@ func TestIdleConnectionsBeyondProvidedBufferGroup(t *testing.T) {
 			t.Logf("loops while idle: %d; ENOBUFS %d, recv errors %d", idleLoops, st.NoBufs, st.RecvErrors)
 			assert.Less(t, idleLoops, uint64(1000), "the worker does not spin while idle") // a tick is 10ms: ~20 turns
 			assert.Zero(t, st.RecvErrors)
+			assert.Zero(t, st.RecvBuffersHeld, "receive buffers not given back")
+			if !multishot {
+				// A single-shot recv takes at most one buffer, and no more
+				// of them are armed than the group holds: never ENOBUFS.
+				assert.Zero(t, st.NoBufs, "recvs armed on an empty group")
+			}
 		})
 	}
 }

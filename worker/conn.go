@@ -52,6 +52,8 @@ type conn struct {
 	inRequest   bool  // part of a request is buffered in in
 	peerEOF     bool  // the client shut its write side; what it sent before is still answered
 	noBufs      bool  // the last recv met an empty classic group: the next reads into rbuf
+	polling     bool  // the armed "recv" is a poll that holds no buffer (armClassic)
+	readable    bool  // that poll fired: the next recv reads into rbuf
 
 	reqStart uint64 // tick at which the partial request in `in` began (header timeout)
 

@@ -8,21 +8,13 @@ import (
 
 // armRecv submits a recv for c that picks its buffer from the worker's
 // group: multishot when the kernel has it (one SQE, a CQE per arrival),
-// single-shot otherwise (re-armed after each CQE).
-//
-// A classic group (no buffer ring) is not trusted with more waiting recvs
-// than it has buffers: 5.10 takes the buffer when the recv is issued and
-// holds it while the recv waits for data, so idle connections beyond the
-// group's size drained it, and every recv after that failed at once with
-// ENOBUFS (a busy loop). Past selectCap, and after an ENOBUFS, c reads into
-// a buffer of its own from the pool (rbuf) until its recv completes.
+// single-shot otherwise (re-armed after each CQE). A classic group may
+// take a poll or a recv into c's own buffer instead (armClassic).
 func (w *Worker) armRecv(c *conn) {
 	sqe := w.ring.GetSQE()
 	switch {
-	case w.selectCap > 0 && (w.selArmed >= w.selectCap || c.noBufs):
-		c.noBufs = false
-		c.rbuf = w.pool.get(w.cfg.RecvBufferSize)
-		sqe.PrepRecv(c.fd, c.rbuf[:cap(c.rbuf)], 0)
+	case w.selectCap > 0 && (w.selArmed >= w.selectCap || c.noBufs || c.readable):
+		w.armClassic(c, sqe)
 	case w.multishotRecv:
 		sqe.PrepRecvMultishot(c.fd, bufGroupID)
 		w.selArmed++
@@ -35,25 +27,17 @@ func (w *Worker) armRecv(c *conn) {
 	c.inflight++
 }
 
-// recvEnded accounts the final CQE of c's recv: its own buffer goes back
-// to the pool once its bytes are consumed (after), or it leaves the group's
-// count of waiting recvs.
-func (w *Worker) recvEnded(c *conn) {
-	if c.rbuf == nil {
-		w.selArmed--
-	}
-}
-
 // wantsRecv: reading continues while the connection is open and not paused
-// for backpressure, and while lingering (to see the client's EOF).
+// for backpressure, and while lingering (to see the client's EOF), until
+// the client's EOF (after it, a recv would only see EOF again).
 func (w *Worker) wantsRecv(c *conn) bool {
-	if c.recvArmed {
+	if c.recvArmed || c.peerEOF && c.state != stateLingering {
 		return false
 	}
 	if c.stream != nil {
 		return w.detachedWantsRecv(c)
 	}
-	return c.state == stateOpen && !c.paused && !c.peerEOF || c.state == stateLingering
+	return c.state == stateOpen && !c.paused || c.state == stateLingering
 }
 
 // onRecv handles a recv CQE. A CQE that carries a selected buffer
@@ -70,6 +54,10 @@ func (w *Worker) wantsRecv(c *conn) bool {
 //	close: ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH, ENETDOWN
 //	bug (logged, close): anything else
 func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
+	if c.polling {
+		w.onPoll(c, cqe.Res)
+		return
+	}
 	res := cqe.Res
 	rbuf := c.rbuf
 	if !cqe.More() {
@@ -96,7 +84,7 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 		w.peerClosed(c)
 	case e == unix.ENOBUFS:
 		w.stats.inc(cNoBufs)
-		c.noBufs = true
+		c.noBufs = w.selectCap > 0 // classic group: the re-arm reads into a buffer of its own
 		w.noBufs(c)
 	case e == unix.EINTR, e == unix.EAGAIN, e == unix.ECANCELED:
 	case e == unix.ECONNRESET, e == unix.ETIMEDOUT, e == unix.EPIPE, e == unix.ENOTCONN,
