@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -63,4 +64,33 @@ func TestParserCompactBodyKeepsDecodedBytes(t *testing.T) {
 	require.Equal(t, want, string(req.Body))
 	require.Equal(t, "GET", string(buf[n:n+3]))
 	require.Equal(t, len(buf), len(buf[:p.CompactBody(buf)]), "no body in progress")
+}
+
+// Framing is bounded relative to the body: 1-byte chunks pass, a body that
+// is mostly chunk extensions does not, compacted or not.
+func TestChunkFramingBoundedByBody(t *testing.T) {
+	for _, compact := range []bool{false, true} {
+		lim := DefaultLimits
+		p := newParser(&lim)
+		var req Request
+		buf := crlf("POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n")
+		var err error
+		for i := 0; i < 20000; i++ {
+			buf = append(buf, "1\r\nx\r\n"...)
+			_, err = p.Next(buf, &req)
+			require.ErrorIs(t, err, ErrIncomplete, "1-byte chunks (compact %v)", compact)
+			if compact {
+				buf = buf[:p.CompactBody(buf)]
+			}
+		}
+		ext := ";" + strings.Repeat("e", 4000)
+		for i := 0; i < 100 && err == ErrIncomplete; i++ {
+			buf = append(buf, "1"+ext+"\r\nx\r\n"...)
+			_, err = p.Next(buf, &req)
+			if compact {
+				buf = buf[:p.CompactBody(buf)]
+			}
+		}
+		require.Equal(t, errFramingTooLarge, err, "compact %v", compact)
+	}
 }
