@@ -27,6 +27,9 @@ import (
 // Nothing here panics on a size or a failed mapping: a client chooses the
 // sizes of input buffers (tryGet fails, the caller answers 413 or 503), and
 // an mmap that fails for an output buffer (get) falls back to the Go heap.
+// A heap buffer may be named in an SQE like a mapped one: Go's GC does not
+// move heap objects, and the connection that holds it keeps it alive until
+// its operation's CQE, as it does any buffer.
 type pool struct {
 	free    [nClasses][][]byte // free buffers of each class, len 0, cap = class size
 	poison  bool               // overwrite buffers on put (Config.DebugPoisonBuffers)
