@@ -15,14 +15,17 @@ const (
 	DefaultMaxURI            = 8 << 10
 	DefaultMaxBody           = 4 << 20
 	DefaultMaxPendingOutput  = 1 << 20
-	DefaultHeaderTimeout     = 10 * time.Second
-	DefaultBodyTimeout       = 30 * time.Second
-	DefaultIdleTimeout       = 60 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
-	DefaultTick              = 100 * time.Millisecond
-	DefaultRingEntries       = 1024
-	DefaultRecvBufferSize    = 16 << 10
-	DefaultRecvBuffers       = 256
+	// DefaultMaxBodyBufferPerWorker is the least default budget; it grows
+	// to hold two requests of MaxBody (see Config.MaxBodyBufferPerWorker).
+	DefaultMaxBodyBufferPerWorker = 128 << 20
+	DefaultHeaderTimeout          = 10 * time.Second
+	DefaultBodyTimeout            = 30 * time.Second
+	DefaultIdleTimeout            = 60 * time.Second
+	DefaultWriteTimeout           = 30 * time.Second
+	DefaultTick                   = 100 * time.Millisecond
+	DefaultRingEntries            = 1024
+	DefaultRecvBufferSize         = 16 << 10
+	DefaultRecvBuffers            = 256
 )
 
 // Config configures a Server. The zero value is usable: every zero field takes
@@ -52,6 +55,15 @@ type Config struct {
 	// streamed body (StreamingBody, net/http handlers), which is not held
 	// whole.
 	MaxBody int64
+	// MaxBodyBufferPerWorker bounds the memory one worker holds for requests
+	// still arriving (their bodies above all), over all its connections; a
+	// request that would take more is answered 503 and its connection
+	// closed. A body costs memory as it arrives, up to twice its size (the
+	// buffer grows by doubling), not when its head declares it. Default:
+	// DefaultMaxBodyBufferPerWorker, or 4×MaxBody + 1 MiB if that is more,
+	// so that two bodies of MaxBody fit. With the netpoll engine the bound
+	// is this times Workers, for the whole server.
+	MaxBodyBufferPerWorker int64
 	// MaxPendingOutput is how much unsent response data a connection may hold
 	// before the server stops reading from it until the client catches up.
 	MaxPendingOutput int
@@ -124,6 +136,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxURI, DefaultMaxURI)
 	setDefault(&c.MaxBody, DefaultMaxBody)
 	setDefault(&c.MaxPendingOutput, DefaultMaxPendingOutput)
+	setDefault(&c.MaxBodyBufferPerWorker, max(DefaultMaxBodyBufferPerWorker, 4*c.MaxBody+1<<20))
 	setDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
@@ -159,6 +172,7 @@ func (c *Config) validate() error {
 		{"MaxURI", int64(c.MaxURI), 16, 1 << 24},
 		{"MaxBody", c.MaxBody, 0, 1 << 32},
 		{"MaxPendingOutput", int64(c.MaxPendingOutput), 4096, 1 << 32},
+		{"MaxBodyBufferPerWorker", c.MaxBodyBufferPerWorker, 64 << 10, 1 << 40},
 		{"HeaderTimeout", int64(c.HeaderTimeout), int64(time.Millisecond), 1 << 62},
 		{"BodyTimeout", int64(c.BodyTimeout), int64(time.Millisecond), 1 << 62},
 		{"IdleTimeout", int64(c.IdleTimeout), int64(time.Millisecond), 1 << 62},

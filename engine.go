@@ -112,6 +112,7 @@ func (s *Server) startNetpoll(why error) error {
 		},
 		MaxConns:         c.MaxConnsPerWorker * max(c.Workers, 1),
 		MaxPendingOutput: c.MaxPendingOutput,
+		MaxBodyBuffer:    c.MaxBodyBufferPerWorker * int64(max(c.Workers, 1)),
 		HeaderTimeout:    c.HeaderTimeout,
 		BodyTimeout:      c.BodyTimeout,
 		IdleTimeout:      c.IdleTimeout,
@@ -171,6 +172,7 @@ func (np *npEngine) stats() Stats {
 		TimeoutHead: n.TimeoutHead, TimeoutBody: n.TimeoutBody, TimeoutIdle: n.TimeoutIdle,
 		TimeoutWrite: n.TimeoutWrite, RecvErrors: n.RecvErrors, SendErrors: n.SendErrors,
 		AcceptErrors: n.AcceptErrors, Paused: n.Paused,
+		BodyBufferFull: n.BodyBufferFull, BodyBufferBytes: n.BodyBufferBytes,
 	}
 	return Stats{Total: w, Workers: []WorkerStats{w}}
 }

@@ -182,6 +182,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		},
 		MaxConns:           c.MaxConnsPerWorker,
 		MaxPendingOutput:   c.MaxPendingOutput,
+		MaxBodyBuffer:      int(c.MaxBodyBufferPerWorker),
 		HeaderTimeout:      c.HeaderTimeout,
 		BodyTimeout:        c.BodyTimeout,
 		IdleTimeout:        c.IdleTimeout,

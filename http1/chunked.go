@@ -7,6 +7,18 @@ import "bytes"
 // without end while sending no data.
 const maxChunkLine = 4096
 
+// Chunk framing may cost at most framingPerByte bytes per decoded body byte,
+// plus framingSlack: 1-byte chunks ("1\r\nX\r\n") take 5, and extensions
+// (which mean nothing to us) are allowed some room, but a body cannot be
+// mostly framing. Its memory is bounded anyway (Compact, Shift): this bounds
+// the bytes and the parsing a small body may bring with it.
+const (
+	framingPerByte = 8
+	framingSlack   = 64 << 10
+)
+
+var errFramingTooLarge = &Error{413, "chunk framing out of proportion to the body"}
+
 // maxChunkDigits: net/http refuses more than 16 hex digits; leading zeros
 // included, so we agree on which sizes are too long to read.
 const maxChunkDigits = 16
@@ -42,6 +54,7 @@ type ChunkedDecoder struct {
 
 	r, w     int   // read offset (wire) and write offset (decoded), from the body start
 	shifted  int64 // decoded bytes the caller removed from the front (Shift)
+	dropped  int64 // framing bytes the caller removed (Compact)
 	rem      int64 // bytes left in the current chunk-data
 	state    chunkState
 	trailers int // offset where the trailer section starts
@@ -98,6 +111,22 @@ func (d *ChunkedDecoder) Shift(k int) {
 	}
 }
 
+// Compact removes the framing decoded so far from buf (the bytes given to
+// Decode): the bytes not yet read move down to follow the decoded body, and
+// the new length of buf is returned. A caller that keeps a body while it
+// arrives then holds its decoded bytes and an unfinished line, not every
+// chunk line it came in. The trailer section, bounded by MaxTrailerBytes,
+// is left as it is.
+func (d *ChunkedDecoder) Compact(buf []byte) int {
+	if d.state >= chunkTrailer || d.r == d.w {
+		return len(buf)
+	}
+	n := copy(buf[d.w:], buf[d.r:])
+	d.dropped += int64(d.r - d.w)
+	d.r = d.w
+	return d.w + n
+}
+
 // sizeLine parses chunk-size [ chunk-ext ] CRLF.
 func (d *ChunkedDecoder) sizeLine(buf []byte) error {
 	line, ok, err := nextLine(buf, d.r, maxChunkLine, errChunkLineLong)
@@ -124,6 +153,9 @@ func (d *ChunkedDecoder) sizeLine(buf []byte) error {
 		return err
 	}
 	d.r += len(line) + 2
+	if d.dropped+int64(d.r-d.w) > framingPerByte*(d.shifted+int64(d.w))+framingSlack {
+		return errFramingTooLarge
+	}
 	if size == 0 {
 		d.state = chunkTrailer
 		d.trailers = d.r

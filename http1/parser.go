@@ -73,14 +73,28 @@ func (p *Parser) InBody() bool { return p.state == stateBody }
 // Pending reports the total length — head plus body — of the request whose
 // head is parsed and whose Content-Length body is still arriving, counted
 // from the start of the request; 0 otherwise (no such request, or a chunked
-// body, whose length is unknown). A caller that stitches the request into its
-// own buffer can size that buffer once instead of growing it (the head's
-// limits and Limits.MaxBody bound the value).
+// body, whose length is unknown). It is what the client declares, not what
+// it sent: a caller that stitches the request into its own buffer may stop
+// growing that buffer there, but must not reserve it all up front (the
+// value goes up to Limits.MaxBody).
 func (p *Parser) Pending() int {
 	if p.state == stateBody && !p.chunked {
 		return p.headLen + int(p.bodyLen)
 	}
 	return 0
+}
+
+// CompactBody removes from buf, the bytes last given to Next (from the start
+// of the request), the chunk framing of a chunked body still arriving that
+// is decoded already, and returns the new length of buf; the caller keeps
+// buf[:n] and appends what arrives next. Outside a chunked body it returns
+// len(buf). So a body stitched across reads costs its decoded length plus
+// one unfinished line, however small its chunks.
+func (p *Parser) CompactBody(buf []byte) int {
+	if p.state != stateBody || !p.chunked || len(buf) < p.headLen {
+		return len(buf)
+	}
+	return p.headLen + p.dec.Compact(buf[p.headLen:])
 }
 
 // NeedContinue reports, once, that the head of a request with

@@ -35,6 +35,7 @@ type conn struct {
 
 	in     *[]byte // bytes read, not yet consumed: (*in)[off:]
 	off    int
+	held   int64   // cap(*in) beyond bufSize, counted in Server.inHeld
 	out    *[]byte // responses not yet written
 	parser http1.Parser
 	req    http1.Request
@@ -112,6 +113,9 @@ func (c *conn) serve() {
 				continue
 			}
 		}
+		// A chunked body still arriving keeps its decoded bytes, not its
+		// framing: memory and the stitch limit follow the body.
+		*c.in = (*c.in)[:c.off+c.parser.CompactBody((*c.in)[c.off:])]
 		if c.flush() != nil {
 			return
 		}
@@ -137,6 +141,8 @@ func (c *conn) end() {
 	}
 	c.mu.Unlock()
 	conns.Delete(&c.resp)
+	c.s.inHeld.Add(-c.held)
+	c.held = 0
 	*c.in, *c.out = (*c.in)[:0], (*c.out)[:0]
 	if cap(*c.in) == bufSize {
 		bufs.Put(c.in)
@@ -169,10 +175,24 @@ func (c *conn) fill(inRequest bool, start time.Time) bool {
 		c.refuse(&http1.Error{Status: 413, Reason: "request too large"})
 		return false
 	}
-	if cap(in)-len(in) < 4096 {
+	switch {
+	case cap(in)-len(in) < 4096:
+		// Doubling: a body costs memory as it arrives, not as declared.
+		if !c.charge(2 * cap(in)) {
+			*c.in = in
+			c.s.stats.bodyBufferFull.Add(1)
+			c.answerClose(503)
+			return false
+		}
 		nb := make([]byte, len(in), 2*cap(in))
 		copy(nb, in)
 		in = nb
+	case cap(in) > bufSize && len(in) <= bufSize/2:
+		// A large request is answered: give its buffer back.
+		nb := make([]byte, len(in), bufSize)
+		copy(nb, in)
+		in = nb
+		c.charge(bufSize)
 	}
 	var deadline time.Time
 	cfg := &c.s.cfg
@@ -245,9 +265,24 @@ func inBodyGuess(in []byte) bool {
 	return false
 }
 
+// stitchMax bounds the input buffer: a head, a body (decoded: CompactBody
+// drops a chunked body's framing), a trailer section or chunk line in
+// progress, and one read beyond.
 func (c *conn) stitchMax() int {
 	l := &c.s.cfg.Limits
-	return l.MaxHeaderBytes + 2*int(l.MaxBody) + 64<<10
+	return 2*l.MaxHeaderBytes + int(l.MaxBody) + bufSize + 64<<10
+}
+
+// charge counts an input buffer of capacity size against the server's
+// MaxBodyBuffer; false (nothing counted) if it would pass it.
+func (c *conn) charge(size int) bool {
+	d := int64(max(size-bufSize, 0)) - c.held
+	if n := c.s.inHeld.Add(d); d > 0 && c.s.cfg.MaxBodyBuffer > 0 && n > c.s.cfg.MaxBodyBuffer {
+		c.s.inHeld.Add(-d)
+		return false
+	}
+	c.held += d
+	return true
 }
 
 // answer serves the request just parsed (n bytes of input), inline or
@@ -416,6 +451,12 @@ func (c *conn) refuse(err error) {
 	if errors.As(err, &he) {
 		status = he.Status
 	}
+	c.answerClose(status)
+}
+
+// answerClose answers status, with its reason as the body, and the
+// connection closes.
+func (c *conn) answerClose(status int) {
 	c.date.Update(time.Now())
 	c.resp.Reset(*c.out, nil, c.date.Bytes())
 	c.resp.SetStatus(status)

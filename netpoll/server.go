@@ -32,10 +32,14 @@ type Config struct {
 	Limits           http1.Limits
 	MaxConns         int // open connections; over it: 503 and close
 	MaxPendingOutput int // output buffered before it is written out
-	HeaderTimeout    time.Duration
-	BodyTimeout      time.Duration
-	IdleTimeout      time.Duration
-	WriteTimeout     time.Duration
+	// MaxBodyBuffer bounds the input buffers of all connections beyond
+	// their first bufSize bytes (requests still arriving, bodies above
+	// all); a request that would pass it is answered 503. 0: no bound.
+	MaxBodyBuffer int64
+	HeaderTimeout time.Duration
+	BodyTimeout   time.Duration
+	IdleTimeout   time.Duration
+	WriteTimeout  time.Duration
 	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
 	// answered, so a handler that kept a view reads garbage (tests only).
 	DebugPoisonBuffers bool
@@ -61,6 +65,7 @@ type Server struct {
 	draining atomic.Bool // Shutdown called: answers say Connection: close
 	wg       sync.WaitGroup
 	stats    counters
+	inHeld   atomic.Int64 // input buffer bytes counted against MaxBodyBuffer
 }
 
 // New returns a Server for cfg (zero limits and timeouts are the caller's

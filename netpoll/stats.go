@@ -10,6 +10,8 @@ type Stats struct {
 	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
 	RecvErrors, SendErrors, AcceptErrors                uint64
 	Paused                                              uint64 // output flushed early: over MaxPendingOutput
+	BodyBufferFull                                      uint64 // requests answered 503: MaxBodyBuffer was spent
+	BodyBufferBytes                                     uint64 // input buffer bytes counted against it (gauge)
 }
 
 // counters are updated by every connection goroutine: atomics, and only on
@@ -19,7 +21,7 @@ type counters struct {
 	badRequests, rejected, panics                 atomic.Uint64
 	timeoutHead, timeoutBody, timeoutIdle         atomic.Uint64
 	timeoutWrite, recvErrors, sendErrors, acceptE atomic.Uint64
-	paused                                        atomic.Uint64
+	paused, bodyBufferFull                        atomic.Uint64
 }
 
 // Stats returns the server's counters.
@@ -33,5 +35,6 @@ func (s *Server) Stats() Stats {
 		TimeoutIdle: c.timeoutIdle.Load(), TimeoutWrite: c.timeoutWrite.Load(),
 		RecvErrors: c.recvErrors.Load(), SendErrors: c.sendErrors.Load(),
 		AcceptErrors: c.acceptE.Load(), Paused: c.paused.Load(),
+		BodyBufferFull: c.bodyBufferFull.Load(), BodyBufferBytes: uint64(max(s.inHeld.Load(), 0)),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/uringd/uringd/uring"
+	"golang.org/x/sys/unix"
 )
 
 // bufGroupID is the group id of every worker's receive buffer group (one
@@ -34,6 +35,54 @@ func (w *Worker) recycle(bid uint16) {
 		}
 	}
 	w.bufs.Recycle(bid)
+	w.bufsHeld--
+}
+
+// armClassic fills sqe for c's next read when the group is classic
+// (PROVIDE_BUFFERS, no buffer ring) and selectCap recvs already wait on it,
+// or it just ran dry for c. 5.10 takes a classic buffer when a recv is
+// issued and holds it while the recv waits for data: one waiting recv per
+// idle connection drained the group, after which every recv failed at once
+// with ENOBUFS and the worker spun re-arming them. So past selectCap a
+// connection waits for data with a poll, which holds no buffer, and once
+// data is there (or after ENOBUFS) reads it with a recv into a buffer of
+// its own (rbuf), which completes at once and goes back to the pool.
+func (w *Worker) armClassic(c *conn, sqe *uring.SQE) {
+	if c.readable || c.noBufs {
+		c.readable, c.noBufs = false, false
+		c.rbuf = w.pool.get(w.cfg.RecvBufferSize)
+		sqe.PrepRecv(c.fd, c.rbuf[:cap(c.rbuf)], 0)
+		return
+	}
+	sqe.PrepPollAdd(c.fd, unix.POLLIN)
+	c.polling = true
+}
+
+// recvEnded accounts the final CQE of c's recv: one recv fewer waits on the
+// group, unless it read into c's own buffer (which its caller gives back
+// once the bytes are consumed).
+func (w *Worker) recvEnded(c *conn) {
+	if c.rbuf == nil {
+		w.selArmed--
+	}
+}
+
+// onPoll handles the CQE of c's poll (armClassic): readable, hung up or
+// failed, the recv armed next tells which; ECANCELED is our pause or close.
+func (w *Worker) onPoll(c *conn, res int32) {
+	c.polling = false
+	c.recvArmed = false
+	c.inflight--
+	if unix.Errno(-res) != unix.ECANCELED {
+		c.readable = true
+	}
+	if c.state == stateClosing {
+		w.maybeClose(c)
+		return
+	}
+	if !c.rearmQueued && w.wantsRecv(c) {
+		w.armRecv(c)
+	}
 }
 
 // onProvide handles the CQE of a classic PROVIDE_BUFFERS. It fails only if

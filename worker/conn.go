@@ -50,6 +50,10 @@ type conn struct {
 	paused      bool  // backpressure: not parsing or reading until output drains
 	closeSent   bool  // the close SQE is submitted
 	inRequest   bool  // part of a request is buffered in in
+	peerEOF     bool  // the client shut its write side; what it sent before is still answered
+	noBufs      bool  // the last recv met an empty classic group: the next reads into rbuf
+	polling     bool  // the armed "recv" is a poll that holds no buffer (armClassic)
+	readable    bool  // that poll fired: the next recv reads into rbuf
 
 	reqStart uint64 // tick at which the partial request in `in` began (header timeout)
 
@@ -57,7 +61,11 @@ type conn struct {
 	// whose end is still to come (the stitch buffer, the rare path). nil when
 	// empty. Requests are otherwise parsed straight out of the kernel's
 	// receive buffer.
-	in []byte
+	in       []byte
+	inCharge int // cap(in) as counted in the worker's budget for input (chargeIn)
+	// rbuf is the connection's own receive buffer while its recv reads into
+	// it rather than into the group (armRecv); nil otherwise.
+	rbuf []byte
 	// out holds responses: out[:sent] went out, out[sent:sendEnd] is being
 	// sent (pinned: never moved or reused until the send CQE), out[sendEnd:]
 	// was produced since. nil when everything was sent.
@@ -114,7 +122,7 @@ func (t *table) alloc(fd int32) *conn {
 // release frees c's slot. The caller has returned its buffers and made sure
 // no op is in flight.
 func (t *table) release(c *conn) {
-	if c.inflight != 0 || c.in != nil || c.out != nil || c.pinned != nil {
+	if c.inflight != 0 || c.in != nil || c.out != nil || c.pinned != nil || c.rbuf != nil || c.inCharge != 0 {
 		panic("uringd: releasing a connection with ops or buffers: " + c.state.String())
 	}
 	c.gen = (c.gen + 1) & genMask

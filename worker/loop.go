@@ -49,8 +49,10 @@ func (w *Worker) loop() error {
 
 // publish copies the counters and gauges for Stats readers.
 func (w *Worker) publish() {
-	w.stats.c[cBufsInUse] = uint64(w.pool.inUse)
+	w.stats.c[cBufsInUse] = uint64(w.pool.inUse + w.pool.onHeap)
 	w.stats.c[cBufBytesMapped] = uint64(w.pool.mapped)
+	w.stats.c[cRecvBufsHeld] = uint64(w.bufsHeld)
+	w.stats.c[cBodyBufferBytes] = uint64(w.inBytes)
 	w.stats.publish()
 }
 
@@ -103,7 +105,8 @@ func (w *Worker) dispatchConn(c *conn, o op, cqe *uring.CQE) {
 // only with no op in flight; kept so that a bug leaks no buffer.)
 func (w *Worker) recycleStale(cqe *uring.CQE) {
 	if bid, ok := cqe.BufferID(); ok {
-		w.bufs.Recycle(bid)
+		w.bufsHeld++
+		w.recycle(bid)
 	}
 }
 

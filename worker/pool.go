@@ -23,17 +23,28 @@ import (
 //
 // Invariant: a buffer named in a submitted SQE is not in the pool. Callers
 // return a buffer with put only after the CQE of its last operation.
+//
+// Nothing here panics on a size or a failed mapping: a client chooses the
+// sizes of input buffers (tryGet fails, the caller answers 413 or 503), and
+// an mmap that fails for an output buffer (get) falls back to the Go heap.
+// A heap buffer may be named in an SQE like a mapped one: Go's GC does not
+// move heap objects, and the connection that holds it keeps it alive until
+// its operation's CQE, as it does any buffer.
 type pool struct {
 	free    [nClasses][][]byte // free buffers of each class, len 0, cap = class size
 	poison  bool               // overwrite buffers on put (Config.DebugPoisonBuffers)
 	mapped  int                // bytes mapped, for Stats
 	idleBig int                // bytes of free buffers above slabMaxClass
 	inUse   int                // buffers handed out and not yet returned (leak check)
+	onHeap  int                // heap fallbacks handed out by get, not yet returned
+
+	// mmap maps new memory: uring.Mmap, or a test's failing stand-in.
+	mmap func(size int) ([]byte, error)
 }
 
 const (
 	minBufShift    = 12 // 4 KiB
-	nClasses       = 20 // up to 2 GiB
+	nClasses       = 22 // up to 8 GiB: a head and a body of MaxBody (4 GiB at most)
 	slabMaxClass   = 64 << 10
 	slabSize       = 1 << 20
 	keepLargeBytes = 16 << 20
@@ -47,15 +58,30 @@ func classOf(n int) int {
 	return bits.Len(uint(n-1)) - minBufShift
 }
 
-// get returns an empty buffer with capacity at least n (n > 0).
+// get returns an empty buffer with capacity at least n (n > 0). If no
+// memory can be mapped, or n is past the largest class, the buffer comes
+// from the Go heap (put recognises it by its odd capacity, never a class
+// size): the server's own output must not take the process down.
 func (p *pool) get(n int) []byte {
+	if b := p.tryGet(n); b != nil {
+		return b
+	}
+	p.onHeap++
+	return make([]byte, 0, n|1)
+}
+
+// tryGet is get for sizes a client chooses (input): nil when n is past the
+// largest class or the memory cannot be mapped.
+func (p *pool) tryGet(n int) []byte {
 	c := classOf(n)
 	if c >= nClasses {
-		panic(fmt.Sprintf("uringd: buffer of %d bytes requested", n))
+		return nil
 	}
 	fl := p.free[c]
 	if len(fl) == 0 {
-		p.refill(c)
+		if !p.refill(c) {
+			return nil
+		}
 		fl = p.free[c]
 	}
 	b := fl[len(fl)-1]
@@ -67,6 +93,9 @@ func (p *pool) get(n int) []byte {
 	return b[:0]
 }
 
+// classBytes is the capacity of the buffer tryGet(n) returns.
+func classBytes(n int) int { return 1 << (classOf(n) + minBufShift) }
+
 // put returns b (from get, same start and capacity) to the pool.
 func (p *pool) put(b []byte) {
 	if cap(b) == 0 {
@@ -74,6 +103,10 @@ func (p *pool) put(b []byte) {
 	}
 	c := classOf(cap(b))
 	if 1<<(c+minBufShift) != cap(b) {
+		if p.onHeap > 0 && cap(b)&1 == 1 {
+			p.onHeap-- // a heap fallback of get: the GC takes it
+			return
+		}
 		panic(fmt.Sprintf("uringd: pool.put of a foreign buffer (cap %d)", cap(b)))
 	}
 	p.inUse--
@@ -97,15 +130,20 @@ func (p *pool) put(b []byte) {
 	p.free[c] = append(p.free[c], b)
 }
 
-func (p *pool) refill(c int) {
+// refill maps memory for class c; false if the kernel refused it.
+func (p *pool) refill(c int) bool {
 	size := 1 << (c + minBufShift)
 	mapSize := size
 	if size <= slabMaxClass {
 		mapSize = slabSize
 	}
-	m, err := uring.Mmap(mapSize)
+	mmap := p.mmap
+	if mmap == nil {
+		mmap = uring.Mmap
+	}
+	m, err := mmap(mapSize)
 	if err != nil {
-		panic(fmt.Sprintf("uringd: out of memory for buffers: %v", err))
+		return false
 	}
 	p.mapped += mapSize
 	if size > slabMaxClass {
@@ -114,11 +152,13 @@ func (p *pool) refill(c int) {
 	for off := 0; off+size <= mapSize; off += size {
 		p.free[c] = append(p.free[c], m[off:off:off+size])
 	}
+	return true
 }
 
 // grow returns a buffer holding b's bytes with room for extra more, taking a
-// bigger one from the pool when needed. The old buffer is NOT returned: the
-// caller decides (it may still be pinned by an in-flight send).
+// bigger one from the pool when needed (get: it does not fail). The old
+// buffer is NOT returned: the caller decides (it may still be pinned by an
+// in-flight send).
 func (p *pool) grow(b []byte, extra int) []byte {
 	if cap(b)-len(b) >= extra {
 		return b

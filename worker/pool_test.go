@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func TestPoolClassesReuseAndPoison(t *testing.T) {
@@ -46,5 +47,33 @@ func TestPoolKeepsLargeBuffersWithinByteBudget(t *testing.T) {
 	require.Equal(t, keepLargeBytes, p.mapped)
 	b := p.get(big)
 	require.Equal(t, keepLargeBytes-big, p.idleBig)
+	p.put(b)
+}
+
+// A size past the largest class or a failed mmap once panicked on the
+// worker's goroutine (the process died). Input sizes now fail softly
+// (tryGet: the caller answers 413/503); output buffers fall back to the heap.
+func TestPoolNeverPanicsOnSizeOrMappingFailure(t *testing.T) {
+	p := &pool{}
+	require.NotPanics(t, func() {
+		assert.Nil(t, p.tryGet(1<<40), "past the largest class")
+	})
+	p.mmap = func(int) ([]byte, error) { return nil, unix.ENOMEM }
+	require.NotPanics(t, func() {
+		assert.Nil(t, p.tryGet(4096), "mmap failed")
+		b := p.get(16 << 10)
+		require.GreaterOrEqual(t, cap(b), 16<<10)
+		b = append(b, "x"...)
+		g := p.grow(b, 1<<20)
+		require.Equal(t, "x", string(g))
+		p.put(b)
+		p.put(g)
+	})
+	require.Zero(t, p.onHeap)
+	require.Zero(t, p.inUse)
+	require.Zero(t, p.mapped)
+	p.mmap = nil
+	b := p.tryGet(4096)
+	require.NotNil(t, b)
 	p.put(b)
 }

@@ -8,13 +8,19 @@ import (
 
 // armRecv submits a recv for c that picks its buffer from the worker's
 // group: multishot when the kernel has it (one SQE, a CQE per arrival),
-// single-shot otherwise (re-armed after each CQE).
+// single-shot otherwise (re-armed after each CQE). A classic group may
+// take a poll or a recv into c's own buffer instead (armClassic).
 func (w *Worker) armRecv(c *conn) {
 	sqe := w.ring.GetSQE()
-	if w.multishotRecv {
+	switch {
+	case w.selectCap > 0 && (w.selArmed >= w.selectCap || c.noBufs || c.readable):
+		w.armClassic(c, sqe)
+	case w.multishotRecv:
 		sqe.PrepRecvMultishot(c.fd, bufGroupID)
-	} else {
+		w.selArmed++
+	default:
 		sqe.PrepRecvSelect(c.fd, bufGroupID, 0)
+		w.selArmed++
 	}
 	sqe.SetUserData(uint64(pack(opRecv, c.gen, c.slot)))
 	c.recvArmed = true
@@ -22,9 +28,10 @@ func (w *Worker) armRecv(c *conn) {
 }
 
 // wantsRecv: reading continues while the connection is open and not paused
-// for backpressure, and while lingering (to see the client's EOF).
+// for backpressure, and while lingering (to see the client's EOF), until
+// the client's EOF (after it, a recv would only see EOF again).
 func (w *Worker) wantsRecv(c *conn) bool {
-	if c.recvArmed {
+	if c.recvArmed || c.peerEOF && c.state != stateLingering {
 		return false
 	}
 	if c.stream != nil {
@@ -33,7 +40,10 @@ func (w *Worker) wantsRecv(c *conn) bool {
 	return c.state == stateOpen && !c.paused || c.state == stateLingering
 }
 
-// onRecv handles a recv CQE. Errno table:
+// onRecv handles a recv CQE. A CQE that carries a selected buffer
+// (IORING_CQE_F_BUFFER) gives it back whatever its result: 5.10 puts one on
+// errors and on -ECANCELED too, and a buffer not recycled is lost to the
+// group for good. Errno table:
 //
 //	data (res > 0): consume; buffer recycled right after
 //	EOF (res == 0): the client is done sending; answer what was asked, close
@@ -44,24 +54,37 @@ func (w *Worker) wantsRecv(c *conn) bool {
 //	close: ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH, ENETDOWN
 //	bug (logged, close): anything else
 func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
+	if c.polling {
+		w.onPoll(c, cqe.Res)
+		return
+	}
 	res := cqe.Res
+	rbuf := c.rbuf
 	if !cqe.More() {
 		c.recvArmed = false
 		c.inflight--
+		w.recvEnded(c)
+		c.rbuf = nil
 	}
 	bid, hasBuf := cqe.BufferID()
+	if hasBuf {
+		w.bufsHeld++
+	}
 	switch e := unix.Errno(-res); {
-	case res > 0:
+	case res > 0 && hasBuf:
 		w.stats.add(cBytesIn, uint64(res))
 		w.consume(c, w.bufs.Buf(bid)[:res])
-		w.recycle(bid)
+	case res > 0 && rbuf != nil:
+		w.stats.add(cBytesIn, uint64(res))
+		w.consume(c, rbuf[:res])
+	case res > 0: // data but no buffer: cannot happen
+		w.unexpected(opRecv, res)
+		w.beginClose(c)
 	case res == 0:
-		if hasBuf {
-			w.recycle(bid)
-		}
 		w.peerClosed(c)
 	case e == unix.ENOBUFS:
 		w.stats.inc(cNoBufs)
+		c.noBufs = w.selectCap > 0 // classic group: the re-arm reads into a buffer of its own
 		w.noBufs(c)
 	case e == unix.EINTR, e == unix.EAGAIN, e == unix.ECANCELED:
 	case e == unix.ECONNRESET, e == unix.ETIMEDOUT, e == unix.EPIPE, e == unix.ENOTCONN,
@@ -72,6 +95,12 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 		w.stats.inc(cRecvErrors)
 		w.unexpected(opRecv, res)
 		w.beginClose(c)
+	}
+	if hasBuf {
+		w.recycle(bid)
+	}
+	if rbuf != nil && !cqe.More() {
+		w.pool.put(rbuf)
 	}
 	if c.recvArmed && c.cancels == 0 && (c.state == stateClosing || c.paused && !w.detachedReading(c)) {
 		// A multishot recv we cancelled is still armed: that cancel found
@@ -111,17 +140,36 @@ func (w *Worker) noBufs(c *conn) {
 	}
 }
 
-// peerClosed: the client shut its write side. Requests already answered
-// still go out (a client may send "GET ...", then shutdown(SHUT_WR), then
-// read); then the connection closes.
+// peerClosed: the client shut its write side. Requests it sent before
+// still get their answers (a client may send "GET ...", then
+// shutdown(SHUT_WR), then read), those buffered unparsed while c is paused
+// for backpressure included: they are served as the output drains
+// (resume), and then the connection closes.
 func (w *Worker) peerClosed(c *conn) {
 	if c.stream != nil { // the client left before its detached response ended
 		w.beginClose(c)
 		return
 	}
-	if (c.state == stateOpen || c.state == stateDraining) && c.pending() > 0 {
-		c.state = stateDraining // the last responses still go out, then linger
-		w.dropInput(c)
+	switch c.state {
+	case stateOpen:
+		c.peerEOF = true
+		if !c.paused {
+			w.endInput(c)
+		}
+	case stateDraining:
+		w.dropInput(c) // the last responses still go out, then linger
+	default:
+		w.beginClose(c)
+	}
+}
+
+// endInput: c's client has shut its write side and every complete request
+// it sent is answered; what is left of the input is an unfinished request.
+// The responses still queued go out, then the connection closes.
+func (w *Worker) endInput(c *conn) {
+	w.dropInput(c)
+	if c.pending() > 0 {
+		c.state = stateDraining
 		return
 	}
 	w.beginClose(c)
@@ -141,7 +189,8 @@ func (w *Worker) consume(c *conn, data []byte) {
 	if c.in == nil && !c.paused {
 		off := w.parse(c, data)
 		if off < len(data) && c.state == stateOpen {
-			w.stash(c, data[off:])
+			rest := data[off:] // in a receive buffer of ours: compacted in place
+			w.stash(c, rest[:c.parser.CompactBody(rest)])
 		}
 	} else if w.stash(c, data) && !c.paused {
 		w.parseIn(c)
@@ -197,10 +246,18 @@ func (w *Worker) parseIn(c *conn) {
 	if off >= len(c.in) {
 		w.pool.put(c.in)
 		c.in = nil
+		w.chargeIn(c)
 		return
 	}
+	n := len(c.in)
 	if off > 0 {
-		n := copy(c.in, c.in[off:])
+		n = copy(c.in, c.in[off:])
+	}
+	// A chunked body still arriving keeps its decoded bytes, not the
+	// framing they came in: the stitch limit and the memory held follow
+	// the body, whatever the size of its chunks.
+	n = c.parser.CompactBody(c.in[:n])
+	if n < len(c.in) {
 		if w.cfg.DebugPoisonBuffers {
 			tail := c.in[n:]
 			for i := range tail {
@@ -212,33 +269,57 @@ func (w *Worker) parseIn(c *conn) {
 }
 
 // stash appends b to c's input buffer, taking or growing it from the pool.
-// Past the stitch limit the request is refused (413) and false returned.
+// The buffer grows with the bytes that arrive, doubling (a few copies of a
+// large body, but no memory for bytes a head merely declares), up to the
+// end of a Content-Length request. Past the stitch limit the request is
+// refused (413); past the worker's budget for buffered input, or when no
+// memory can be mapped, the server is overloaded (503). Either way false.
 func (w *Worker) stash(c *conn, b []byte) bool {
-	if len(c.in)+len(b) > w.stitchMax() {
+	need := len(c.in) + len(b)
+	if need > w.stitchMax() {
 		w.refuse(c, 413)
 		return false
 	}
-	// A request whose Content-Length body is still arriving gets a buffer
-	// for all of it at once (c.in starts at that request): growing by
-	// doubling would copy a large body several times over.
-	want := max(len(c.in)+len(b), c.parser.Pending())
-	switch {
-	case c.in == nil:
-		c.in = w.pool.get(max(want, w.cfg.RecvBufferSize))
-	case cap(c.in)-len(c.in) < len(b):
-		nb := w.pool.grow(c.in, want-len(c.in))
-		w.pool.put(c.in)
+	if cap(c.in) < need {
+		size := max(need, 2*cap(c.in), w.cfg.RecvBufferSize)
+		if end := c.parser.Pending(); end >= need {
+			size = min(size, end)
+		}
+		var nb []byte
+		if budget := w.cfg.MaxBodyBuffer; budget <= 0 || w.inBytes-c.inCharge+classBytes(size) <= budget {
+			nb = w.pool.tryGet(size)
+		}
+		if nb == nil {
+			w.stats.inc(cBodyBufferFull)
+			w.answerClose(c, 503)
+			return false
+		}
+		if c.in != nil {
+			nb = append(nb, c.in...)
+			w.pool.put(c.in)
+		}
 		c.in = nb
+		w.chargeIn(c)
 	}
 	c.in = append(c.in, b...)
 	return true
 }
 
-// stitchMax bounds a connection's input buffer: a head, a body, and the
-// framing of a chunked body (which the parser counts only once decoded).
+// chargeIn brings the worker's count of buffered input (the budget of
+// Config.MaxBodyBuffer) up to date with c's input buffer. It is called
+// where this file takes, grows or frees c.in; a buffer replaced elsewhere is
+// counted at its next stash or its release.
+func (w *Worker) chargeIn(c *conn) {
+	w.inBytes += cap(c.in) - c.inCharge
+	c.inCharge = cap(c.in)
+}
+
+// stitchMax bounds a connection's input buffer: a head, a body (decoded:
+// the framing of a chunked body is compacted away as it is decoded), a
+// trailer section or chunk line in progress, and one receive beyond.
 func (w *Worker) stitchMax() int {
 	l := &w.cfg.Limits
-	return l.MaxHeaderBytes + 2*int(l.MaxBody) + 64<<10
+	return 2*l.MaxHeaderBytes + int(l.MaxBody) + w.cfg.RecvBufferSize + 64<<10
 }
 
 // dropInput forgets c's buffered input (the connection will close).
@@ -247,6 +328,7 @@ func (w *Worker) dropInput(c *conn) {
 		w.pool.put(c.in)
 		c.in = nil
 	}
+	w.chargeIn(c)
 	c.inRequest = false
 }
 
@@ -271,6 +353,10 @@ func (w *Worker) resume(c *conn) {
 	c.paused = false
 	if c.in != nil {
 		w.parseIn(c)
+	}
+	if c.peerEOF && c.state == stateOpen && !c.paused {
+		w.endInput(c) // everything the client sent before its EOF is answered
+		return
 	}
 	if c.state == stateOpen && w.wantsRecv(c) {
 		w.armRecv(c)

@@ -125,6 +125,12 @@ func (w *Worker) badRequest(c *conn, err error) {
 // refuse answers status with Connection: close and stops reading requests.
 func (w *Worker) refuse(c *conn, status int) {
 	w.stats.inc(cBadRequests)
+	w.answerClose(c, status)
+}
+
+// answerClose answers status, with its reason as the body, and
+// Connection: close.
+func (w *Worker) answerClose(c *conn, status int) {
 	if c.out == nil {
 		c.out = w.pool.get(outBufSize)
 	}

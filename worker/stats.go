@@ -6,28 +6,31 @@ import "sync/atomic"
 type counter int
 
 const (
-	cAccepted       counter = iota // connections accepted
-	cOpen                          // connections open now (gauge)
-	cRequests                      // requests answered by a handler (or 404/405)
-	cBytesIn                       // bytes received
-	cBytesOut                      // bytes sent
-	cBadRequests                   // requests refused by the parser (400/413/414/431/...)
-	cRejected                      // connections refused over MaxConnsPerWorker (503)
-	cPanics                        // handler panics answered 500
-	cTimeoutHead                   // connections closed by the header timeout
-	cTimeoutBody                   // ... by the body timeout
-	cTimeoutIdle                   // ... by the idle timeout
-	cTimeoutWrite                  // ... by the write timeout
-	cRecvErrors                    // recv completions with an error (resets included)
-	cSendErrors                    // send completions with an error
-	cAcceptErrors                  // accept completions with an error (EMFILE included)
-	cNoBufs                        // recv ENOBUFS: the buffer group ran dry
-	cStaleCQEs                     // CQEs for a slot that was freed and reused
-	cCQOverflows                   // times the CQ overflowed
-	cPaused                        // times reading was paused for backpressure
-	cLoops                         // loop turns (io_uring_enter calls)
-	cBufsInUse                     // pool buffers held by connections (gauge)
-	cBufBytesMapped                // bytes of buffer memory mapped (gauge)
+	cAccepted        counter = iota // connections accepted
+	cOpen                           // connections open now (gauge)
+	cRequests                       // requests answered by a handler (or 404/405)
+	cBytesIn                        // bytes received
+	cBytesOut                       // bytes sent
+	cBadRequests                    // requests refused by the parser (400/413/414/431/...)
+	cRejected                       // connections refused over MaxConnsPerWorker (503)
+	cPanics                         // handler panics answered 500
+	cTimeoutHead                    // connections closed by the header timeout
+	cTimeoutBody                    // ... by the body timeout
+	cTimeoutIdle                    // ... by the idle timeout
+	cTimeoutWrite                   // ... by the write timeout
+	cRecvErrors                     // recv completions with an error (resets included)
+	cSendErrors                     // send completions with an error
+	cAcceptErrors                   // accept completions with an error (EMFILE included)
+	cNoBufs                         // recv ENOBUFS: the buffer group ran dry
+	cStaleCQEs                      // CQEs for a slot that was freed and reused
+	cCQOverflows                    // times the CQ overflowed
+	cPaused                         // times reading was paused for backpressure
+	cLoops                          // loop turns (io_uring_enter calls)
+	cBufsInUse                      // pool buffers held by connections (gauge)
+	cBufBytesMapped                 // bytes of buffer memory mapped (gauge)
+	cBodyBufferFull                 // requests answered 503: the budget for buffered input was spent
+	cBodyBufferBytes                // bytes of input buffers held by connections (gauge)
+	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	nCounters
 )
 
@@ -43,6 +46,15 @@ type Stats struct {
 	// idle connection holds none); BufferBytesMapped is the memory mapped
 	// for them, kept for reuse. Both are gauges.
 	BuffersInUse, BufferBytesMapped uint64
+	// BodyBufferFull counts requests answered 503 because the worker's
+	// input buffers (unfinished requests, their bodies above all) would
+	// have passed Config.MaxBodyBufferPerWorker; BodyBufferBytes is what
+	// they hold now (a gauge).
+	BodyBufferFull, BodyBufferBytes uint64
+	// RecvBuffersHeld is the receive-group buffers the kernel handed over
+	// and the worker has not given back (a gauge: 0 between loop turns;
+	// more means a buffer leaked from the group).
+	RecvBuffersHeld uint64
 }
 
 // Add accumulates o into s (for totals over workers).
@@ -69,6 +81,9 @@ func (s *Stats) Add(o Stats) {
 	s.Loops += o.Loops
 	s.BuffersInUse += o.BuffersInUse
 	s.BufferBytesMapped += o.BufferBytesMapped
+	s.BodyBufferFull += o.BodyBufferFull
+	s.BodyBufferBytes += o.BodyBufferBytes
+	s.RecvBuffersHeld += o.RecvBuffersHeld
 }
 
 // stats is the worker's counters: the owning worker counts in plain fields
@@ -109,5 +124,7 @@ func (s *stats) snapshot() Stats {
 		SendErrors: v[cSendErrors], AcceptErrors: v[cAcceptErrors], NoBufs: v[cNoBufs],
 		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
 		Loops: v[cLoops], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
+		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
+		RecvBuffersHeld: v[cRecvBufsHeld],
 	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	Limits             http1.Limits
 	MaxConns           int
 	MaxPendingOutput   int
+	MaxBodyBuffer      int // bytes of input buffers (unfinished requests) over all connections; 0: no bound
 	HeaderTimeout      time.Duration
 	BodyTimeout        time.Duration
 	IdleTimeout        time.Duration
@@ -95,6 +96,12 @@ type Worker struct {
 	tickDue bool              // a timer CQE came in this turn: run onTick after the I/O
 	ticks   [nTimeouts]uint64 // timeouts in ticks
 	expired []uint32          // scratch for wheel.advance
+
+	// Receive buffers: recvs armed on the group, the bound on them for a
+	// classic group (armRecv; 0: none), and group buffers the kernel handed
+	// over and the worker has not recycled yet (a gauge, for leak checks).
+	selArmed, selectCap, bufsHeld int
+	inBytes                       int // input buffers held by connections (Config.MaxBodyBuffer)
 
 	sendQ  []uint32 // connections with output to send at the end of this turn
 	rearmQ []uint32 // connections whose recv must be re-armed at the end of this turn
@@ -200,6 +207,9 @@ func (w *Worker) setup() error {
 	w.multishotAccept = f.Has(uring.FeatMultishotAccept)
 	w.multishotRecv = f.Has(uring.FeatMultishotRecv)
 	w.multishotTimer = f.Has(uring.FeatMultishotTimeout)
+	if !f.Has(uring.FeatBufRing) {
+		w.selectCap = w.cfg.RecvBuffers
+	}
 	if w.bufs, err = newBufGroup(ring, w.cfg.RecvBuffers, w.cfg.RecvBufferSize); err != nil {
 		return err
 	}

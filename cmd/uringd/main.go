@@ -116,6 +116,7 @@ func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {
 	fs.IntVar(&c.MaxHeaders, "max-headers", uringd.DefaultMaxHeaders, "header fields limit (431)")
 	fs.IntVar(&c.MaxURI, "max-uri", uringd.DefaultMaxURI, "request target limit (414)")
 	fs.Int64Var(&c.MaxBody, "max-body", uringd.DefaultMaxBody, "request body limit (413)")
+	fs.Int64Var(&c.MaxBodyBufferPerWorker, "max-body-buffer", 0, "bytes a worker holds for requests still arriving, over all connections (over it: 503; 0: the larger of 128 MiB and 4×max-body + 1 MiB)")
 	fs.IntVar(&c.MaxPendingOutput, "max-pending-output", uringd.DefaultMaxPendingOutput, "unsent bytes per connection before reading pauses")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", uringd.DefaultHeaderTimeout, "time to send a request head")
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", uringd.DefaultBodyTimeout, "time between reads of a request body")
