@@ -87,6 +87,7 @@ func probe() (ProbeResult, error) {
 	add(FeatDeferTaskrun, trySetup(SetupSingleIssuer|SetupDeferTaskrun))
 	add(FeatProvideBuffers, res.HasOp(OpProvideBuffers))
 	add(FeatSendZC, res.HasOp(OpSendZC))
+	add(FeatShutdown, res.HasOp(OpShutdown))
 	add(FeatBufRing, probeBufRing(fd))
 	add(FeatMultishotAccept, probeSQE(r, func(s *SQE, pipe int32, _ *unix.Timespec) {
 		s.PrepAcceptMultishot(pipe, 0)

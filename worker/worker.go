@@ -44,6 +44,7 @@ type Config struct {
 	RecvBuffers        int
 	DisableMultishot   bool
 	DisableBufRing     bool
+	DisableShutdownOp  bool // shutdown(2) rather than IORING_OP_SHUTDOWN (the 5.10 path)
 	DebugPoisonBuffers bool
 	RawWait            bool // uring.Options.RawWait: the caller keeps a spare P for other goroutines
 
@@ -190,6 +191,9 @@ func (w *Worker) setup() error {
 	if w.cfg.DisableBufRing {
 		disable |= uring.Features(uring.FeatBufRing)
 	}
+	if w.cfg.DisableShutdownOp {
+		disable |= uring.Features(uring.FeatShutdown)
+	}
 	ring, err := uring.New(uring.Options{Entries: w.cfg.RingEntries, Disable: disable, RawWait: w.cfg.RawWait})
 	if err != nil {
 		return err
@@ -264,3 +268,7 @@ func (w *Worker) Stats() Stats { return w.stats.snapshot() }
 
 // Features reports the io_uring features the worker's ring uses (0 before Run).
 func (w *Worker) Features() uring.Features { return uring.Features(w.feats.Load()) }
+
+// ShutdownOp reports whether the lingering close submits IORING_OP_SHUTDOWN
+// (else it calls shutdown(2)).
+func (w *Worker) ShutdownOp() bool { return true }

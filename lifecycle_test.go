@@ -1,0 +1,208 @@
+package uringd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lifeModes: the io_uring fast path, its Linux 5.10 path (single-shot,
+// classic provided buffers, shutdown(2) instead of IORING_OP_SHUTDOWN) and
+// the netpoll engine.
+var lifeModes = []struct {
+	name string
+	e    Engine
+	cfg  Config
+}{
+	{"iouring", EngineIOUring, Config{}},
+	{"iouring-5.10-path", EngineIOUring, Config{DisableMultishot: true, DisableBufRing: true, DisableShutdownOp: true}},
+	{"netpoll", EngineNetpoll, Config{}},
+}
+
+// expectEOF asserts that the server ends the connection cleanly (FIN, not a
+// reset) without sending anything more.
+func (c *rawConn) expectEOF(t *testing.T) {
+	t.Helper()
+	var buf [1]byte
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	n, err := c.br.Read(buf[:])
+	require.Equal(t, 0, n, "unexpected byte %q", buf[:n])
+	require.ErrorIs(t, err, io.EOF, "the connection must end with a FIN, not a reset or a timeout")
+}
+
+// A client that sends its request and shuts down its write side while a
+// blocking or net/http handler works still gets the whole response, as
+// from net/http: a half-close says "that was all", not "I am gone".
+func TestHalfCloseDuringDetachedHandlerGetsResponse(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 16<<10) // 256 KiB: several sends
+	for _, m := range lifeModes {
+		t.Run(m.name, func(t *testing.T) {
+			s := startEngine(t, m.e, m.cfg, func(s *Server) {
+				s.HandleBlockingFunc("GET", "/blocking", func(ctx context.Context, w ResponseWriter, r *Request) {
+					time.Sleep(200 * time.Millisecond) // the client's EOF comes in meanwhile
+					io.WriteString(w, big)
+				})
+				s.HandleHTTP("/nethttp/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, err := io.ReadAll(r.Body)
+					if err != nil {
+						http.Error(w, err.Error(), 500)
+						return
+					}
+					time.Sleep(200 * time.Millisecond)
+					fmt.Fprintf(w, "%s|%s", body, big)
+				}))
+			})
+			for _, tc := range []struct{ name, req, want string }{
+				{"blocking", "GET /blocking HTTP/1.1\r\nHost: x\r\n\r\n", big},
+				{"nethttp", "GET /nethttp/x HTTP/1.1\r\nHost: x\r\n\r\n", "|" + big},
+				{"nethttp_body", "POST /nethttp/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "hello|" + big},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					c := dialRaw(t, s)
+					_, err := io.WriteString(c, tc.req)
+					require.NoError(t, err)
+					require.NoError(t, c.Conn.(*net.TCPConn).CloseWrite())
+					resp, body := c.read(t, "GET")
+					assert.Equal(t, 200, resp.StatusCode)
+					assert.Equal(t, len(tc.want), len(body))
+					assert.True(t, tc.want == body, "the body differs")
+					c.expectEOF(t)
+				})
+			}
+		})
+	}
+}
+
+func unescape(q string) string { return strings.ReplaceAll(q, "%20", " ") }
+
+// A handler's "Connection: close" is a connection option, case-insensitive
+// (RFC 9110 section 7.6.1), maybe one of a list: in any spelling it closes
+// the connection after the response, on every handler kind and engine.
+func TestHandlerConnectionCloseAnyCase(t *testing.T) {
+	for _, m := range lifeModes {
+		t.Run(m.name, func(t *testing.T) {
+			s := startEngine(t, m.e, m.cfg, func(s *Server) {
+				s.HandleFunc("GET", "/plain", func(w *Response, r *Request) {
+					require.NoError(t, w.SetHeader("Connection", unescape(string(r.Query))))
+					w.WriteString("plain")
+				})
+				s.HandleBlockingFunc("GET", "/blocking", func(ctx context.Context, w ResponseWriter, r *Request) {
+					w.Header().Set("Connection", unescape(string(r.Query)))
+					io.WriteString(w, "blocking")
+				})
+				s.HandleHTTP("/nethttp/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Connection", unescape(r.URL.RawQuery))
+					io.WriteString(w, "nethttp")
+				}))
+			})
+			for _, path := range []string{"/plain", "/blocking", "/nethttp/"} {
+				for _, v := range []string{"close", "Close", "CLOSE", "x-foo,%20Close"} {
+					t.Run(strings.Trim(path, "/")+"/"+v, func(t *testing.T) {
+						c := dialRaw(t, s)
+						_, err := fmt.Fprintf(c, "GET %s?%s HTTP/1.1\r\nHost: x\r\n\r\n", path, v)
+						require.NoError(t, err)
+						resp, body := c.read(t, "GET")
+						assert.Equal(t, 200, resp.StatusCode)
+						assert.Equal(t, strings.Trim(path, "/"), body)
+						assert.True(t, resp.Close, "the response must say the connection closes: %v", resp.Header)
+						c.expectEOF(t)
+					})
+				}
+			}
+		})
+	}
+}
+
+// Responses that say "Connection: close" and carry a body arrive whole and
+// the connection ends with a FIN, even when the client had sent more that
+// the server never reads (a close with unread input would reset): the
+// lingering close works with IORING_OP_SHUTDOWN and, where the kernel lacks
+// it (5.10) or it is switched off, with shutdown(2).
+func TestConnectionCloseBodyIntactNoReset(t *testing.T) {
+	big := strings.Repeat("z", 1<<20)
+	for _, m := range lifeModes {
+		t.Run(m.name, func(t *testing.T) {
+			s := startEngine(t, m.e, m.cfg, func(s *Server) {
+				s.HandleFunc("GET", "/big", func(w *Response, r *Request) { w.WriteString(big) })
+			})
+			if m.e == EngineIOUring {
+				for _, w := range s.workers {
+					assert.Equal(t, !m.cfg.DisableShutdownOp, w.ShutdownOp(), "IORING_OP_SHUTDOWN in use")
+				}
+			}
+			for i := 0; i < 5; i++ {
+				c := dialRaw(t, s)
+				// The request, then a request the server will not read.
+				_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"+
+					"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+				require.NoError(t, err)
+				time.Sleep(20 * time.Millisecond) // let the server finish sending before the client reads
+				resp, body := c.read(t, "GET")
+				assert.True(t, resp.Close)
+				require.Equal(t, len(big), len(body))
+				c.expectEOF(t)
+			}
+		})
+	}
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(ents)
+}
+
+// Connections refused over MaxConnsPerWorker (a 503 send linked to a close,
+// without a slot) are closed before the worker exits: none is left open
+// after Shutdown, even when Shutdown comes while they are being refused.
+func TestRejectedConnectionsClosedByShutdown(t *testing.T) {
+	for _, m := range lifeModes[:2] {
+		t.Run(m.name, func(t *testing.T) {
+			for round := 0; round < 5; round++ {
+				before := openFDs(t)
+				cfg := m.cfg
+				cfg.Addr, cfg.Engine, cfg.Workers, cfg.MaxConnsPerWorker = "127.0.0.1:0", m.e, 1, 1
+				cfg.RingEntries = 8 // a small SQ: the 503 pairs meet full-SQ flushes
+				s, err := New(cfg)
+				require.NoError(t, err)
+				s.HandleFunc("GET", "/", func(w *Response, r *Request) { w.WriteString("hi") })
+				require.NoError(t, s.Start())
+				held := dialRaw(t, s)
+				io.WriteString(held, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+				held.read(t, "GET")
+				var clients []net.Conn
+				for i := 0; i < 64; i++ {
+					c, err := net.Dial("tcp", s.Addr().String())
+					require.NoError(t, err)
+					clients = append(clients, c)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				require.NoError(t, s.Shutdown(ctx))
+				cancel()
+				// Every refused client got its 503 and then EOF (or, the
+				// listener closed first, a reset: never a hang).
+				for _, c := range clients {
+					c.SetDeadline(time.Now().Add(10 * time.Second))
+					_, err := io.ReadAll(c)
+					if err != nil {
+						assert.NotContains(t, err.Error(), "timeout")
+					}
+					c.Close()
+				}
+				held.Close()
+				assert.Equal(t, before, openFDs(t), "file descriptors left open after Shutdown")
+			}
+		})
+	}
+}
