@@ -86,6 +86,7 @@ type Worker struct {
 	tickTS unix.Timespec // timer interval
 
 	multishotAccept, multishotRecv, multishotTimer bool
+	shutdownOp                                     bool // IORING_OP_SHUTDOWN (5.11+); else shutdown(2)
 
 	conns   table
 	wheel   *wheel
@@ -204,6 +205,7 @@ func (w *Worker) setup() error {
 	w.multishotAccept = f.Has(uring.FeatMultishotAccept)
 	w.multishotRecv = f.Has(uring.FeatMultishotRecv)
 	w.multishotTimer = f.Has(uring.FeatMultishotTimeout)
+	w.shutdownOp = f.Has(uring.FeatShutdown)
 	if w.bufs, err = newBufGroup(ring, w.cfg.RecvBuffers, w.cfg.RecvBufferSize); err != nil {
 		return err
 	}
@@ -271,4 +273,5 @@ func (w *Worker) Features() uring.Features { return uring.Features(w.feats.Load(
 
 // ShutdownOp reports whether the lingering close submits IORING_OP_SHUTDOWN
 // (else it calls shutdown(2)).
-func (w *Worker) ShutdownOp() bool { return true }
+// Valid once Run has reported ready.
+func (w *Worker) ShutdownOp() bool { return w.Features().Has(uring.FeatShutdown) }
