@@ -60,16 +60,24 @@ func TestHalfCloseDuringDetachedHandlerGetsResponse(t *testing.T) {
 					time.Sleep(200 * time.Millisecond)
 					fmt.Fprintf(w, "%s|%s", body, big)
 				}))
+				s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
 			})
-			for _, tc := range []struct{ name, req, want string }{
-				{"blocking", "GET /blocking HTTP/1.1\r\nHost: x\r\n\r\n", big},
-				{"nethttp", "GET /nethttp/x HTTP/1.1\r\nHost: x\r\n\r\n", "|" + big},
-				{"nethttp_body", "POST /nethttp/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "hello|" + big},
+			for _, tc := range []struct{ name, req, body, want string }{
+				{"blocking", "GET /blocking HTTP/1.1\r\nHost: x\r\n\r\n", "", big},
+				{"nethttp", "GET /nethttp/x HTTP/1.1\r\nHost: x\r\n\r\n", "", "|" + big},
+				{"nethttp_body", "POST /nethttp/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "", "hello|" + big},
+				// The head first, so the handler streams the body as it comes.
+				{"nethttp_streamed_body", "POST /nethttp/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", "hello", "hello|" + big},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					c := dialRaw(t, s)
 					_, err := io.WriteString(c, tc.req)
 					require.NoError(t, err)
+					if tc.body != "" {
+						time.Sleep(50 * time.Millisecond)
+						_, err = io.WriteString(c, tc.body)
+						require.NoError(t, err)
+					}
 					require.NoError(t, c.Conn.(*net.TCPConn).CloseWrite())
 					resp, body := c.read(t, "GET")
 					assert.Equal(t, 200, resp.StatusCode)
@@ -78,6 +86,17 @@ func TestHalfCloseDuringDetachedHandlerGetsResponse(t *testing.T) {
 					c.expectEOF(t)
 				})
 			}
+			t.Run("pipelined_behind", func(t *testing.T) {
+				c := dialRaw(t, s)
+				_, err := io.WriteString(c, "GET /blocking HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+				require.NoError(t, err)
+				require.NoError(t, c.Conn.(*net.TCPConn).CloseWrite())
+				_, body := c.read(t, "GET")
+				assert.True(t, big == body, "the first body differs")
+				_, body = c.read(t, "GET")
+				assert.Equal(t, "hello", body)
+				c.expectEOF(t)
+			})
 		})
 	}
 }

@@ -50,6 +50,7 @@ type conn struct {
 	paused      bool  // backpressure: not parsing or reading until output drains
 	closeSent   bool  // the close SQE is submitted
 	inRequest   bool  // part of a request is buffered in in
+	peerEOF     bool  // the client shut its write side while stream ran (offload.go)
 
 	reqStart uint64 // tick at which the partial request in `in` began (header timeout)
 

@@ -115,8 +115,8 @@ func (w *Worker) noBufs(c *conn) {
 // still go out (a client may send "GET ...", then shutdown(SHUT_WR), then
 // read); then the connection closes.
 func (w *Worker) peerClosed(c *conn) {
-	if c.stream != nil { // the client left before its detached response ended
-		w.beginClose(c)
+	if c.stream != nil { // its detached response still goes out (offload.go)
+		w.detachedEOF(c)
 		return
 	}
 	if (c.state == stateOpen || c.state == stateDraining) && c.pending() > 0 {
