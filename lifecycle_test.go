@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd/uring"
 )
 
 // lifeModes: the io_uring fast path, its Linux 5.10 path (single-shot,
@@ -224,4 +225,48 @@ func TestRejectedConnectionsClosedByShutdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A detached connection stops being read once detachReadMax bytes of
+// pipelined input wait (its multishot recv is cancelled): one cancel, not
+// one per completion that arrives before the cancel lands.
+func TestDetachedInputStopsReadingWithOneCancel(t *testing.T) {
+	release := make(chan struct{})
+	s := startEngine(t, EngineIOUring, Config{RecvBufferSize: 4096}, func(s *Server) {
+		s.HandleBlockingFunc("GET", "/hold", func(ctx context.Context, w ResponseWriter, r *Request) {
+			<-release
+			io.WriteString(w, "held")
+		})
+		s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+	})
+	if !s.workers[0].Features().Has(uring.FeatMultishotRecv) {
+		t.Skip("the kernel has no multishot recv: a single-shot recv is just not re-armed")
+	}
+	c := dialRaw(t, s)
+	_, err := io.WriteString(c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	const n = 400 // about 400 KiB behind the held request
+	pipelined := "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 1000) + "\r\n\r\n"
+	go func() {
+		for i := 0; i < n; i++ {
+			if _, err := io.WriteString(c, pipelined); err != nil {
+				return
+			}
+		}
+	}()
+	// The worker reads until detachReadMax waits, then stops.
+	require.Eventually(t, func() bool { return s.Stats().Total.BytesIn >= 64<<10 }, 10*time.Second, time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // completions already under way come in
+	cancels := s.Stats().Total.Cancels
+	close(release)
+	_, body := c.read(t, "GET")
+	require.Equal(t, "held", body)
+	for i := 0; i < n; i++ {
+		_, body = c.read(t, "GET")
+		require.Equal(t, "hello", body)
+	}
+	// One cancel stops the recv; a second is legitimate only if the first
+	// found the multishot mid-completion (rare).
+	t.Logf("cancels: %d", cancels)
+	assert.LessOrEqual(t, cancels, uint64(2), "cancels while the detached connection's input was full")
 }

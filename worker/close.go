@@ -18,6 +18,7 @@ func (w *Worker) cancel(target, ud userData) {
 	sqe := w.ring.GetSQE()
 	sqe.PrepCancel(uint64(target), 0)
 	sqe.SetUserData(uint64(ud))
+	w.stats.inc(cCancels)
 }
 
 // cancelOp cancels c's recv or send; the cancel's own CQE is counted in

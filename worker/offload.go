@@ -369,12 +369,13 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 
 // stopDetachedRecv cancels the multishot recv of a detached connection that
 // must not be read for now (a single-shot recv is simply not re-armed:
-// detachedWantsRecv). (A second cancel, should more arrive first, finds
-// nothing: ENOENT.)
+// detachedWantsRecv). The cancel is counted (c.cancels) like any other, so
+// the completions that arrive before it lands neither cancel again here
+// nor in onRecv; if it misses (the recv was mid-completion), onRecv
+// cancels again once it is in.
 func (w *Worker) stopDetachedRecv(c *conn) {
-	if c.recvArmed && w.multishotRecv {
-		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
-		c.inflight++
+	if c.recvArmed && w.multishotRecv && c.cancels == 0 {
+		w.cancelOp(c, opRecv)
 	}
 }
 
