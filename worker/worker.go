@@ -114,6 +114,7 @@ type Worker struct {
 	acceptPaused  bool      // EMFILE & co: retry at the next tick
 	lastAcceptLog time.Time // rate limit for the EMFILE log
 	timerArmed    bool
+	slotless      int // send/close SQEs of refused connections without their CQE (accept.go)
 	wakeArmed     bool
 	mode          int32 // last seen value of run
 	exiting       bool  // draining done: cancel the timer and wakeup, then return

@@ -1,0 +1,60 @@
+package worker
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd/http1"
+	"golang.org/x/sys/unix"
+)
+
+// The 503 of a connection over the limit is a send hard-linked to a close.
+// If the SQ fills between the two SQEs, GetSQE's flush would submit the
+// send alone, its link cut: the close would then run on its own and could
+// beat the send. Both SQEs must go to the kernel in the same submission.
+func TestRejectSendAndCloseShareASubmission(t *testing.T) {
+	runtime.LockOSThread() // the ring belongs to this thread (SINGLE_ISSUER)
+	defer runtime.UnlockOSThread()
+	fds, _, err := Listen("127.0.0.1:0", 1, 16)
+	require.NoError(t, err)
+	w, err := New(Config{
+		CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
+		MaxConns: 1, MaxPendingOutput: 1 << 20,
+		HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
+		Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
+	})
+	require.NoError(t, err)
+	defer w.Close()
+	defer close(w.done)
+	require.NoError(t, w.setup())
+	defer w.teardown()
+
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer unix.Close(pair[1])
+	for w.ring.SQSpace() > 1 { // one free SQE left: the pair does not fit
+		sqe := w.ring.GetSQE()
+		sqe.PrepNop()
+		sqe.SetUserData(uint64(pack(opListenerClose, 0, 0)))
+	}
+	w.reject(int32(pair[0]))
+	assert.Equal(t, uint32(2), w.ring.SQPending(), "the send and its linked close wait together for the next submission")
+
+	_, err = w.ring.SubmitAndWait(2)
+	require.NoError(t, err)
+	require.NoError(t, unix.SetsockoptTimeval(pair[1], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10}))
+	var got []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(pair[1], buf)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+		got = append(got, buf[:n]...)
+	}
+	assert.Equal(t, string(response503), string(got), "the 503, then EOF")
+}
