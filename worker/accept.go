@@ -128,7 +128,9 @@ func (w *Worker) reject(fd int32) {
 		return
 	}
 	sqe := w.ring.GetSQE()
-	sqe.PrepSend(fd, response503, unix.MSG_NOSIGNAL)
+	// MSG_DONTWAIT: a client that has no room for the 503 does not get
+	// it, rather than holding the close (and the worker's exit) back.
+	sqe.PrepSend(fd, response503, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 	sqe.SetFlags(sqeHardlink)
 	sqe.SetUserData(uint64(pack(opReject, 0, uint32(fd))))
 	w.slotless++
@@ -153,7 +155,7 @@ func (w *Worker) onReject(u userData, res int32) {
 	}
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.ECONNRESET, e == unix.EPIPE, e == unix.ECANCELED,
-		e == unix.ENOENT, e == unix.EALREADY, e == unix.ENOTCONN:
+		e == unix.ENOENT, e == unix.EALREADY, e == unix.ENOTCONN, e == unix.EAGAIN:
 	default:
 		w.unexpected(u.op(), res)
 	}

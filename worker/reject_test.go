@@ -58,3 +58,51 @@ func TestRejectSendAndCloseShareASubmission(t *testing.T) {
 	}
 	assert.Equal(t, string(response503), string(got), "the 503, then EOF")
 }
+
+// A refused client with no room for the 503 is closed at once: the send
+// does not wait for room (it would hold the linked close, and the worker's
+// exit, which waits for it, as long as the client pleases).
+func TestRejectDoesNotWaitForRoom(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	fds, _, err := Listen("127.0.0.1:0", 1, 16)
+	require.NoError(t, err)
+	w, err := New(Config{
+		CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
+		MaxConns: 1, MaxPendingOutput: 1 << 20,
+		HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
+		Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
+	})
+	require.NoError(t, err)
+	defer w.Close()
+	defer close(w.done)
+	require.NoError(t, w.setup())
+	defer w.teardown()
+
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	require.NoError(t, err)
+	defer unix.Close(pair[1])
+	junk := make([]byte, 4096)
+	for { // fill the socket: no room left for the 503
+		if _, err := unix.Write(pair[0], junk); err != nil {
+			require.ErrorIs(t, err, unix.EAGAIN)
+			break
+		}
+	}
+	w.reject(int32(pair[0]))
+	deadline := time.Now().Add(10 * time.Second)
+	for w.slotless > 0 && time.Now().Before(deadline) {
+		_, err := w.ring.SubmitAndWait(1)
+		require.NoError(t, err)
+		n := w.ring.CQReady()
+		for i := uint32(0); i < n; i++ {
+			if cqe := w.ring.CQEAt(i); userData(cqe.UserData).op() == opReject {
+				w.onReject(userData(cqe.UserData), cqe.Res)
+			}
+		}
+		w.ring.CQAdvance(n)
+	}
+	require.Zero(t, w.slotless, "the refused connection's send and close completed")
+	_, err = unix.FcntlInt(uintptr(pair[0]), unix.F_GETFD, 0)
+	assert.ErrorIs(t, err, unix.EBADF, "the refused socket is closed")
+}
