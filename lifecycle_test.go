@@ -161,11 +161,15 @@ func TestConnectionCloseBodyIntactNoReset(t *testing.T) {
 			}
 			for i := 0; i < 5; i++ {
 				c := dialRaw(t, s)
-				// The request, then a request the server will not read.
-				_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"+
-					"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+				// The request, then, once the server has read it, more that
+				// it will not read (a close with unread input sends a reset,
+				// which can destroy the response's tail in flight).
+				_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 				require.NoError(t, err)
-				time.Sleep(20 * time.Millisecond) // let the server finish sending before the client reads
+				time.Sleep(20 * time.Millisecond)
+				_, err = io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"+strings.Repeat("j", 32<<10))
+				require.NoError(t, err)
+				time.Sleep(20 * time.Millisecond) // the server sends what fits, then waits for the client
 				resp, body := c.read(t, "GET")
 				assert.True(t, resp.Close)
 				require.Equal(t, len(big), len(body))
