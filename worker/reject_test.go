@@ -106,3 +106,46 @@ func TestRejectDoesNotWaitForRoom(t *testing.T) {
 	_, err = unix.FcntlInt(uintptr(pair[0]), unix.F_GETFD, 0)
 	assert.ErrorIs(t, err, unix.EBADF, "the refused socket is closed")
 }
+
+// A connection refused just before the worker exits is closed before Run
+// returns: the loop waits for the 503 send's and the close's CQEs.
+func TestRejectCompletesBeforeExit(t *testing.T) {
+	for _, multishot := range []bool{true, false} {
+		t.Run(map[bool]string{true: "fast_path", false: "5.10_path"}[multishot], func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			fds, _, err := Listen("127.0.0.1:0", 1, 16)
+			require.NoError(t, err)
+			w, err := New(Config{
+				CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
+				MaxConns: 1, MaxPendingOutput: 1 << 20, DisableMultishot: !multishot, DisableBufRing: !multishot,
+				HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
+				Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
+			})
+			require.NoError(t, err)
+			defer w.Close()
+			defer close(w.done)
+			require.NoError(t, w.setup())
+			var peers []int
+			var refused []int
+			for i := 0; i < 16; i++ {
+				pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+				require.NoError(t, err)
+				peers = append(peers, pair[1])
+				refused = append(refused, pair[0])
+				w.reject(int32(pair[0]))
+			}
+			w.Shutdown(false) // the loop's first wakeup starts the exit
+			require.NoError(t, w.loop())
+			w.teardown()
+			for i, fd := range refused {
+				_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+				assert.ErrorIs(t, err, unix.EBADF, "refused socket %d still open after the worker exited", i)
+				if err == nil {
+					unix.Close(fd)
+				}
+				unix.Close(peers[i])
+			}
+		})
+	}
+}
