@@ -18,8 +18,11 @@ import (
 // connection, which sends it in order with the requests pipelined behind it.
 //
 // r is an owned copy of the request: its views stay valid until
-// ServeBlocking returns. ctx is cancelled when the client goes away; writes
-// then fail. Write streams: with Flush, or past 32 KiB of body without a
+// ServeBlocking returns. ctx is cancelled when the client goes away or
+// shuts down its sending side (as in net/http: at EOF a half-close cannot
+// be told from a close); what the handler writes still goes out, to a
+// client that only half-closed, and writes fail once the connection is
+// known to be gone. Write streams: with Flush, or past 32 KiB of body without a
 // Content-Length header, the body goes out chunked as it is written; a body
 // that fits and is not flushed gets a Content-Length. A producer that writes
 // faster than the client reads blocks in Write (Config.MaxPendingOutput

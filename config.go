@@ -89,6 +89,9 @@ type Config struct {
 	// DisableBufRing forces classic provided buffers (IORING_OP_PROVIDE_BUFFERS)
 	// instead of a ring-mapped buffer group.
 	DisableBufRing bool
+	// DisableShutdownOp makes the lingering close call shutdown(2) instead
+	// of submitting IORING_OP_SHUTDOWN (5.11+), as it does on Linux 5.10.
+	DisableShutdownOp bool
 	// KeepGOMAXPROCS leaves GOMAXPROCS as it is. By default Start raises it
 	// to at least Workers+1, and each worker waits for completions in a raw
 	// io_uring_enter that keeps its P: the spare P runs every other goroutine

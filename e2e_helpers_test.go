@@ -23,13 +23,14 @@ type mode struct {
 	name             string
 	disableMultishot bool
 	disableBufRing   bool
+	noShutdownOp     bool          // shutdown(2), as on 5.10, rather than IORING_OP_SHUTDOWN
 	engine           uringd.Engine // EngineNetpoll: the portable engine (offload engineer's row)
 	keepGOMAXPROCS   bool          // workers wait in a syscall the Go scheduler sees (no raw wait)
 }
 
 var modes = []mode{
 	{name: "fast_path=multishot+bufring"},
-	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true},
+	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true, noShutdownOp: true},
 	{name: "engine=netpoll", engine: uringd.EngineNetpoll},
 	{name: "fast_path,wait=scheduler-visible(KeepGOMAXPROCS)", keepGOMAXPROCS: true},
 }
@@ -53,6 +54,7 @@ func testConfig(m mode) uringd.Config {
 		Workers:            2,
 		DisableMultishot:   m.disableMultishot,
 		DisableBufRing:     m.disableBufRing,
+		DisableShutdownOp:  m.noShutdownOp,
 		Engine:             m.engine,
 		KeepGOMAXPROCS:     m.keepGOMAXPROCS,
 		HeaderTimeout:      10 * time.Second, // timeout tests set short ones; -race on a busy machine is slow

@@ -281,8 +281,10 @@ func (rw *responseWriter) connection(extra *extraHeaders, hasCL bool) {
 	} else if rw.req.ProtoMinor == 0 || rw.req.Close {
 		rw.closeAfter = true
 	}
-	if h.Get("Connection") == "close" {
-		rw.closeAfter = true
+	for _, v := range h.Values("Connection") { // options are case-insensitive (RFC 9110 section 7.6.1)
+		if hasToken(v, "close") {
+			rw.closeAfter = true
+		}
 	}
 }
 

@@ -193,6 +193,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		RecvBuffers:        c.RecvBuffers,
 		DisableMultishot:   c.DisableMultishot,
 		DisableBufRing:     c.DisableBufRing,
+		DisableShutdownOp:  c.DisableShutdownOp,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
 		RawWait:            !c.KeepGOMAXPROCS,
 		Offload:            s.offload,

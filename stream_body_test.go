@@ -27,7 +27,7 @@ var bodyModes = []struct {
 	cfg  Config
 }{
 	{"iouring", EngineIOUring, Config{}},
-	{"iouring-5.10-path", EngineIOUring, Config{DisableMultishot: true, DisableBufRing: true}},
+	{"iouring-5.10-path", EngineIOUring, Config{DisableMultishot: true, DisableBufRing: true, DisableShutdownOp: true}},
 	{"netpoll", EngineNetpoll, Config{}},
 }
 

@@ -175,6 +175,11 @@ func (w *Response) setHeader(name, vs string, vb []byte, replace bool) error {
 	case strings.EqualFold(name, "Connection") && (equalFold(vb, "close") || vb == nil && strings.EqualFold(vs, "close")):
 		w.close = true
 		return nil
+	case strings.EqualFold(name, "Connection") && (hasCloseOption(vs) || hasCloseOption(vb)):
+		// Connection options are a case-insensitive list (RFC 9110
+		// section 7.6.1): "close" anywhere in it closes. The field is kept
+		// for its other options; Finish adds "Connection: close".
+		w.close = true
 	case strings.EqualFold(name, "Date"):
 		w.date = nil
 	}
@@ -187,6 +192,29 @@ func (w *Response) setHeader(name, vs string, vb []byte, replace bool) error {
 	w.hdr = append(w.hdr, vb...)
 	w.hdr = append(w.hdr, "\r\n"...)
 	return nil
+}
+
+// hasCloseOption reports whether a Connection field value lists "close".
+func hasCloseOption[T string | []byte](v T) bool {
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && v[i] != ',' {
+			continue
+		}
+		a, b := start, i
+		for a < b && (v[a] == ' ' || v[a] == '\t') {
+			a++
+		}
+		for b > a && (v[b-1] == ' ' || v[b-1] == '\t') {
+			b--
+		}
+		if b-a == len("close") && v[a]|0x20 == 'c' && v[a+1]|0x20 == 'l' && v[a+2]|0x20 == 'o' &&
+			v[a+3]|0x20 == 's' && v[a+4]|0x20 == 'e' {
+			return true
+		}
+		start = i + 1
+	}
+	return false
 }
 
 // delHeader removes the user field lines named name.

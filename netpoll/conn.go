@@ -132,8 +132,9 @@ func (c *conn) serve() {
 	}
 }
 
-// end closes the connection and gives its buffers back.
+// end closes the connection, lingering first, and gives its buffers back.
 func (c *conn) end() {
+	c.linger()
 	c.mu.Lock()
 	if !c.closed {
 		c.closed = true
@@ -151,6 +152,28 @@ func (c *conn) end() {
 		bufs.Put(c.out)
 	}
 	c.s.untrack(c)
+}
+
+// lingerTime bounds the lingering close; net/http waits 500ms too.
+const lingerTime = 500 * time.Millisecond
+
+// linger shuts down the write side, so the client reads the last response
+// to its end, then reads and drops what the client still sends until its
+// EOF or lingerTime: closing a socket with unread input sends a reset,
+// which can destroy the tail of the response still on its way. A client
+// that already sent its EOF (or reset) ends it at once.
+func (c *conn) linger() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return // closed already (Shutdown's deadline) or not TCP
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	buf := (*c.in)[:cap(*c.in)] // the input is done with: a scratch buffer
+	for {
+		if _, err := c.nc.Read(buf); err != nil {
+			return
+		}
+	}
 }
 
 // fill reads more input: under the header timeout (from the request's

@@ -134,8 +134,8 @@ func (b *BufRing) publish() {
 }
 
 // Close unregisters the group. Cancel operations that select from it
-// first. The memory is unmapped when the ring closes (at once if it is
-// already closed), so a late kernel write can never land in reused memory.
+// first. The memory is retired (Retire) when the ring closes (at once if it
+// is already closed), so a late kernel write can never land in reused memory.
 func (b *BufRing) Close() error {
 	if b.closed {
 		return nil

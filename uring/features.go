@@ -19,13 +19,14 @@ const (
 	FeatSendZC                               // IORING_OP_SEND_ZC, 6.0
 	FeatMultishotTimeout                     // IORING_TIMEOUT_MULTISHOT, 6.4
 	FeatExtArg                               // IORING_FEAT_EXT_ARG, 5.11
+	FeatShutdown                             // IORING_OP_SHUTDOWN, 5.11
 	featCount            = iota
 )
 
 var featureNames = [featCount]string{
 	"single-issuer", "defer-taskrun", "coop-taskrun", "submit-all", "register-ring-fd",
 	"multishot-accept", "multishot-recv", "buf-ring", "provide-buffers", "send-zc",
-	"multishot-timeout", "ext-arg",
+	"multishot-timeout", "ext-arg", "shutdown",
 }
 
 // String returns the feature's short name, e.g. "multishot-recv".
@@ -62,7 +63,7 @@ const NewerThan510 = AllFeatures &^ Features(FeatProvideBuffers)
 // opFeatures are kernel capabilities found by Probe (as opposed to the setup
 // flags a given ring obtained).
 const opFeatures = Features(FeatMultishotAccept | FeatMultishotRecv | FeatBufRing |
-	FeatProvideBuffers | FeatSendZC | FeatMultishotTimeout)
+	FeatProvideBuffers | FeatSendZC | FeatMultishotTimeout | FeatShutdown)
 
 // Has reports whether every bit of x is in f.
 func (f Features) Has(x Feature) bool { return uint32(f)&uint32(x) == uint32(x) }

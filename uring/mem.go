@@ -36,6 +36,26 @@ func Munmap(b []byte) error {
 	return nil
 }
 
+// Retire releases memory returned by Mmap that the kernel may still write
+// to, as a request it was named in may be completing (a ring whose
+// teardown is under way): its pages are freed at once, but its addresses
+// stay mapped, inaccessible (PROT_NONE, no swap reserved), for the life of
+// the process, so no later mapping can get them and a late write fails
+// (EFAULT) instead of landing in someone else's memory. The cost is
+// address space only.
+func Retire(b []byte) error {
+	if cap(b) == 0 {
+		return nil
+	}
+	b = b[:cap(b)]
+	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(&b[0]), uintptr(pageRound(len(b))), unix.PROT_NONE,
+		unix.MAP_FIXED|unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
+	if err != nil {
+		return fmt.Errorf("uring: retiring %d bytes: %w", len(b), err)
+	}
+	return nil
+}
+
 func pageRound(n int) int {
 	page := unix.Getpagesize()
 	return (n + page - 1) &^ (page - 1)

@@ -136,8 +136,7 @@ func (s *SQE) PrepClose(fd int32) {
 }
 
 // PrepShutdown prepares shutdown(fd, how) (unix.SHUT_WR ...).
-// Kernel 5.11+ (ProbeResult.HasOp(OpShutdown)); on 5.10 call
-// unix.Shutdown directly. liburing: io_uring_prep_shutdown.
+// Kernel 5.11+ (FeatShutdown); on 5.10 call unix.Shutdown directly. liburing: io_uring_prep_shutdown.
 func (s *SQE) PrepShutdown(fd int32, how int) {
 	s.prepRW(OpShutdown, fd, 0, uint32(how), 0)
 }

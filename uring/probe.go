@@ -85,6 +85,7 @@ func probe() (ProbeResult, error) {
 	add(FeatDeferTaskrun, trySetup(SetupSingleIssuer|SetupDeferTaskrun))
 	add(FeatProvideBuffers, res.HasOp(OpProvideBuffers))
 	add(FeatSendZC, res.HasOp(OpSendZC))
+	add(FeatShutdown, res.HasOp(OpShutdown))
 	add(FeatBufRing, probeBufRing(fd))
 	for _, fp := range flagProbes {
 		add(fp.feat, probeFlag(r, fp))

@@ -78,7 +78,7 @@ func (p *ProvidedBuffers) Recycle(bid uint16) {
 
 // Close queues and submits a REMOVE_BUFFERS SQE (user_data UserData()) for
 // the group. Cancel operations that select from it first. The memory is
-// unmapped when the ring closes (at once if it is already closed).
+// retired (Retire) when the ring closes (at once if it is already closed).
 func (p *ProvidedBuffers) Close() error {
 	if p.closed {
 		return nil

@@ -55,8 +55,8 @@ type Ring struct {
 	sqesMem []byte // mmap'd SQE array
 
 	// deferred is memory handed to the kernel by buffer groups that were
-	// closed while the ring was open; Close unmaps it after closing the
-	// ring fd, which cancels every request that could still write to it.
+	// closed while the ring was open; Close retires it (Retire) after
+	// closing the ring fd.
 	deferred [][]byte
 
 	// Wait arguments for IORING_ENTER_EXT_ARG. They live in the Ring (Go
@@ -226,7 +226,8 @@ func (r *Ring) SQEntries() uint32 { return r.sq.entries }
 func (r *Ring) CQEntries() uint32 { return r.cq.entries }
 
 // Close unregisters the ring fd, unmaps the rings and closes the fd, then
-// frees the memory of buffer groups closed while the ring was open. In-flight
+// frees the memory of buffer groups closed while the ring was open (Retire:
+// its pages go back now, its addresses stay reserved). In-flight
 // operations are cancelled by the kernel. Call it from the goroutine (locked
 // thread) that called New. Closing twice is a no-op.
 func (r *Ring) Close() error {
@@ -254,8 +255,13 @@ func (r *Ring) Close() error {
 		}
 		r.fd = -1
 	}
+	// Closing the fd only starts the ring's teardown: the kernel cancels
+	// and reaps its requests afterwards, on a workqueue, and nothing tells
+	// when it is done. A recv still running may write into a selected
+	// buffer meanwhile; were the memory unmapped and mapped again for
+	// something else, that write would land there.
 	for _, m := range r.deferred {
-		if err := Munmap(m); err != nil {
+		if err := Retire(m); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -287,7 +293,7 @@ func (r *Ring) release(m []byte) error {
 		return nil
 	}
 	if r.closed {
-		return Munmap(m)
+		return Retire(m)
 	}
 	r.deferred = append(r.deferred, m)
 	return nil

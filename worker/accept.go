@@ -115,29 +115,47 @@ func (w *Worker) newConn(res int32) {
 }
 
 // reject sends the static 503 and closes the socket, without a slot: a send
-// hard-linked to a close (the close runs even if the send fails).
+// hard-linked to a close (the close runs even if the send fails). Both SQEs
+// are reserved first: were the SQ to fill between them, GetSQE would submit
+// the send alone, its link cut, and the close could run before it (seen:
+// the client got EOF without the 503).
 func (w *Worker) reject(fd int32) {
+	if w.ring.SQSpace() < 2 {
+		w.ring.Submit() // an error leaves the SQ full: handled below
+	}
+	if w.ring.SQSpace() < 2 { // the kernel wants its CQ reaped first: no 503
+		w.closeFD(fd)
+		return
+	}
 	sqe := w.ring.GetSQE()
-	sqe.PrepSend(fd, response503, unix.MSG_NOSIGNAL)
+	// MSG_DONTWAIT: a client that has no room for the 503 does not get
+	// it, rather than holding the close (and the worker's exit) back.
+	sqe.PrepSend(fd, response503, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 	sqe.SetFlags(sqeHardlink)
 	sqe.SetUserData(uint64(pack(opReject, 0, uint32(fd))))
+	w.slotless++
 	w.closeFD(fd)
 }
 
-// closeFD closes a socket that has no slot.
+// closeFD closes a socket that has no slot. Its CQE is awaited before the
+// worker exits (slotless), or the fd could outlive the ring unclosed.
 func (w *Worker) closeFD(fd int32) {
 	sqe := w.ring.GetSQE()
 	sqe.PrepClose(fd)
 	sqe.SetUserData(uint64(pack(opReject, 0, uint32(fd))))
+	w.slotless++
 }
 
 // onReject handles the CQEs of slot-less operations: the 503 send and
 // close of a rejected connection, and the cancel of the accept. Their
 // failures change nothing (the peer went away, or the accept had finished).
 func (w *Worker) onReject(u userData, res int32) {
+	if u.op() == opReject {
+		w.slotless--
+	}
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.ECONNRESET, e == unix.EPIPE, e == unix.ECANCELED,
-		e == unix.ENOENT, e == unix.EALREADY, e == unix.ENOTCONN:
+		e == unix.ENOENT, e == unix.EALREADY, e == unix.ENOTCONN, e == unix.EAGAIN:
 	default:
 		w.unexpected(u.op(), res)
 	}

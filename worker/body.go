@@ -33,6 +33,7 @@ const bodyWindow = 256 << 10
 type bodyPipe struct {
 	wire   []byte // received, not yet taken by the reader
 	open   bool   // the worker forwards what it receives here
+	eof    bool   // the client shut its write side: no more bytes come
 	paused bool   // the worker stopped reading because wire was full
 
 	// Reader (pool goroutine) only.
@@ -87,17 +88,17 @@ func (s *Stream) finishBody() (unread bool) {
 func (s *Stream) fillBody(dst []byte) ([]byte, error) {
 	b := s.body
 	s.mu.Lock()
-	for len(b.wire) == 0 && s.err == nil && !s.done {
+	for len(b.wire) == 0 && !b.eof && s.err == nil && !s.done {
 		s.bodyCond.Wait()
 	}
 	if len(b.wire) == 0 {
 		err := s.err
 		s.mu.Unlock()
-		switch err {
-		case nil:
-			err = ErrFinished
-		case ErrClientGone:
+		switch {
+		case err == ErrClientGone, err == nil && b.eof:
 			err = io.EOF // the reader reports a truncated body
+		case err == nil:
+			err = ErrFinished
 		}
 		return dst, err
 	}
@@ -203,7 +204,7 @@ func (s *Stream) bodyState() (waiting, paused bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return b.open && !b.paused, b.paused
+	return b.open && !b.paused && !b.eof, b.paused
 }
 
 // resumeBody: the reader freed the window; read the connection again.

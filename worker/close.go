@@ -18,6 +18,7 @@ func (w *Worker) cancel(target, ud userData) {
 	sqe := w.ring.GetSQE()
 	sqe.PrepCancel(uint64(target), 0)
 	sqe.SetUserData(uint64(ud))
+	w.stats.inc(cCancels)
 }
 
 // cancelOp cancels c's recv or send; the cancel's own CQE is counted in
@@ -84,10 +85,18 @@ func (w *Worker) onCancel(c *conn, res int32) {
 func (w *Worker) linger(c *conn) {
 	c.state = stateLingering
 	w.dropInput(c)
-	sqe := w.ring.GetSQE()
-	sqe.PrepShutdown(c.fd, unix.SHUT_WR)
-	sqe.SetUserData(uint64(pack(opShutdown, c.gen, c.slot)))
-	c.inflight++
+	if w.shutdownOp {
+		sqe := w.ring.GetSQE()
+		sqe.PrepShutdown(c.fd, unix.SHUT_WR)
+		sqe.SetUserData(uint64(pack(opShutdown, c.gen, c.slot)))
+		c.inflight++
+	} else if !w.shutdownDone(unix.Shutdown(int(c.fd), unix.SHUT_WR)) {
+		// Linux 5.10 has no IORING_OP_SHUTDOWN (EINVAL: every lingering
+		// close would fail and reset). shutdown(2) on a socket does not
+		// block: it queues the FIN.
+		w.beginClose(c)
+		return
+	}
 	w.wheel.setAt(c.slot, w.nowTick+w.ticksFor(lingerTime))
 	if w.wantsRecv(c) {
 		w.armRecv(c)
@@ -95,16 +104,29 @@ func (w *Worker) linger(c *conn) {
 }
 
 // onShutdown: ENOTCONN (the client is gone) and success are both fine; any
-// other errno is logged. Either way the linger timeout or EOF closes.
+// other errno is logged and closes. Otherwise the linger timeout or EOF does.
 func (w *Worker) onShutdown(c *conn, res int32) {
 	c.inflight--
-	switch e := unix.Errno(-res); {
-	case res >= 0, e == unix.ENOTCONN, e == unix.ECONNRESET, e == unix.EPIPE:
-	default:
-		w.unexpected(opShutdown, res)
+	var err error
+	if res < 0 {
+		err = unix.Errno(-res)
+	}
+	if !w.shutdownDone(err) {
 		w.beginClose(c)
 	}
 	w.maybeClose(c)
+}
+
+// shutdownDone reports whether the lingering close may go on after its
+// shutdown(SHUT_WR) (the op's or the syscall's) ended with err.
+func (w *Worker) shutdownDone(err error) bool {
+	switch err {
+	case nil, unix.ENOTCONN, unix.ECONNRESET, unix.EPIPE:
+		return true
+	}
+	e, _ := err.(unix.Errno)
+	w.unexpected(opShutdown, -int32(e))
+	return false
 }
 
 // onClose frees the slot: no op is in flight (maybeClose waited), so no CQE

@@ -50,7 +50,7 @@ type conn struct {
 	paused      bool  // backpressure: not parsing or reading until output drains
 	closeSent   bool  // the close SQE is submitted
 	inRequest   bool  // part of a request is buffered in in
-	peerEOF     bool  // the client shut its write side; what it sent before is still answered
+	peerEOF     bool  // the client shut its write side; what it sent before is still answered (recv.go), and a detached response still goes out (offload.go)
 	noBufs      bool  // the last recv met an empty classic group: the next reads into rbuf
 	polling     bool  // the armed "recv" is a poll that holds no buffer (armClassic)
 	readable    bool  // that poll fired: the next recv reads into rbuf

@@ -27,7 +27,7 @@ func (w *Worker) loop() error {
 		}
 		w.ring.CQAdvance(n)
 		w.endOfTurn()
-		if w.exiting && !w.timerArmed && !w.wakeArmed && !w.acceptArmed && w.conns.open == 0 {
+		if w.exiting && w.quiet() {
 			w.publish()
 			return nil
 		}

@@ -304,6 +304,9 @@ func (w *Worker) streamSent(c *conn, n int) {
 // so) as its output drains.
 func (w *Worker) endStream(c *conn, closeConn bool) {
 	c.stream = nil
+	// Read again after a half-close: the next recv sees the EOF again,
+	// once the requests pipelined before it are served (peerClosed).
+	c.peerEOF = false
 	if closeConn && c.state == stateOpen {
 		c.state = stateDraining
 		w.dropInput(c)
@@ -317,6 +320,19 @@ func (w *Worker) endStream(c *conn, closeConn bool) {
 	if c.state == stateOpen {
 		w.readDeadline(c)
 	}
+}
+
+// detachedEOF: the client shut its write side while c's response is
+// produced off the worker. A client may do that right after its request
+// ("that was all") and still read: the response goes out as it is written,
+// as with net/http and netpoll. c is not read until the response ends
+// (every recv would report EOF again at once); then endStream reads again
+// and the EOF closes the connection once the output is out. Only a failed
+// send (the client is really gone) fails the stream.
+func (w *Worker) detachedEOF(c *conn) {
+	c.peerEOF = true
+	c.stream.peerEOF()
+	w.readDeadline(c) // no body timeout any more: the body is over
 }
 
 // abortStream fails c's stream: its connection is closing.
@@ -353,12 +369,13 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 
 // stopDetachedRecv cancels the multishot recv of a detached connection that
 // must not be read for now (a single-shot recv is simply not re-armed:
-// detachedWantsRecv). (A second cancel, should more arrive first, finds
-// nothing: ENOENT.)
+// detachedWantsRecv). The cancel is counted (c.cancels) like any other, so
+// the completions that arrive before it lands neither cancel again here
+// nor in onRecv; if it misses (the recv was mid-completion), onRecv
+// cancels again once it is in.
 func (w *Worker) stopDetachedRecv(c *conn) {
-	if c.recvArmed && w.multishotRecv {
-		w.cancel(pack(opRecv, c.gen, c.slot), pack(opCancel, c.gen, c.slot))
-		c.inflight++
+	if c.recvArmed && w.multishotRecv && c.cancels == 0 {
+		w.cancelOp(c, opRecv)
 	}
 }
 
@@ -366,7 +383,7 @@ func (w *Worker) stopDetachedRecv(c *conn) {
 // leaves) until detachReadMax bytes of pipelined input wait, or its
 // streamed body's window is full (body.go).
 func (w *Worker) detachedWantsRecv(c *conn) bool {
-	if c.state != stateOpen || len(c.in) >= detachReadMax {
+	if c.state != stateOpen || c.peerEOF || len(c.in) >= detachReadMax {
 		return false
 	}
 	_, paused := c.stream.bodyState()
@@ -413,8 +430,8 @@ func (s *Stream) serve(run func(*Stream)) {
 		}
 		s.Finish(true) // no-op when the job finished
 	}()
-	if s.ctx.Err() != nil {
-		return // the client left while the job was queued
+	if s.Err() != nil {
+		return // the client left while the job was queued (at EOF alone it may still read)
 	}
 	run(s)
 }

@@ -170,8 +170,16 @@ func TestDetachClientGoneFailsWrites(t *testing.T) {
 	h := &detachHandler{run: func(s *Stream) {
 		started <- s
 		<-s.Context().Done()
-		_, err := s.Write([]byte("x"))
-		result <- err
+		// The EOF cancels the context, but only a failed send tells a
+		// closed client from a half-closed one that still reads: the
+		// first writes may be taken, a later one fails.
+		for {
+			if _, err := s.Write([]byte("x")); err != nil {
+				result <- err
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}}
 	addr := startOffloadWorker(t, h, 64<<10)
 	c, err := net.Dial("tcp", addr)

@@ -146,8 +146,8 @@ func (w *Worker) noBufs(c *conn) {
 // for backpressure included: they are served as the output drains
 // (resume), and then the connection closes.
 func (w *Worker) peerClosed(c *conn) {
-	if c.stream != nil { // the client left before its detached response ended
-		w.beginClose(c)
+	if c.stream != nil { // its detached response still goes out (offload.go)
+		w.detachedEOF(c)
 		return
 	}
 	switch c.state {

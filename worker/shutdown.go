@@ -97,6 +97,12 @@ func (w *Worker) exit() {
 	}
 }
 
+// quiet reports whether no op of the worker is in flight any more: the
+// loop may return and the ring close.
+func (w *Worker) quiet() bool {
+	return !w.timerArmed && !w.wakeArmed && !w.acceptArmed && w.conns.open == 0 && w.slotless == 0
+}
+
 // logHolders reports what kept a graceful shutdown from finishing in time.
 func (w *Worker) logHolders() {
 	var b strings.Builder
@@ -110,5 +116,5 @@ func (w *Worker) logHolders() {
 			c.slot, c.state, c.inflight, c.recvArmed, c.sending, c.pending(), len(c.in))
 	}
 	w.log.Warn("shutdown deadline passed; closing connections", "open", w.conns.open,
-		"accept_armed", w.acceptArmed, "exiting", w.exiting, "conns", b.String())
+		"accept_armed", w.acceptArmed, "exiting", w.exiting, "refused_in_flight", w.slotless, "conns", b.String())
 }

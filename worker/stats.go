@@ -25,6 +25,7 @@ const (
 	cStaleCQEs                      // CQEs for a slot that was freed and reused
 	cCQOverflows                    // times the CQ overflowed
 	cPaused                         // times reading was paused for backpressure
+	cCancels                        // async cancels submitted (of recv, send, accept, timer, wakeup)
 	cLoops                          // loop turns (io_uring_enter calls)
 	cBufsInUse                      // pool buffers held by connections (gauge)
 	cBufBytesMapped                 // bytes of buffer memory mapped (gauge)
@@ -42,6 +43,7 @@ type Stats struct {
 	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
 	RecvErrors, SendErrors, AcceptErrors                uint64
 	NoBufs, StaleCQEs, CQOverflows, Paused, Loops       uint64
+	Cancels                                             uint64
 	// BuffersInUse counts the input/output buffers connections hold now (an
 	// idle connection holds none); BufferBytesMapped is the memory mapped
 	// for them, kept for reuse. Both are gauges.
@@ -79,6 +81,7 @@ func (s *Stats) Add(o Stats) {
 	s.CQOverflows += o.CQOverflows
 	s.Paused += o.Paused
 	s.Loops += o.Loops
+	s.Cancels += o.Cancels
 	s.BuffersInUse += o.BuffersInUse
 	s.BufferBytesMapped += o.BufferBytesMapped
 	s.BodyBufferFull += o.BodyBufferFull
@@ -123,7 +126,7 @@ func (s *stats) snapshot() Stats {
 		TimeoutWrite: v[cTimeoutWrite], RecvErrors: v[cRecvErrors],
 		SendErrors: v[cSendErrors], AcceptErrors: v[cAcceptErrors], NoBufs: v[cNoBufs],
 		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
-		Loops: v[cLoops], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
+		Loops: v[cLoops], Cancels: v[cCancels], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
 		RecvBuffersHeld: v[cRecvBufsHeld],
 	}

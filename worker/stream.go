@@ -49,7 +49,8 @@ func (s *Stream) Request() *http1.Request { return &s.req }
 func (s *Stream) RemoteAddr() string { return s.remote }
 
 // Context is cancelled when the connection goes away (client EOF or reset,
-// a timeout, a forced shutdown) and when Finish is called.
+// a timeout, a forced shutdown) and when Finish is called. At EOF alone
+// (the client may only have shut its write side) writes still go out.
 func (s *Stream) Context() context.Context { return s.ctx }
 
 // Write sends p as the next raw bytes of the response: the caller frames
@@ -152,6 +153,21 @@ func (s *Stream) release(n int) {
 	s.unsent -= n
 	s.cond.Signal()
 	s.mu.Unlock()
+}
+
+// peerEOF: the client shut its write side (worker thread). Its response
+// still goes out; a streamed body ends here (truncated, if it was not
+// complete); the context is cancelled, as net/http's background read
+// does at EOF (a half-close cannot be told from a close until a write
+// fails).
+func (s *Stream) peerEOF() {
+	s.mu.Lock()
+	if s.body != nil {
+		s.body.eof = true
+		s.bodyCond.Broadcast()
+	}
+	s.mu.Unlock()
+	s.cancel()
 }
 
 // fail: the connection is gone (worker thread).

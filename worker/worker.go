@@ -45,6 +45,7 @@ type Config struct {
 	RecvBuffers        int
 	DisableMultishot   bool
 	DisableBufRing     bool
+	DisableShutdownOp  bool // shutdown(2) rather than IORING_OP_SHUTDOWN (the 5.10 path)
 	DebugPoisonBuffers bool
 	RawWait            bool // uring.Options.RawWait: the caller keeps a spare P for other goroutines
 
@@ -86,6 +87,7 @@ type Worker struct {
 	tickTS unix.Timespec // timer interval
 
 	multishotAccept, multishotRecv, multishotTimer bool
+	shutdownOp                                     bool // IORING_OP_SHUTDOWN (5.11+); else shutdown(2)
 
 	conns   table
 	wheel   *wheel
@@ -119,6 +121,7 @@ type Worker struct {
 	acceptPaused  bool      // EMFILE & co: retry at the next tick
 	lastAcceptLog time.Time // rate limit for the EMFILE log
 	timerArmed    bool
+	slotless      int // send/close SQEs of refused connections without their CQE (accept.go)
 	wakeArmed     bool
 	mode          int32 // last seen value of run
 	exiting       bool  // draining done: cancel the timer and wakeup, then return
@@ -197,6 +200,9 @@ func (w *Worker) setup() error {
 	if w.cfg.DisableBufRing {
 		disable |= uring.Features(uring.FeatBufRing)
 	}
+	if w.cfg.DisableShutdownOp {
+		disable |= uring.Features(uring.FeatShutdown)
+	}
 	ring, err := uring.New(uring.Options{Entries: w.cfg.RingEntries, Disable: disable, RawWait: w.cfg.RawWait})
 	if err != nil {
 		return err
@@ -210,6 +216,7 @@ func (w *Worker) setup() error {
 	if !f.Has(uring.FeatBufRing) {
 		w.selectCap = w.cfg.RecvBuffers
 	}
+	w.shutdownOp = f.Has(uring.FeatShutdown)
 	if w.bufs, err = newBufGroup(ring, w.cfg.RecvBuffers, w.cfg.RecvBufferSize); err != nil {
 		return err
 	}
@@ -274,3 +281,8 @@ func (w *Worker) Stats() Stats { return w.stats.snapshot() }
 
 // Features reports the io_uring features the worker's ring uses (0 before Run).
 func (w *Worker) Features() uring.Features { return uring.Features(w.feats.Load()) }
+
+// ShutdownOp reports whether the lingering close submits IORING_OP_SHUTDOWN
+// (else it calls shutdown(2)).
+// Valid once Run has reported ready.
+func (w *Worker) ShutdownOp() bool { return w.Features().Has(uring.FeatShutdown) }
