@@ -35,13 +35,22 @@ type bodyPipe struct {
 	open   bool   // the worker forwards what it receives here
 	paused bool   // the worker stopped reading because wire was full
 
+	// Worker thread only: Content-Length bytes not yet received (-1 when
+	// chunked: only the reader's decoding finds the end). At 0 the client
+	// has sent the whole body and owes nothing more: no body deadline runs
+	// while the handler takes its time to read it.
+	wireLeft int64
+
 	// Reader (pool goroutine) only.
 	r *http1.BodyReader
 }
 
 // newBodyPipe starts the streamed body of s's request.
 func (w *Worker) newBodyPipe(s *Stream) {
-	s.body = &bodyPipe{open: true}
+	s.body = &bodyPipe{open: true, wireLeft: -1}
+	if !s.req.Chunked {
+		s.body.wireLeft = max(s.req.ContentLength, 0)
+	}
 	s.body.r = http1.NewBodyReader(&s.req, &w.cfg.Limits, w.streamDec, s.fillBody)
 	s.bodyCond.L = &s.mu
 }
@@ -125,8 +134,12 @@ func (s *Stream) endBody() {
 	rest := append(append([]byte(nil), b.r.Rest()...), b.wire...)
 	b.wire = nil
 	s.mu.Unlock()
+	// Either post makes the worker look at the deadline again: the body
+	// timeout must not outlive the body (the handler's time is its own).
 	if len(rest) > 0 {
 		s.w.enqueue(post{s: s, input: rest})
+	} else {
+		s.w.enqueue(post{s: s, resume: true})
 	}
 }
 
@@ -180,6 +193,9 @@ func (w *Worker) forwardBody(c *conn, data []byte) bool {
 		return false
 	}
 	b.wire = append(b.wire, data...)
+	if b.wireLeft > 0 {
+		b.wireLeft -= min(b.wireLeft, int64(len(data)))
+	}
 	pause := !b.paused && len(b.wire) >= bodyWindow
 	if pause {
 		b.paused = true
@@ -194,8 +210,8 @@ func (w *Worker) forwardBody(c *conn, data []byte) bool {
 }
 
 // bodyState reports whether s's streamed body waits for bytes from the
-// client (open, window not full: the body timeout runs) and whether its
-// window is full (the worker must not read the connection).
+// client (open, window not full, not all received: the body timeout runs)
+// and whether its window is full (the worker must not read the connection).
 func (s *Stream) bodyState() (waiting, paused bool) {
 	b := s.body
 	if b == nil {
@@ -203,7 +219,7 @@ func (s *Stream) bodyState() (waiting, paused bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return b.open && !b.paused, b.paused
+	return b.open && !b.paused && b.wireLeft != 0, b.paused
 }
 
 // resumeBody: the reader freed the window; read the connection again.
@@ -223,10 +239,11 @@ func (w *Worker) pipelinedAfterBody(c *conn, rest []byte) {
 	if c.in == nil {
 		c.in = w.pool.get(max(len(rest), w.cfg.RecvBufferSize))
 		c.in = append(c.in, rest...)
-		return
+	} else {
+		nb := w.pool.get(len(rest) + len(c.in))
+		nb = append(append(nb, rest...), c.in...)
+		w.pool.put(c.in)
+		c.in = nb
 	}
-	nb := w.pool.get(len(rest) + len(c.in))
-	nb = append(append(nb, rest...), c.in...)
-	w.pool.put(c.in)
-	c.in = nb
+	w.readDeadline(c) // the body is over: its timeout with it
 }
