@@ -8,21 +8,24 @@ import (
 
 // Defaults used by Config for every field left at its zero value.
 const (
-	DefaultAddr              = ":8080"
-	DefaultMaxConnsPerWorker = 16384
-	DefaultMaxHeaderBytes    = 16 << 10 // request line + headers
-	DefaultMaxHeaders        = 64
-	DefaultMaxURI            = 8 << 10
-	DefaultMaxBody           = 4 << 20
-	DefaultMaxPendingOutput  = 1 << 20
-	DefaultHeaderTimeout     = 10 * time.Second
-	DefaultBodyTimeout       = 30 * time.Second
-	DefaultIdleTimeout       = 60 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
-	DefaultTick              = 100 * time.Millisecond
-	DefaultRingEntries       = 1024
-	DefaultRecvBufferSize    = 16 << 10
-	DefaultRecvBuffers       = 256
+	DefaultAddr               = ":8080"
+	DefaultMaxConnsPerWorker  = 16384
+	DefaultMaxHeaderBytes     = 16 << 10 // request line + headers
+	DefaultMaxHeaders         = 64
+	DefaultMaxURI             = 8 << 10
+	DefaultMaxBody            = 4 << 20
+	DefaultMaxPendingOutput   = 1 << 20
+	DefaultHeaderTimeout      = 10 * time.Second
+	DefaultBodyTimeout        = 30 * time.Second
+	DefaultMinBodyRate        = 1 << 10 // bytes per second
+	DefaultMinBodyRateGrace   = 30 * time.Second
+	DefaultRequestReadTimeout = 15 * time.Minute
+	DefaultIdleTimeout        = 60 * time.Second
+	DefaultWriteTimeout       = 30 * time.Second
+	DefaultTick               = 100 * time.Millisecond
+	DefaultRingEntries        = 1024
+	DefaultRecvBufferSize     = 16 << 10
+	DefaultRecvBuffers        = 256
 )
 
 // Config configures a Server. The zero value is usable: every zero field takes
@@ -62,6 +65,20 @@ type Config struct {
 	// BodyTimeout is the longest the server waits between two reads of a
 	// request body that is not yet complete.
 	BodyTimeout time.Duration
+	// MinBodyRate (bytes per second) and MinBodyRateGrace bound a request
+	// body that trickles in, each read within BodyTimeout of the last (as
+	// Apache's mod_reqtimeout MinRate): from the body's start, the client
+	// has MinBodyRateGrace plus one second per MinBodyRate bytes it has
+	// sent; past that the connection closes. Defaults 1 KiB/s and 30s.
+	MinBodyRate      int64
+	MinBodyRateGrace time.Duration
+	// RequestReadTimeout bounds the whole read of one request, head and
+	// body, from its first byte; a connection that has not sent it all by
+	// then closes, however steadily its bytes come. Time during which the
+	// server does not read (the client's earlier responses are being sent,
+	// a streamed body's handler is not taking bytes) does not count.
+	// Default 15 minutes.
+	RequestReadTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection with no request in progress.
 	IdleTimeout time.Duration
 	// WriteTimeout closes a connection whose pending output makes no progress.
@@ -126,6 +143,9 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxPendingOutput, DefaultMaxPendingOutput)
 	setDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&c.MinBodyRate, DefaultMinBodyRate)
+	setDefault(&c.MinBodyRateGrace, DefaultMinBodyRateGrace)
+	setDefault(&c.RequestReadTimeout, DefaultRequestReadTimeout)
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
 	setDefault(&c.Tick, DefaultTick)
@@ -161,6 +181,9 @@ func (c *Config) validate() error {
 		{"MaxPendingOutput", int64(c.MaxPendingOutput), 4096, 1 << 32},
 		{"HeaderTimeout", int64(c.HeaderTimeout), int64(time.Millisecond), 1 << 62},
 		{"BodyTimeout", int64(c.BodyTimeout), int64(time.Millisecond), 1 << 62},
+		{"MinBodyRate", c.MinBodyRate, 1, 1 << 40},
+		{"MinBodyRateGrace", int64(c.MinBodyRateGrace), int64(time.Millisecond), 1 << 62},
+		{"RequestReadTimeout", int64(c.RequestReadTimeout), int64(time.Millisecond), 1 << 62},
 		{"IdleTimeout", int64(c.IdleTimeout), int64(time.Millisecond), 1 << 62},
 		{"WriteTimeout", int64(c.WriteTimeout), int64(time.Millisecond), 1 << 62},
 		{"Tick", int64(c.Tick), int64(time.Millisecond), int64(time.Minute)},

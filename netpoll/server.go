@@ -27,15 +27,18 @@ type Handler interface {
 
 // Config configures a Server; the uringd package fills it from its Config.
 type Config struct {
-	Handler          Handler
-	Logger           *slog.Logger
-	Limits           http1.Limits
-	MaxConns         int // open connections; over it: 503 and close
-	MaxPendingOutput int // output buffered before it is written out
-	HeaderTimeout    time.Duration
-	BodyTimeout      time.Duration
-	IdleTimeout      time.Duration
-	WriteTimeout     time.Duration
+	Handler            Handler
+	Logger             *slog.Logger
+	Limits             http1.Limits
+	MaxConns           int // open connections; over it: 503 and close
+	MaxPendingOutput   int // output buffered before it is written out
+	HeaderTimeout      time.Duration
+	BodyTimeout        time.Duration
+	MinBodyRate        int64 // bytes/s; with MinBodyRateGrace (clock.go)
+	MinBodyRateGrace   time.Duration
+	RequestReadTimeout time.Duration
+	IdleTimeout        time.Duration
+	WriteTimeout       time.Duration
 	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
 	// answered, so a handler that kept a view reads garbage (tests only).
 	DebugPoisonBuffers bool

@@ -165,6 +165,10 @@ func (s *Stream) bodyUnread() bool {
 // which reads the body as it arrives.
 func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
 	dec := c.parser.ReleaseBody()
+	reqAt := w.nowTick
+	if c.inRequest {
+		reqAt = c.reqStart // the head came in several reads
+	}
 	c.inRequest = false
 	w.streamDec = &dec
 	w.serve(c)
@@ -173,6 +177,7 @@ func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
 	if s == nil || s.body == nil {
 		return // answered inline or refused (503): the response closes the connection
 	}
+	w.startBodyClock(c, reqAt)
 	if len(b) > headLen {
 		w.forwardBody(c, b[headLen:])
 	}

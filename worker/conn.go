@@ -51,7 +51,9 @@ type conn struct {
 	closeSent   bool  // the close SQE is submitted
 	inRequest   bool  // part of a request is buffered in in
 
-	reqStart uint64 // tick at which the partial request in `in` began (header timeout)
+	reqStart uint64    // tick at which the partial request in `in` began (header timeout)
+	rx       uint64    // bytes received on the connection
+	clock    bodyClock // the read of the current request's body (timeout.go)
 
 	// in holds bytes received but not yet consumed: the start of a request
 	// whose end is still to come (the stitch buffer, the rare path). nil when

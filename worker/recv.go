@@ -131,6 +131,7 @@ func (w *Worker) peerClosed(c *conn) {
 // where the kernel put them; only the unfinished tail of a request is copied
 // into c's own input buffer (stitch), to be completed by later receives.
 func (w *Worker) consume(c *conn, data []byte) {
+	c.rx += uint64(len(data)) // the body's rate (timeout.go)
 	if c.state != stateOpen {
 		return // draining or lingering: what the client sends now is ignored
 	}

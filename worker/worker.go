@@ -36,6 +36,9 @@ type Config struct {
 	MaxPendingOutput   int
 	HeaderTimeout      time.Duration
 	BodyTimeout        time.Duration
+	MinBodyRate        int64 // bytes/s; with MinBodyRateGrace (timeout.go)
+	MinBodyRateGrace   time.Duration
+	RequestReadTimeout time.Duration
 	IdleTimeout        time.Duration
 	WriteTimeout       time.Duration
 	Tick               time.Duration
@@ -94,6 +97,7 @@ type Worker struct {
 	nowTick uint64            // ticks since start, read at the top of each loop turn
 	tickDue bool              // a timer CQE came in this turn: run onTick after the I/O
 	ticks   [nTimeouts]uint64 // timeouts in ticks
+	reading readLimits        // the limits on a whole request's read (timeout.go)
 	expired []uint32          // scratch for wheel.advance
 
 	sendQ  []uint32 // connections with output to send at the end of this turn
