@@ -11,7 +11,7 @@ import (
 // single-shot otherwise (re-armed after each CQE).
 func (w *Worker) armRecv(c *conn) {
 	sqe := w.ring.GetSQE()
-	if w.multishotRecv {
+	if w.multishotRecv && !streamingBody(c) {
 		sqe.PrepRecvMultishot(c.fd, bufGroupID)
 	} else {
 		sqe.PrepRecvSelect(c.fd, bufGroupID, 0)

@@ -4,7 +4,7 @@
 //
 // Routes: GET/HEAD / -> "Hello, World!" (with -root DIR: DIR's files, see
 // package static); GET /fibonacci -> fibonacci(10^6) in uint32 arithmetic;
-// POST /echo -> the request body. SIGINT or SIGTERM shut it down gracefully.
+// POST /echo -> the request body, streamed back as it arrives. SIGINT or SIGTERM shut it down gracefully.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -137,12 +138,45 @@ func routes(s *uringd.Server, hello bool) {
 		})
 	}
 	s.HandleFunc("GET", "/fibonacci", fibonacci)
-	s.HandleFunc("POST", "/echo", func(w *uringd.Response, r *uringd.Request) {
-		if ct := r.Header("Content-Type"); ct != nil {
-			w.SetHeaderBytes("Content-Type", ct)
+	s.HandleBlocking("POST", "/echo", uringd.StreamingBody(uringd.BlockingHandlerFunc(echo)))
+}
+
+// echoBufs are the copy buffers of /echo: a slow client holds one while
+// it drains its echo, a finished one gives it back.
+var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// echo answers the request body as it arrives, so that an echo never holds
+// a whole body: the server keeps a window of what comes in (Config's
+// streamed-body window) and a bounded amount of what goes out (Write blocks
+// past Config.MaxPendingOutput until the client reads), whatever the size.
+// A Content-Length body is echoed with the same Content-Length, a chunked
+// one chunked; the Content-Type is the request's (none if it had none).
+func echo(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+	h := w.Header()
+	if ct := r.Header("Content-Type"); ct != nil {
+		h.Set("Content-Type", string(ct))
+	} else {
+		h["Content-Type"] = nil // not sniffed: an echo says nothing of its own
+	}
+	if r.ContentLength >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+	}
+	buf := echoBufs.Get().(*[]byte)
+	defer echoBufs.Put(buf)
+	body := uringd.Body(ctx, r)
+	for {
+		n, err := body.Read(*buf)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return // the client is gone
+			}
 		}
-		w.Write(r.Body)
-	})
+		if err != nil {
+			// A body cut short: the response, its length promised, is
+			// short too, and the server closes the connection after it.
+			return
+		}
+	}
 }
 
 // fibonacci computes fibonacci(10^6) in uint32 arithmetic (overflowing) per
