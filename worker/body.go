@@ -36,8 +36,8 @@ const readerChunk = 64 << 10
 type bodyPipe struct {
 	wire   []byte // received: wire[taken:] is not yet taken by the reader
 	taken  int
-	open   bool   // the worker forwards what it receives here
-	paused bool   // the worker stopped reading because wire was full
+	open   bool // the worker forwards what it receives here
+	paused bool // the worker stopped reading because wire was full
 
 	// Worker thread only: Content-Length bytes not yet received (-1 when
 	// chunked: only the reader's decoding finds the end). At 0 the client
