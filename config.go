@@ -14,6 +14,7 @@ const (
 	DefaultMaxHeaders         = 64
 	DefaultMaxURI             = 8 << 10
 	DefaultMaxBody            = 4 << 20
+	DefaultMaxStreamBody      = 1 << 30
 	DefaultMaxPendingOutput   = 1 << 20
 	DefaultHeaderTimeout      = 10 * time.Second
 	DefaultBodyTimeout        = 30 * time.Second
@@ -50,11 +51,14 @@ type Config struct {
 	MaxHeaders int
 	// MaxURI bounds the request target (414 past it).
 	MaxURI int
-	// MaxBody bounds the request body, Content-Length or chunked (413 past
-	// it): what a plain handler gets whole in memory, and the length of a
-	// streamed body (StreamingBody, net/http handlers), which is not held
-	// whole.
+	// MaxBody bounds a request body a handler gets whole in memory (plain
+	// and blocking handlers' r.Body), Content-Length or chunked: 413 past
+	// it.
 	MaxBody int64
+	// MaxStreamBody bounds a body its handler reads as it arrives
+	// (StreamingBody, net/http handlers), which the server never holds
+	// whole (a window of it per connection): 413 past it. Default 1 GiB.
+	MaxStreamBody int64
 	// MaxPendingOutput is how much unsent response data a connection may hold
 	// before the server stops reading from it until the client catches up.
 	MaxPendingOutput int
@@ -140,6 +144,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxHeaders, DefaultMaxHeaders)
 	setDefault(&c.MaxURI, DefaultMaxURI)
 	setDefault(&c.MaxBody, DefaultMaxBody)
+	setDefault(&c.MaxStreamBody, DefaultMaxStreamBody)
 	setDefault(&c.MaxPendingOutput, DefaultMaxPendingOutput)
 	setDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
@@ -178,6 +183,7 @@ func (c *Config) validate() error {
 		{"MaxHeaders", int64(c.MaxHeaders), 1, 1 << 16},
 		{"MaxURI", int64(c.MaxURI), 16, 1 << 24},
 		{"MaxBody", c.MaxBody, 0, 1 << 32},
+		{"MaxStreamBody", c.MaxStreamBody, 0, 1 << 50},
 		{"MaxPendingOutput", int64(c.MaxPendingOutput), 4096, 1 << 32},
 		{"HeaderTimeout", int64(c.HeaderTimeout), int64(time.Millisecond), 1 << 62},
 		{"BodyTimeout", int64(c.BodyTimeout), int64(time.Millisecond), 1 << 62},

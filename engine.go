@@ -108,7 +108,7 @@ func (s *Server) startNetpoll(why error) error {
 		Handler: &s.mux, Logger: c.Logger,
 		Limits: http1.Limits{
 			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
-			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody,
+			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,
 		},
 		MaxConns:           c.MaxConnsPerWorker * max(c.Workers, 1),
 		MaxPendingOutput:   c.MaxPendingOutput,

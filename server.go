@@ -178,7 +178,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		ID: id, CPU: cpu, Listener: fd, Handler: &s.mux, Logger: c.Logger,
 		Limits: http1.Limits{
 			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
-			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody,
+			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,
 		},
 		MaxConns:           c.MaxConnsPerWorker,
 		MaxPendingOutput:   c.MaxPendingOutput,

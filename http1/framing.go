@@ -162,7 +162,7 @@ func (f *framing) finish(req *Request, lim *Limits) error {
 	if f.clSeen {
 		// RFC 9110 §15.5.14: 413 when the content is larger than the
 		// server is willing to process. Checked before any body arrives.
-		if f.cl > lim.MaxBody {
+		if f.cl > lim.anyBodyMax() { // over MaxBody: only if streamed (Parser.KeepBody)
 			return errBodyTooLarge
 		}
 		req.ContentLength = f.cl

@@ -103,11 +103,11 @@ func (c *conn) serve() {
 			c.refuse(err)
 			return
 		}
-		if c.parser.NeedContinue() {
-			*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
-		}
-		if c.s.cfg.StreamBody != nil {
-			if headLen, ok := c.parser.HeadOnly(); ok && c.s.cfg.StreamBody(&c.req) {
+		if headLen, ok := c.parser.HeadOnly(); ok {
+			if c.s.cfg.StreamBody != nil && c.s.cfg.StreamBody(&c.req) {
+				if c.parser.NeedContinue() {
+					*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+				}
 				if !c.answerStreaming(headLen) {
 					return
 				}
@@ -115,6 +115,13 @@ func (c *conn) serve() {
 				inRequest = false
 				continue
 			}
+			if err := c.parser.KeepBody(); err != nil { // over MaxBody: streamed only
+				c.refuse(err)
+				return
+			}
+		}
+		if c.parser.NeedContinue() {
+			*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		}
 		if c.flush() != nil {
 			return

@@ -160,14 +160,21 @@ func (w *Worker) parse(c *conn, buf []byte) int {
 	for off < len(buf) && c.state == stateOpen && !c.paused {
 		n, err := c.parser.Next(buf[off:], &w.req)
 		if err == http1.ErrIncomplete {
-			if c.parser.NeedContinue() {
-				w.sendContinue(c)
-			}
-			if w.cfg.StreamBody != nil {
-				if headLen, ok := c.parser.HeadOnly(); ok && w.cfg.StreamBody(&w.req) {
+			if headLen, ok := c.parser.HeadOnly(); ok {
+				if w.cfg.StreamBody != nil && w.cfg.StreamBody(&w.req) {
+					if c.parser.NeedContinue() {
+						w.sendContinue(c)
+					}
 					w.streamRequest(c, buf[off:], headLen)
 					return len(buf)
 				}
+				if err := c.parser.KeepBody(); err != nil { // over MaxBody: streamed only
+					w.badRequest(c, err)
+					return len(buf)
+				}
+			}
+			if c.parser.NeedContinue() {
+				w.sendContinue(c)
 			}
 			if !c.inRequest {
 				c.inRequest = true
