@@ -21,9 +21,14 @@ import (
 // closes the connection after its response: where the next request starts
 // is unknown.
 //
-// While the body is coming the connection is under the body timeout (per
-// read, as for a buffered body); not while the window is full, which is the
-// handler's doing, not the client's.
+// The connection's recv is single-shot while a body streams (streamingBody):
+// one receive at a time, so the window holds what it should and not a
+// socket's backlog.
+//
+// While the body is coming the connection is under the body's limits, as
+// for a buffered body (timeout.go: per read, minimum rate, whole request);
+// not while the window is full, which is the handler's doing, not the
+// client's, nor once the whole body has arrived (wireLeft, endBody).
 
 // bodyWindow bounds the received bytes waiting for a streamed body's reader.
 const bodyWindow = 256 << 10
