@@ -87,7 +87,7 @@ func Body(ctx context.Context, r *Request) io.Reader {
 // Body(ctx, r), rather than from r.Body once all of it has arrived: h is
 // called as soon as the request's head is in, r.Body is nil when the body
 // was not complete by then, and the body is never held whole in memory
-// (the server keeps at most a window of it per connection). Config.MaxBody
+// (the server keeps at most a window of it per connection). Config.MaxStreamBody
 // still bounds its length. A handler that returns before reading the whole
 // body closes the connection after its response (where the next request
 // starts is unknown). Handlers served through FromHTTP and HandleHTTP

@@ -14,12 +14,16 @@ const (
 	DefaultMaxHeaders        = 64
 	DefaultMaxURI            = 8 << 10
 	DefaultMaxBody           = 4 << 20
+	DefaultMaxStreamBody     = 1 << 30
 	DefaultMaxPendingOutput  = 1 << 20
 	// DefaultMaxBodyBufferPerWorker is the least default budget; it grows
 	// to hold two requests of MaxBody (see Config.MaxBodyBufferPerWorker).
 	DefaultMaxBodyBufferPerWorker = 128 << 20
 	DefaultHeaderTimeout          = 10 * time.Second
 	DefaultBodyTimeout            = 30 * time.Second
+	DefaultMinBodyRate            = 1 << 10 // bytes per second
+	DefaultMinBodyRateGrace       = 30 * time.Second
+	DefaultRequestReadTimeout     = 15 * time.Minute
 	DefaultIdleTimeout            = 60 * time.Second
 	DefaultWriteTimeout           = 30 * time.Second
 	DefaultTick                   = 100 * time.Millisecond
@@ -50,10 +54,9 @@ type Config struct {
 	MaxHeaders int
 	// MaxURI bounds the request target (414 past it).
 	MaxURI int
-	// MaxBody bounds the request body, Content-Length or chunked (413 past
-	// it): what a plain handler gets whole in memory, and the length of a
-	// streamed body (StreamingBody, net/http handlers), which is not held
-	// whole.
+	// MaxBody bounds a request body a handler gets whole in memory (plain
+	// and blocking handlers' r.Body), Content-Length or chunked: 413 past
+	// it.
 	MaxBody int64
 	// MaxBodyBufferPerWorker bounds the memory one worker holds for requests
 	// still arriving (their bodies above all), over all its connections; a
@@ -64,6 +67,10 @@ type Config struct {
 	// so that two bodies of MaxBody fit. With the netpoll engine the bound
 	// is this times Workers, for the whole server.
 	MaxBodyBufferPerWorker int64
+	// MaxStreamBody bounds a body its handler reads as it arrives
+	// (StreamingBody, net/http handlers), which the server never holds
+	// whole (a window of it per connection): 413 past it. Default 1 GiB.
+	MaxStreamBody int64
 	// MaxPendingOutput is how much unsent response data a connection may hold
 	// before the server stops reading from it until the client catches up.
 	MaxPendingOutput int
@@ -74,6 +81,20 @@ type Config struct {
 	// BodyTimeout is the longest the server waits between two reads of a
 	// request body that is not yet complete.
 	BodyTimeout time.Duration
+	// MinBodyRate (bytes per second) and MinBodyRateGrace bound a request
+	// body that trickles in, each read within BodyTimeout of the last (as
+	// Apache's mod_reqtimeout MinRate): from the body's start, the client
+	// has MinBodyRateGrace plus one second per MinBodyRate bytes it has
+	// sent; past that the connection closes. Defaults 1 KiB/s and 30s.
+	MinBodyRate      int64
+	MinBodyRateGrace time.Duration
+	// RequestReadTimeout bounds the whole read of one request, head and
+	// body, from its first byte; a connection that has not sent it all by
+	// then closes, however steadily its bytes come. Time during which the
+	// server does not read (the client's earlier responses are being sent,
+	// a streamed body's handler is not taking bytes) does not count.
+	// Default 15 minutes.
+	RequestReadTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection with no request in progress.
 	IdleTimeout time.Duration
 	// WriteTimeout closes a connection whose pending output makes no progress.
@@ -138,10 +159,14 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxHeaders, DefaultMaxHeaders)
 	setDefault(&c.MaxURI, DefaultMaxURI)
 	setDefault(&c.MaxBody, DefaultMaxBody)
+	setDefault(&c.MaxStreamBody, DefaultMaxStreamBody)
 	setDefault(&c.MaxPendingOutput, DefaultMaxPendingOutput)
 	setDefault(&c.MaxBodyBufferPerWorker, max(DefaultMaxBodyBufferPerWorker, 4*c.MaxBody+1<<20))
 	setDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&c.MinBodyRate, DefaultMinBodyRate)
+	setDefault(&c.MinBodyRateGrace, DefaultMinBodyRateGrace)
+	setDefault(&c.RequestReadTimeout, DefaultRequestReadTimeout)
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
 	setDefault(&c.Tick, DefaultTick)
@@ -174,10 +199,14 @@ func (c *Config) validate() error {
 		{"MaxHeaders", int64(c.MaxHeaders), 1, 1 << 16},
 		{"MaxURI", int64(c.MaxURI), 16, 1 << 24},
 		{"MaxBody", c.MaxBody, 0, 1 << 32},
+		{"MaxStreamBody", c.MaxStreamBody, 0, 1 << 50},
 		{"MaxPendingOutput", int64(c.MaxPendingOutput), 4096, 1 << 32},
 		{"MaxBodyBufferPerWorker", c.MaxBodyBufferPerWorker, 64 << 10, 1 << 40},
 		{"HeaderTimeout", int64(c.HeaderTimeout), int64(time.Millisecond), 1 << 62},
 		{"BodyTimeout", int64(c.BodyTimeout), int64(time.Millisecond), 1 << 62},
+		{"MinBodyRate", c.MinBodyRate, 1, 1 << 40},
+		{"MinBodyRateGrace", int64(c.MinBodyRateGrace), int64(time.Millisecond), 1 << 62},
+		{"RequestReadTimeout", int64(c.RequestReadTimeout), int64(time.Millisecond), 1 << 62},
 		{"IdleTimeout", int64(c.IdleTimeout), int64(time.Millisecond), 1 << 62},
 		{"WriteTimeout", int64(c.WriteTimeout), int64(time.Millisecond), 1 << 62},
 		{"Tick", int64(c.Tick), int64(time.Millisecond), int64(time.Minute)},

@@ -23,7 +23,7 @@ import (
 // keys, Host removed as net/http does), Host, ContentLength (-1 for a
 // chunked body, with TransferEncoding ["chunked"]), Close, RemoteAddr, TLS
 // nil, and a Body that reads the request body as it arrives (streamed: a
-// body is never held whole in memory; Config.MaxBody bounds its length; a
+// body is never held whole in memory; Config.MaxStreamBody bounds its length; a
 // handler that does not read it to the end closes the connection after its
 // response). Its Context is cancelled when the client goes
 // away. The http.ResponseWriter is also an http.Flusher; a Flush, or a body

@@ -37,7 +37,7 @@ var ErrBodyTruncated = fmt.Errorf("http1: request body truncated: %w", io.ErrUne
 
 // NewBodyReader reads the body of req (whose head is parsed: ContentLength
 // or Chunked say how the body is framed) from what fill supplies. The body
-// is bounded by lim.MaxBody, the trailer section by lim.MaxHeaderBytes.
+// is bounded by lim.StreamMax(), the trailer section by lim.MaxHeaderBytes.
 // dec, if not nil, is a chunked decoder that already decoded the start of
 // the body in place (Parser.ReleaseBody): fill must then first supply
 // exactly the bytes dec decoded, as they are now.
@@ -46,8 +46,11 @@ func NewBodyReader(req *Request, lim *Limits, dec *ChunkedDecoder, fill func(dst
 	switch {
 	case b.chunked && dec != nil:
 		b.dec = *dec
+		b.dec.MaxBody = lim.StreamMax()
 	case b.chunked:
-		b.dec.Reset(lim.MaxBody, lim.MaxHeaderBytes)
+		b.dec.Reset(lim.StreamMax(), lim.MaxHeaderBytes)
+	case b.left > lim.StreamMax():
+		b.err = errBodyTooLarge
 	case b.left == 0:
 		b.done = true
 	}

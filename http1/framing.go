@@ -51,16 +51,15 @@ func (f *framing) field(name, value []byte) error {
 }
 
 // hostField: RFC 9112 §3.2: a server MUST respond 400 to a request with more
-// than one Host field line or an invalid Host value. The byte set is the one
-// net/http accepts; an empty value is allowed (an authority-less target).
+// than one Host field line or an invalid Host value: the whole value must be
+// uri-host [ ":" port ] (host.go); an empty value is allowed (an
+// authority-less target).
 func (f *framing) hostField(v []byte) error {
 	if f.hostSeen {
 		return errDupHost
 	}
-	for _, c := range v {
-		if !hostTable[c] {
-			return errBadHost
-		}
+	if !validHost(v) {
+		return errBadHost
 	}
 	f.hostSeen = true
 	f.host = v
@@ -163,7 +162,7 @@ func (f *framing) finish(req *Request, lim *Limits) error {
 	if f.clSeen {
 		// RFC 9110 §15.5.14: 413 when the content is larger than the
 		// server is willing to process. Checked before any body arrives.
-		if f.cl > lim.MaxBody {
+		if f.cl > lim.anyBodyMax() { // over MaxBody: only if streamed (Parser.KeepBody)
 			return errBodyTooLarge
 		}
 		req.ContentLength = f.cl

@@ -34,6 +34,7 @@ type Parser struct {
 
 	continuePending bool
 	headOnly        bool   // the last Next parsed a head whose body is to come (HeadOnly)
+	kept            bool   // body: the caller receives it whole, so MaxBody holds (KeepBody)
 	err             *Error // the final error, once state is stateFailed
 }
 
@@ -78,7 +79,7 @@ func (p *Parser) InBody() bool { return p.state == stateBody }
 // growing that buffer there, but must not reserve it all up front (the
 // value goes up to Limits.MaxBody).
 func (p *Parser) Pending() int {
-	if p.state == stateBody && !p.chunked {
+	if p.state == stateBody && !p.chunked && p.bodyLen <= p.lim.MaxBody {
 		return p.headLen + int(p.bodyLen)
 	}
 	return 0
@@ -122,9 +123,14 @@ func (p *Parser) head(buf []byte, req *Request) (int, error) {
 	p.scanned = 0
 	switch {
 	case req.Chunked:
-		p.dec.Reset(p.lim.MaxBody, p.lim.MaxHeaderBytes)
+		// Up to the larger limit until the caller says whether it
+		// streams the body (KeepBody, ReleaseBody).
+		p.dec.Reset(p.lim.anyBodyMax(), p.lim.MaxHeaderBytes)
 		body, m, err := p.dec.Decode(buf[n:])
 		if err == nil {
+			if int64(len(body)) > p.lim.MaxBody {
+				return 0, p.fail(errBodyTooLarge) // whole, it is held whole
+			}
 			req.Body = body
 			return n + m, nil
 		}
@@ -132,7 +138,7 @@ func (p *Parser) head(buf []byte, req *Request) (int, error) {
 			return 0, p.fail(err)
 		}
 	case req.ContentLength > 0:
-		if int64(len(buf)-n) >= req.ContentLength {
+		if req.ContentLength <= p.lim.MaxBody && int64(len(buf)-n) >= req.ContentLength {
 			end := n + int(req.ContentLength)
 			req.Body = buf[n:end:end]
 			return end, nil
@@ -146,7 +152,28 @@ func (p *Parser) head(buf []byte, req *Request) (int, error) {
 	p.continuePending = req.ExpectContinue
 	p.state = stateBody
 	p.headOnly = true
+	p.kept = false
 	return 0, ErrIncomplete
+}
+
+// KeepBody tells p, right after a head whose body is to come (HeadOnly),
+// that the caller will receive that body whole rather than stream it:
+// then Limits.MaxBody holds, and a body known to be longer (its
+// Content-Length, or the chunks decoded so far) is refused at once (413,
+// final), before a "100 Continue" invites it. Next applies the same rule
+// by itself when the body is complete, so a caller that never streams
+// need not call it.
+func (p *Parser) KeepBody() error {
+	if p.state != stateBody || p.kept {
+		return nil
+	}
+	p.kept = true
+	if p.bodyLen > p.lim.MaxBody ||
+		p.chunked && p.dec.shifted+int64(p.dec.w)+p.dec.rem > p.lim.MaxBody {
+		return p.fail(errBodyTooLarge)
+	}
+	p.dec.MaxBody = p.lim.MaxBody
+	return nil
 }
 
 // HeadOnly reports, right after a Next that returned ErrIncomplete, that
@@ -181,6 +208,9 @@ func (p *Parser) ReleaseBody() ChunkedDecoder {
 // request whose body came in a later read.
 func (p *Parser) body(buf []byte, req *Request) (int, error) {
 	p.headOnly = false
+	if err := p.KeepBody(); err != nil {
+		return 0, err
+	}
 	var body []byte
 	var n int
 	if p.chunked {

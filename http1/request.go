@@ -95,7 +95,23 @@ type Limits struct {
 	MaxHeaderBytes int   // request line + field lines (and, separately, trailers); over it: 431
 	MaxHeaders     int   // field lines; over it: 431
 	MaxBody        int64 // decoded body bytes; over it: 413
+	// MaxStreamBody bounds a body the caller reads as a stream (ReleaseBody,
+	// BodyReader) rather than whole; 0: MaxBody. A head whose
+	// Content-Length is over MaxBody but within MaxStreamBody is parsed,
+	// and its body refused (413) unless the caller streams it.
+	MaxStreamBody int64
 }
+
+// StreamMax is the longest body read as a stream.
+func (l *Limits) StreamMax() int64 {
+	if l.MaxStreamBody > 0 {
+		return l.MaxStreamBody
+	}
+	return l.MaxBody
+}
+
+// anyBodyMax is the longest body a head may announce.
+func (l *Limits) anyBodyMax() int64 { return max(l.MaxBody, l.StreamMax()) }
 
 // DefaultLimits are sane values for a public server: they fit the largest
 // requests browsers send (long cookies) and keep a connection's memory small.

@@ -34,22 +34,6 @@ var valueTable = func() (t [256]bool) {
 	return t
 }()
 
-// hostTable is the set net/http (httpguts.ValidHostHeader) accepts: RFC 3986
-// reg-name, IP-literal and port characters.
-var hostTable = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!$%&'()*+,-.:;=[]_~" {
-		t[c] = true
-	}
-	return t
-}()
-
 const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080

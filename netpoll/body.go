@@ -22,6 +22,7 @@ const bodyReadSize = 64 << 10
 // parsed, its body to be read by the handler. false: the connection closes.
 func (c *conn) answerStreaming(headLen int) bool {
 	dec := c.parser.ReleaseBody()
+	c.clock.start(c.start)
 	in := *c.in
 	tail := in[c.off+headLen:]
 	c.body = http1.NewBodyReader(&c.req, &c.s.cfg.Limits, &dec, func(dst []byte) ([]byte, error) {
@@ -49,8 +50,10 @@ func (c *conn) readBody(dst []byte) ([]byte, error) {
 		copy(nb, dst)
 		dst = nb
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
+	now := time.Now()
+	c.nc.SetReadDeadline(c.clock.deadline(&c.s.cfg, now))
 	n, err := c.nc.Read(dst[len(dst):min(cap(dst), len(dst)+bodyReadSize)])
+	c.clock.read(now, n)
 	c.s.stats.bytesIn.Add(uint64(n))
 	if n > 0 {
 		return dst[:len(dst)+n], nil

@@ -46,7 +46,9 @@ type conn struct {
 	peek     [1]byte       // a byte the watch read while a detached response ran
 	peeked   bool
 
-	body *http1.BodyReader // the streamed body of the request being answered (body.go)
+	body  *http1.BodyReader // the streamed body of the request being answered (body.go)
+	clock bodyClock         // the read of the current request's body (clock.go)
+	start time.Time         // the current request's first byte (or its wait's start)
 
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
@@ -87,11 +89,12 @@ func (c *conn) serve() {
 	c.resp.Pool = heapPool{}
 	defer c.end()
 	inRequest := true // the first request's head is due within HeaderTimeout
-	start := time.Now()
+	c.start = time.Now()
 	for {
 		n, err := c.parser.Next((*c.in)[c.off:], &c.req)
 		switch {
 		case err == nil:
+			c.clock.on = false
 			if !c.answer(n) {
 				return
 			}
@@ -101,17 +104,25 @@ func (c *conn) serve() {
 			c.refuse(err)
 			return
 		}
-		if c.parser.NeedContinue() {
-			*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
-		}
-		if c.s.cfg.StreamBody != nil {
-			if headLen, ok := c.parser.HeadOnly(); ok && c.s.cfg.StreamBody(&c.req) {
+		if headLen, ok := c.parser.HeadOnly(); ok {
+			if c.s.cfg.StreamBody != nil && c.s.cfg.StreamBody(&c.req) {
+				if c.parser.NeedContinue() {
+					*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+				}
 				if !c.answerStreaming(headLen) {
 					return
 				}
+				c.clock.on = false
 				inRequest = false
 				continue
 			}
+			if err := c.parser.KeepBody(); err != nil { // over MaxBody: streamed only
+				c.refuse(err)
+				return
+			}
+		}
+		if c.parser.NeedContinue() {
+			*c.out = append(*c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		}
 		// A chunked body still arriving keeps its decoded bytes, not its
 		// framing: memory and the stitch limit follow the body.
@@ -121,13 +132,13 @@ func (c *conn) serve() {
 		}
 		pending := len(*c.in) > c.off
 		if pending && !inRequest {
-			inRequest, start = true, time.Now()
+			inRequest, c.start = true, time.Now()
 		}
-		if !c.fill(inRequest, start) {
+		if !c.fill(inRequest) {
 			return
 		}
 		if !inRequest {
-			inRequest, start = true, time.Now()
+			inRequest, c.start = true, time.Now()
 		}
 	}
 }
@@ -177,9 +188,10 @@ func (c *conn) linger() {
 }
 
 // fill reads more input: under the header timeout (from the request's
-// start) while a head is incomplete, the body timeout per read while a body
-// is, the idle timeout between requests. false: the connection is done.
-func (c *conn) fill(inRequest bool, start time.Time) bool {
+// start) while a head is incomplete, the body's limits while a body is
+// (clock.go), the idle timeout between requests. false: the connection is
+// done.
+func (c *conn) fill(inRequest bool) bool {
 	in := *c.in
 	switch {
 	case c.off > 0 && c.s.cfg.DebugPoisonBuffers:
@@ -219,13 +231,18 @@ func (c *conn) fill(inRequest bool, start time.Time) bool {
 	}
 	var deadline time.Time
 	cfg := &c.s.cfg
+	now := time.Now()
+	inBody := inRequest && inBodyGuess(in)
 	switch {
 	case !inRequest && len(in) == 0:
-		deadline = time.Now().Add(cfg.IdleTimeout)
-	case inBodyGuess(in):
-		deadline = time.Now().Add(cfg.BodyTimeout)
+		deadline = now.Add(cfg.IdleTimeout)
+	case inBody:
+		if !c.clock.on {
+			c.clock.start(c.start)
+		}
+		deadline = c.clock.deadline(cfg, now)
 	default:
-		deadline = start.Add(cfg.HeaderTimeout)
+		deadline = headDeadline(cfg, c.start)
 	}
 	c.nc.SetReadDeadline(deadline)
 	idle := len(in) == 0
@@ -236,6 +253,9 @@ func (c *conn) fill(inRequest bool, start time.Time) bool {
 	n, err := c.nc.Read(in[len(in):cap(in)])
 	if idle {
 		c.setIdle(false)
+	}
+	if inBody {
+		c.clock.read(now, n)
 	}
 	*c.in = in[:len(in)+n]
 	c.s.stats.bytesIn.Add(uint64(n))

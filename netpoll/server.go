@@ -35,11 +35,14 @@ type Config struct {
 	// MaxBodyBuffer bounds the input buffers of all connections beyond
 	// their first bufSize bytes (requests still arriving, bodies above
 	// all); a request that would pass it is answered 503. 0: no bound.
-	MaxBodyBuffer int64
-	HeaderTimeout time.Duration
-	BodyTimeout   time.Duration
-	IdleTimeout   time.Duration
-	WriteTimeout  time.Duration
+	MaxBodyBuffer      int64
+	HeaderTimeout      time.Duration
+	BodyTimeout        time.Duration
+	MinBodyRate        int64 // bytes/s; with MinBodyRateGrace (clock.go)
+	MinBodyRateGrace   time.Duration
+	RequestReadTimeout time.Duration
+	IdleTimeout        time.Duration
+	WriteTimeout       time.Duration
 	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
 	// answered, so a handler that kept a view reads garbage (tests only).
 	DebugPoisonBuffers bool

@@ -21,20 +21,35 @@ import (
 // closes the connection after its response: where the next request starts
 // is unknown.
 //
-// While the body is coming the connection is under the body timeout (per
-// read, as for a buffered body); not while the window is full, which is the
-// handler's doing, not the client's.
+// The connection's recv is single-shot while a body streams (streamingBody):
+// one receive at a time, so the window holds what it should and not a
+// socket's backlog.
+//
+// While the body is coming the connection is under the body's limits, as
+// for a buffered body (timeout.go: per read, minimum rate, whole request);
+// not while the window is full, which is the handler's doing, not the
+// client's, nor once the whole body has arrived (wireLeft, endBody).
 
 // bodyWindow bounds the received bytes waiting for a streamed body's reader.
 const bodyWindow = 256 << 10
 
+// readerChunk is the most the reader takes from the window at once.
+const readerChunk = 64 << 10
+
 // bodyPipe carries a streamed body from the worker to the reader. Fields
 // are guarded by Stream.mu unless marked.
 type bodyPipe struct {
-	wire   []byte // received, not yet taken by the reader
-	open   bool   // the worker forwards what it receives here
-	eof    bool   // the client shut its write side: no more bytes come
-	paused bool   // the worker stopped reading because wire was full
+	wire   []byte // received: wire[taken:] is not yet taken by the reader
+	taken  int
+	open   bool // the worker forwards what it receives here
+	eof    bool // the client shut its write side: no more bytes come
+	paused bool // the worker stopped reading because wire was full
+
+	// Worker thread only: Content-Length bytes not yet received (-1 when
+	// chunked: only the reader's decoding finds the end). At 0 the client
+	// has sent the whole body and owes nothing more: no body deadline runs
+	// while the handler takes its time to read it.
+	wireLeft int64
 
 	// Reader (pool goroutine) only.
 	r *http1.BodyReader
@@ -42,7 +57,10 @@ type bodyPipe struct {
 
 // newBodyPipe starts the streamed body of s's request.
 func (w *Worker) newBodyPipe(s *Stream) {
-	s.body = &bodyPipe{open: true}
+	s.body = &bodyPipe{open: true, wireLeft: -1}
+	if !s.req.Chunked {
+		s.body.wireLeft = max(s.req.ContentLength, 0)
+	}
 	s.body.r = http1.NewBodyReader(&s.req, &w.cfg.Limits, w.streamDec, s.fillBody)
 	s.bodyCond.L = &s.mu
 }
@@ -84,14 +102,15 @@ func (s *Stream) finishBody() (unread bool) {
 }
 
 // fillBody is the BodyReader's source: it waits for received bytes and takes
-// all of them, which frees the window (and resumes a paused read).
+// up to readerChunk of them, which frees the window (and resumes a paused
+// read once the window has room).
 func (s *Stream) fillBody(dst []byte) ([]byte, error) {
 	b := s.body
 	s.mu.Lock()
-	for len(b.wire) == 0 && !b.eof && s.err == nil && !s.done {
+	for len(b.wire) == b.taken && !b.eof && s.err == nil && !s.done {
 		s.bodyCond.Wait()
 	}
-	if len(b.wire) == 0 {
+	if len(b.wire) == b.taken {
 		err := s.err
 		s.mu.Unlock()
 		switch {
@@ -102,10 +121,21 @@ func (s *Stream) fillBody(dst []byte) ([]byte, error) {
 		}
 		return dst, err
 	}
-	dst = append(dst, b.wire...)
-	b.wire = b.wire[:0]
-	resume := b.paused
-	b.paused = false
+	// A piece at a time, not the whole window: the reader's buffer stays
+	// small, and the window is the only one of its size per body.
+	if cap(dst) == 0 {
+		dst = make([]byte, 0, readerChunk)
+	}
+	k := min(len(b.wire)-b.taken, max(cap(dst)-len(dst), readerChunk))
+	dst = append(dst, b.wire[b.taken:b.taken+k]...)
+	b.taken += k
+	if b.taken == len(b.wire) {
+		b.wire, b.taken = b.wire[:0], 0
+	}
+	resume := b.paused && len(b.wire)-b.taken < bodyWindow
+	if resume {
+		b.paused = false
+	}
 	s.mu.Unlock()
 	if resume {
 		s.w.enqueue(post{s: s, resume: true})
@@ -123,11 +153,15 @@ func (s *Stream) endBody() {
 		return
 	}
 	b.open = false
-	rest := append(append([]byte(nil), b.r.Rest()...), b.wire...)
-	b.wire = nil
+	rest := append(append([]byte(nil), b.r.Rest()...), b.wire[b.taken:]...)
+	b.wire, b.taken = nil, 0
 	s.mu.Unlock()
+	// Either post makes the worker look at the deadline again: the body
+	// timeout must not outlive the body (the handler's time is its own).
 	if len(rest) > 0 {
 		s.w.enqueue(post{s: s, input: rest})
+	} else {
+		s.w.enqueue(post{s: s, resume: true})
 	}
 }
 
@@ -144,7 +178,7 @@ func (s *Stream) bodyUnread() bool {
 		return false
 	}
 	b.open = false
-	b.wire = nil
+	b.wire, b.taken = nil, 0
 	return true
 }
 
@@ -153,6 +187,10 @@ func (s *Stream) bodyUnread() bool {
 // which reads the body as it arrives.
 func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
 	dec := c.parser.ReleaseBody()
+	reqAt := w.nowTick
+	if c.inRequest {
+		reqAt = c.reqStart // the head came in several reads
+	}
 	c.inRequest = false
 	w.streamDec = &dec
 	w.serve(c)
@@ -161,8 +199,14 @@ func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
 	if s == nil || s.body == nil {
 		return // answered inline or refused (503): the response closes the connection
 	}
+	w.startBodyClock(c, reqAt)
 	if len(b) > headLen {
 		w.forwardBody(c, b[headLen:])
+	}
+	if s.body.wireLeft != 0 && c.recvArmed && w.multishotRecv {
+		// More is to come: from here one receive at a time
+		// (streamingBody); onRecv re-arms once the cancel lands.
+		w.stopDetachedRecv(c)
 	}
 	w.readDeadline(c)
 }
@@ -180,8 +224,18 @@ func (w *Worker) forwardBody(c *conn, data []byte) bool {
 		s.mu.Unlock()
 		return false
 	}
+	if cap(b.wire)-len(b.wire) < len(data) && b.taken > 0 {
+		b.wire = b.wire[:copy(b.wire, b.wire[b.taken:])] // the taken part makes room
+		b.taken = 0
+	}
+	if cap(b.wire)-len(b.wire) < len(data) {
+		b.wire = w.growWire(b, len(data))
+	}
 	b.wire = append(b.wire, data...)
-	pause := !b.paused && len(b.wire) >= bodyWindow
+	if b.wireLeft > 0 {
+		b.wireLeft -= min(b.wireLeft, int64(len(data)))
+	}
+	pause := !b.paused && len(b.wire)-b.taken >= bodyWindow
 	if pause {
 		b.paused = true
 	}
@@ -194,9 +248,40 @@ func (w *Worker) forwardBody(c *conn, data []byte) bool {
 	return true
 }
 
+// streamingBody: c's detached request streams its body. Its recv is then
+// single-shot: a multishot recv re-armed as the reader frees the window
+// would empty the socket's whole backlog (megabytes) into the window at
+// once, one buffer after another, before the stop lands; one receive at a
+// time keeps the window at its size.
+func streamingBody(c *conn) bool { return c.stream != nil && c.stream.body != nil }
+
+// growWire makes room for n more bytes in b's window: by doubling, but to
+// the window and a couple of receives that may land past it while the read
+// stops rather than past that, and no further than a Content-Length body
+// needs. (Receives already completed when the read is cancelled still land;
+// beyond that size the window grows by doubling again.)
+func (w *Worker) growWire(b *bodyPipe, n int) []byte {
+	need := len(b.wire) + n
+	full := bodyWindow + 2*w.cfg.RecvBufferSize
+	want := max(2*cap(b.wire), 16<<10)
+	switch {
+	case cap(b.wire) == 0 && b.wireLeft >= int64(full):
+		want = full // a long body: the whole window at once, no doubling garbage
+	case need <= full:
+		want = min(want, full)
+	}
+	if b.wireLeft >= 0 {
+		want = min(want, len(b.wire)+int(b.wireLeft))
+	}
+	want = max(want, need)
+	nb := make([]byte, len(b.wire), want)
+	copy(nb, b.wire)
+	return nb
+}
+
 // bodyState reports whether s's streamed body waits for bytes from the
-// client (open, window not full: the body timeout runs) and whether its
-// window is full (the worker must not read the connection).
+// client (open, window not full, not all received: the body timeout runs)
+// and whether its window is full (the worker must not read the connection).
 func (s *Stream) bodyState() (waiting, paused bool) {
 	b := s.body
 	if b == nil {
@@ -204,7 +289,7 @@ func (s *Stream) bodyState() (waiting, paused bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return b.open && !b.paused && !b.eof, b.paused
+	return b.open && !b.paused && !b.eof && b.wireLeft != 0, b.paused
 }
 
 // resumeBody: the reader freed the window; read the connection again.
@@ -224,10 +309,11 @@ func (w *Worker) pipelinedAfterBody(c *conn, rest []byte) {
 	if c.in == nil {
 		c.in = w.pool.get(max(len(rest), w.cfg.RecvBufferSize))
 		c.in = append(c.in, rest...)
-		return
+	} else {
+		nb := w.pool.get(len(rest) + len(c.in))
+		nb = append(append(nb, rest...), c.in...)
+		w.pool.put(c.in)
+		c.in = nb
 	}
-	nb := w.pool.get(len(rest) + len(c.in))
-	nb = append(append(nb, rest...), c.in...)
-	w.pool.put(c.in)
-	c.in = nb
+	w.readDeadline(c) // the body is over: its timeout with it
 }

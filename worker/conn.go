@@ -55,7 +55,9 @@ type conn struct {
 	polling     bool  // the armed "recv" is a poll that holds no buffer (armClassic)
 	readable    bool  // that poll fired: the next recv reads into rbuf
 
-	reqStart uint64 // tick at which the partial request in `in` began (header timeout)
+	reqStart uint64    // tick at which the partial request in `in` began (header timeout)
+	rx       uint64    // bytes received on the connection
+	clock    bodyClock // the read of the current request's body (timeout.go)
 
 	// in holds bytes received but not yet consumed: the start of a request
 	// whose end is still to come (the stitch buffer, the rare path). nil when

@@ -15,7 +15,7 @@ func (w *Worker) armRecv(c *conn) {
 	switch {
 	case w.selectCap > 0 && (w.selArmed >= w.selectCap || c.noBufs || c.readable):
 		w.armClassic(c, sqe)
-	case w.multishotRecv:
+	case w.multishotRecv && !streamingBody(c):
 		sqe.PrepRecvMultishot(c.fd, bufGroupID)
 		w.selArmed++
 	default:
@@ -179,6 +179,7 @@ func (w *Worker) endInput(c *conn) {
 // where the kernel put them; only the unfinished tail of a request is copied
 // into c's own input buffer (stitch), to be completed by later receives.
 func (w *Worker) consume(c *conn, data []byte) {
+	c.rx += uint64(len(data)) // the body's rate (timeout.go)
 	if c.state != stateOpen {
 		return // draining or lingering: what the client sends now is ignored
 	}
@@ -208,14 +209,21 @@ func (w *Worker) parse(c *conn, buf []byte) int {
 	for off < len(buf) && c.state == stateOpen && !c.paused {
 		n, err := c.parser.Next(buf[off:], &w.req)
 		if err == http1.ErrIncomplete {
-			if c.parser.NeedContinue() {
-				w.sendContinue(c)
-			}
-			if w.cfg.StreamBody != nil {
-				if headLen, ok := c.parser.HeadOnly(); ok && w.cfg.StreamBody(&w.req) {
+			if headLen, ok := c.parser.HeadOnly(); ok {
+				if w.cfg.StreamBody != nil && w.cfg.StreamBody(&w.req) {
+					if c.parser.NeedContinue() {
+						w.sendContinue(c)
+					}
 					w.streamRequest(c, buf[off:], headLen)
 					return len(buf)
 				}
+				if err := c.parser.KeepBody(); err != nil { // over MaxBody: streamed only
+					w.badRequest(c, err)
+					return len(buf)
+				}
+			}
+			if c.parser.NeedContinue() {
+				w.sendContinue(c)
 			}
 			if !c.inRequest {
 				c.inRequest = true

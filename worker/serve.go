@@ -14,6 +14,7 @@ const outBufSize = 16 << 10
 // serve answers the request in w.req, just parsed for c: the response is
 // appended to c's output buffer and queued to go out at the end of the turn.
 func (w *Worker) serve(c *conn) {
+	c.clock.on = false // the request is read; the next one starts afresh
 	if c.out == nil {
 		c.out = w.pool.get(outBufSize)
 	}

@@ -28,6 +28,13 @@ func (w *Worker) initTimers() {
 	w.ticks[timeoutBody] = w.ticksFor(w.cfg.BodyTimeout)
 	w.ticks[timeoutIdle] = w.ticksFor(w.cfg.IdleTimeout)
 	w.ticks[timeoutWrite] = w.ticksFor(w.cfg.WriteTimeout)
+	w.reading = readLimits{rate: w.cfg.MinBodyRate, tick: w.tick}
+	if w.cfg.MinBodyRateGrace > 0 {
+		w.reading.grace = w.ticksFor(w.cfg.MinBodyRateGrace)
+	}
+	if w.cfg.RequestReadTimeout > 0 {
+		w.reading.whole = w.ticksFor(w.cfg.RequestReadTimeout)
+	}
 	w.tickTS = unix.NsecToTimespec(int64(w.tick))
 	w.nowTick = 0
 	w.date.Update(w.start)
@@ -116,18 +123,22 @@ func (w *Worker) expire(c *conn) {
 }
 
 // readDeadline sets c's deadline for what it now waits for from the client:
-// the rest of a request (head: fixed from its start; body: per read) or the
+// the rest of a request (head: fixed from its start; body: per read, and
+// within the body's rate and the whole request's time, bodyDeadline) or the
 // next request (idle). Called after input was consumed and after output
 // drained.
 func (w *Worker) readDeadline(c *conn) {
 	if c.sending || c.pending() > 0 {
-		return // under the write timeout
+		c.clock.hold(w.nowTick) // under the write timeout
+		return
 	}
 	if c.stream != nil {
 		if waiting, _ := c.stream.bodyState(); waiting {
-			w.setDeadline(c, timeoutBody) // a streamed body still arriving (body.go)
+			w.bodyDeadline(c) // a streamed body still arriving (body.go)
 		} else {
-			w.wheel.clear(c.slot) // a detached handler's time is its own
+			// All in, or the window is full: the handler's time is its own.
+			c.clock.hold(w.nowTick)
+			w.wheel.clear(c.slot)
 		}
 		return
 	}
@@ -135,9 +146,16 @@ func (w *Worker) readDeadline(c *conn) {
 	case !c.inRequest:
 		w.setDeadline(c, timeoutIdle)
 	case c.parser.InBody():
-		w.setDeadline(c, timeoutBody)
+		if !c.clock.on {
+			w.startBodyClock(c, c.reqStart)
+		}
+		w.bodyDeadline(c)
 	default: // fixed from the request's start: dribbling bytes does not extend it
-		w.wheel.setAt(c.slot, c.reqStart+w.ticks[timeoutHead])
+		d := c.reqStart + w.ticks[timeoutHead]
+		if w.reading.whole > 0 {
+			d = min(d, c.reqStart+w.reading.whole)
+		}
+		w.wheel.setAt(c.slot, d)
 	}
 }
 
@@ -146,4 +164,71 @@ func (w *Worker) readDeadline(c *conn) {
 // advance, so a tick that comes late does not shorten them.
 func (w *Worker) setDeadline(c *conn, kind int) {
 	w.wheel.setAt(c.slot, w.nowTick+w.ticks[kind])
+}
+
+// readLimits are the bounds on a request's read besides the per-read body
+// timeout, in ticks (0: none).
+type readLimits struct {
+	rate  int64  // Config.MinBodyRate, bytes/s (0: none)
+	grace uint64 // Config.MinBodyRateGrace
+	whole uint64 // Config.RequestReadTimeout
+	tick  time.Duration
+}
+
+// creditTicks is the time n body bytes buy at the minimum rate.
+func (l *readLimits) creditTicks(n uint64) uint64 {
+	secs := float64(n) / float64(l.rate)
+	return uint64(min(secs*float64(time.Second)/float64(l.tick), 1<<40))
+}
+
+// bodyClock times the read of a request's body: when it started, what has
+// arrived since, and the time the server was not reading (hold), which is
+// not the client's and shifts the clock's origin. Reset by serve, started
+// by the first body deadline (or by streamRequest).
+type bodyClock struct {
+	on      bool
+	holding bool
+	start   uint64 // tick the body started, shifted by holds
+	reqAt   uint64 // tick the request started, shifted by holds
+	since   uint64 // tick the current hold began
+	rx0     uint64 // conn.rx when the body started
+}
+
+// hold: from now, the server does not read c (until the next body deadline).
+func (k *bodyClock) hold(now uint64) {
+	if k.on && !k.holding {
+		k.holding, k.since = true, now
+	}
+}
+
+// startBodyClock starts timing c's body now, for the request that began
+// at tick reqAt. The bytes already received (the recv that completed the
+// head may hold some of the body) are not credited.
+func (w *Worker) startBodyClock(c *conn, reqAt uint64) {
+	c.clock = bodyClock{on: true, start: w.nowTick, reqAt: reqAt, rx0: c.rx}
+}
+
+// bodyDeadline puts c under the earliest of: the body timeout from now; the
+// body's start plus the grace period plus the time its bytes buy at
+// MinBodyRate; the request's start plus RequestReadTimeout. A trickle that
+// keeps each read within BodyTimeout still meets the other two.
+func (w *Worker) bodyDeadline(c *conn) {
+	k := &c.clock
+	if !k.on {
+		w.startBodyClock(c, w.nowTick)
+	}
+	if k.holding {
+		d := w.nowTick - k.since
+		k.start += d
+		k.reqAt += d
+		k.holding = false
+	}
+	d := w.nowTick + w.ticks[timeoutBody]
+	if l := &w.reading; l.rate > 0 {
+		d = min(d, k.start+l.grace+l.creditTicks(c.rx-k.rx0))
+	}
+	if l := &w.reading; l.whole > 0 {
+		d = min(d, k.reqAt+l.whole)
+	}
+	w.wheel.setAt(c.slot, d)
 }

@@ -37,6 +37,9 @@ type Config struct {
 	MaxBodyBuffer      int // bytes of input buffers (unfinished requests) over all connections; 0: no bound
 	HeaderTimeout      time.Duration
 	BodyTimeout        time.Duration
+	MinBodyRate        int64 // bytes/s; with MinBodyRateGrace (timeout.go)
+	MinBodyRateGrace   time.Duration
+	RequestReadTimeout time.Duration
 	IdleTimeout        time.Duration
 	WriteTimeout       time.Duration
 	Tick               time.Duration
@@ -97,6 +100,7 @@ type Worker struct {
 	nowTick uint64            // ticks since start, read at the top of each loop turn
 	tickDue bool              // a timer CQE came in this turn: run onTick after the I/O
 	ticks   [nTimeouts]uint64 // timeouts in ticks
+	reading readLimits        // the limits on a whole request's read (timeout.go)
 	expired []uint32          // scratch for wheel.advance
 
 	// Receive buffers: recvs armed on the group, the bound on them for a

@@ -4,7 +4,7 @@
 //
 // Routes: GET/HEAD / -> "Hello, World!" (with -root DIR: DIR's files, see
 // package static); GET /fibonacci -> fibonacci(10^6) in uint32 arithmetic;
-// POST /echo -> the request body. SIGINT or SIGTERM shut it down gracefully.
+// POST /echo -> the request body, streamed back as it arrives. SIGINT or SIGTERM shut it down gracefully.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -115,11 +116,15 @@ func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", uringd.DefaultMaxHeaderBytes, "request line + headers limit (431)")
 	fs.IntVar(&c.MaxHeaders, "max-headers", uringd.DefaultMaxHeaders, "header fields limit (431)")
 	fs.IntVar(&c.MaxURI, "max-uri", uringd.DefaultMaxURI, "request target limit (414)")
-	fs.Int64Var(&c.MaxBody, "max-body", uringd.DefaultMaxBody, "request body limit (413)")
+	fs.Int64Var(&c.MaxBody, "max-body", uringd.DefaultMaxBody, "limit of a request body a handler gets whole in memory (413)")
 	fs.Int64Var(&c.MaxBodyBufferPerWorker, "max-body-buffer", 0, "bytes a worker holds for requests still arriving, over all connections (over it: 503; 0: the larger of 128 MiB and 4×max-body + 1 MiB)")
+	fs.Int64Var(&c.MaxStreamBody, "max-stream-body", uringd.DefaultMaxStreamBody, "limit of a request body streamed to its handler, as /echo's is (413)")
 	fs.IntVar(&c.MaxPendingOutput, "max-pending-output", uringd.DefaultMaxPendingOutput, "unsent bytes per connection before reading pauses")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", uringd.DefaultHeaderTimeout, "time to send a request head")
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", uringd.DefaultBodyTimeout, "time between reads of a request body")
+	fs.Int64Var(&c.MinBodyRate, "min-body-rate", uringd.DefaultMinBodyRate, "bytes/s a request body must average once -min-body-rate-grace has passed")
+	fs.DurationVar(&c.MinBodyRateGrace, "min-body-rate-grace", uringd.DefaultMinBodyRateGrace, "time a request body has before -min-body-rate applies")
+	fs.DurationVar(&c.RequestReadTimeout, "request-read-timeout", uringd.DefaultRequestReadTimeout, "time to send a whole request, head and body")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", uringd.DefaultIdleTimeout, "keep-alive idle time")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", uringd.DefaultWriteTimeout, "time for pending output to make progress")
 	fs.BoolVar(&c.DisableMultishot, "no-multishot", false, "use single-shot accept/recv (the Linux 5.10 path)")
@@ -139,12 +144,45 @@ func routes(s *uringd.Server, hello bool) {
 		})
 	}
 	s.HandleFunc("GET", "/fibonacci", fibonacci)
-	s.HandleFunc("POST", "/echo", func(w *uringd.Response, r *uringd.Request) {
-		if ct := r.Header("Content-Type"); ct != nil {
-			w.SetHeaderBytes("Content-Type", ct)
+	s.HandleBlocking("POST", "/echo", uringd.StreamingBody(uringd.BlockingHandlerFunc(echo)))
+}
+
+// echoBufs are the copy buffers of /echo: a slow client holds one while
+// it drains its echo, a finished one gives it back.
+var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// echo answers the request body as it arrives, so that an echo never holds
+// a whole body: the server keeps a window of what comes in (Config's
+// streamed-body window) and a bounded amount of what goes out (Write blocks
+// past Config.MaxPendingOutput until the client reads), whatever the size.
+// A Content-Length body is echoed with the same Content-Length, a chunked
+// one chunked; the Content-Type is the request's (none if it had none).
+func echo(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+	h := w.Header()
+	if ct := r.Header("Content-Type"); ct != nil {
+		h.Set("Content-Type", string(ct))
+	} else {
+		h["Content-Type"] = nil // not sniffed: an echo says nothing of its own
+	}
+	if r.ContentLength >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+	}
+	buf := echoBufs.Get().(*[]byte)
+	defer echoBufs.Put(buf)
+	body := uringd.Body(ctx, r)
+	for {
+		n, err := body.Read(*buf)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return // the client is gone
+			}
 		}
-		w.Write(r.Body)
-	})
+		if err != nil {
+			// A body cut short: the response, its length promised, is
+			// short too, and the server closes the connection after it.
+			return
+		}
+	}
 }
 
 // fibonacci computes fibonacci(10^6) in uint32 arithmetic (overflowing) per
