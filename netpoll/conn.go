@@ -50,6 +50,8 @@ type conn struct {
 	clock bodyClock         // the read of the current request's body (clock.go)
 	start time.Time         // the current request's first byte (or its wait's start)
 
+	noLinger bool // a read or write failed: close without lingering (linger)
+
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
 	closed bool
@@ -145,7 +147,9 @@ func (c *conn) serve() {
 
 // end closes the connection, lingering first, and gives its buffers back.
 func (c *conn) end() {
-	c.linger()
+	if !c.noLinger {
+		c.linger()
+	}
 	c.mu.Lock()
 	if !c.closed {
 		c.closed = true
@@ -171,8 +175,10 @@ const lingerTime = 500 * time.Millisecond
 // linger shuts down the write side, so the client reads the last response
 // to its end, then reads and drops what the client still sends until its
 // EOF or lingerTime: closing a socket with unread input sends a reset,
-// which can destroy the tail of the response still on its way. A client
-// that already sent its EOF (or reset) ends it at once.
+// which can destroy the tail of the response still on its way. Only after
+// the server chose to close (Connection: close, a refused request): not
+// after a failed read (EOF, reset, idle or other timeout, Shutdown waking
+// an idle connection) or write.
 func (c *conn) linger() {
 	cw, ok := c.nc.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
@@ -260,6 +266,7 @@ func (c *conn) fill(inRequest bool) bool {
 	*c.in = in[:len(in)+n]
 	c.s.stats.bytesIn.Add(uint64(n))
 	if n == 0 && err != nil {
+		c.noLinger = true // EOF, reset or a timeout: the client has nothing in flight worth waiting for
 		c.countReadError(err, inRequest, in)
 	}
 	return n > 0 || err == nil
@@ -288,6 +295,9 @@ func (c *conn) countReadError(err error, inRequest bool, in []byte) {
 func (c *conn) countWrite(n int, err error) {
 	st := &c.s.stats
 	st.bytesOut.Add(uint64(n))
+	if err != nil {
+		c.noLinger = true
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrDeadlineExceeded):
