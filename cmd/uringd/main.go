@@ -147,7 +147,7 @@ func routes(s *uringd.Server, hello bool) {
 
 // echoBufs are the copy buffers of /echo: a slow client holds one while
 // it drains its echo, a finished one gives it back.
-var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var echoBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // echo answers the request body as it arrives, so that an echo never holds
 // a whole body: the server keeps a window of what comes in (Config's
