@@ -80,6 +80,9 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	require.NoError(t, c.validate())
 	assert.Equal(t, DefaultAddr, c.Addr)
 	assert.Equal(t, DefaultMaxHeaderBytes, c.MaxHeaderBytes)
+	assert.Equal(t, int64(DefaultMaxStreamBody), c.MaxStreamBody)
+	assert.Equal(t, int64(DefaultMinBodyRate), c.MinBodyRate)
+	assert.Equal(t, DefaultRequestReadTimeout, c.RequestReadTimeout)
 	assert.NotNil(t, c.Logger)
 
 	bad := []struct {
@@ -91,6 +94,10 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{func(c *Config) { c.RecvBuffers = 3 }, "Config.RecvBuffers = 3 must be a power of two"},
 		{func(c *Config) { c.MaxURI = 1 << 20 }, "Config.MaxURI (1048576) must not exceed Config.MaxHeaderBytes"},
 		{func(c *Config) { c.IdleTimeout = -1 }, "Config.IdleTimeout = -1 is out of range"},
+		{func(c *Config) { c.MinBodyRate = -1 }, "Config.MinBodyRate = -1 is out of range"},
+		{func(c *Config) { c.MinBodyRateGrace = -1 }, "Config.MinBodyRateGrace = -1 is out of range"},
+		{func(c *Config) { c.RequestReadTimeout = -1 }, "Config.RequestReadTimeout = -1 is out of range"},
+		{func(c *Config) { c.MaxStreamBody = -1 }, "Config.MaxStreamBody = -1 is out of range"},
 	}
 	for _, b := range bad {
 		c := Config{}.withDefaults()

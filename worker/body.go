@@ -131,6 +131,12 @@ func (s *Stream) fillBody(dst []byte) ([]byte, error) {
 	b.taken += k
 	if b.taken == len(b.wire) {
 		b.wire, b.taken = b.wire[:0], 0
+		if cap(b.wire) > bodyWindow+2*s.w.cfg.RecvBufferSize {
+			// Swollen by receives that landed before the read stopped
+			// (a multishot recv's completions already queued): let it
+			// go rather than hold it for the rest of the body.
+			b.wire = nil
+		}
 	}
 	resume := b.paused && len(b.wire)-b.taken < bodyWindow
 	if resume {

@@ -149,7 +149,7 @@ func routes(s *uringd.Server, hello bool) {
 
 // echoBufs are the copy buffers of /echo: a slow client holds one while
 // it drains its echo, a finished one gives it back.
-var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var echoBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // echo answers the request body as it arrives, so that an echo never holds
 // a whole body: the server keeps a window of what comes in (Config's
@@ -157,6 +157,10 @@ var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 // past Config.MaxPendingOutput until the client reads), whatever the size.
 // A Content-Length body is echoed with the same Content-Length, a chunked
 // one chunked; the Content-Type is the request's (none if it had none).
+// As with any streaming echo (net/http's io.Copy(w, r.Body) included), the
+// client must read while it sends, as HTTP clients do: one that sends more
+// than the socket buffers hold before it reads anything stalls, and the
+// write timeout ends it.
 func echo(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
 	h := w.Header()
 	if ct := r.Header("Content-Type"); ct != nil {

@@ -30,5 +30,8 @@ func TestFlagErrorsExitTwoAndHelpZero(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"-log", "loud"}, devnull))
 	assert.Equal(t, 2, run([]string{"-max-headers", "-5"}, devnull))
 	assert.Equal(t, 2, run([]string{"-engine", "epoll"}, devnull))
+	assert.Equal(t, 2, run([]string{"-min-body-rate", "-5"}, devnull))
+	assert.Equal(t, 2, run([]string{"-max-stream-body", "-1"}, devnull))
+	assert.Equal(t, 2, run([]string{"-request-read-timeout", "-1s"}, devnull))
 	assert.Equal(t, 0, run([]string{"-h"}, devnull))
 }
