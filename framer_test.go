@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd/http1"
 )
 
 // One response framer: whichever kind of handler answers (plain on the
@@ -212,7 +213,14 @@ func TestHeadsAgreeAcrossHandlerKinds(t *testing.T) {
 						}
 						for _, kind := range handlerKinds[1:] {
 							head, body := rawExchange(t, s, req(kind), rq.method == "HEAD")
-							assert.Equal(t, wantHead, head, kind)
+							want := wantHead
+							if rq.method == "HEAD" && c.body == "" && http1.BodyAllowed(c.status) {
+								// net/http's rule for its handlers: one that writes
+								// nothing for HEAD may still have a body for GET, so
+								// the length is left out rather than said to be 0.
+								want = strings.Replace(want, "Content-Length: 0\r\n", "", 1)
+							}
+							assert.Equal(t, want, head, kind)
 							assert.Equal(t, wantBody, body, kind)
 						}
 					})
