@@ -73,14 +73,14 @@ type responseWriter struct {
 	isHE bool // HEAD request
 
 	status      int
-	wroteHeader bool  // the status is decided (WriteHeader or first Write)
-	committed   bool  // the head went to out (framing decided)
+	wroteHeader bool // the status is decided (WriteHeader or first Write)
+	committed   bool // the head went to out (framing decided)
 	sf          http1.StreamFraming
 	clen        int64 // declared or computed Content-Length; -1 unknown
 	written     int64 // body bytes the handler wrote
 	err         error // first sink error: later writes fail with it
 
-	b    *rwBuffers     // nil once finished
+	b    *rwBuffers      // nil once finished
 	resp *http1.Response // &b.resp: before commit it holds the body
 	out  []byte          // after commit: head and framed body not yet posted
 

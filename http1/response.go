@@ -53,10 +53,10 @@ type Response struct {
 	status    int
 	head      bool  // HEAD request: count the body, keep none of it
 	clen      int64 // SetContentLength's declared length; -1 none
-	headCount int  // body bytes a HEAD response would have had
-	close     bool // "Connection: close"
-	keep10    bool // HTTP/1.0 keep-alive: "Connection: keep-alive"
-	http10    bool // HTTP/1.0 request: no chunked framing (RFC 9112 §7)
+	headCount int   // body bytes a HEAD response would have had
+	close     bool  // "Connection: close"
+	keep10    bool  // HTTP/1.0 keep-alive: "Connection: keep-alive"
+	http10    bool  // HTTP/1.0 request: no chunked framing (RFC 9112 §7)
 	date      []byte
 	ctype     string
 	hdr       []byte // user field lines, serialized "Name: value\r\n"
