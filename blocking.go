@@ -202,15 +202,13 @@ func serveBlocking(s sink, h BlockingHandler) {
 // connection either way (a half-sent response cannot be repaired).
 func blockingPanic(rw *responseWriter, p any) {
 	if p == http.ErrAbortHandler {
-		rw.release()
-		rw.s.Finish(true)
+		rw.end(true)
 		return
 	}
 	rw.s.Logger().Error("blocking handler panic", "path", string(rw.req.Path), "panic", p,
 		"stack", string(debug.Stack()))
 	if rw.committed {
-		rw.release()
-		rw.s.Finish(true)
+		rw.end(true)
 		return
 	}
 	rw.hdr = http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Connection": {"close"}}

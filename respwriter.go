@@ -262,9 +262,15 @@ func (rw *responseWriter) finish() {
 	rw.flushOut()
 	// Fewer bytes than declared: the client would wait for the rest.
 	short := rw.sf == http1.StreamLength && rw.written != rw.clen
-	closeConn := rw.resp.WillClose() || short || rw.err != nil
-	rw.release()
+	rw.end(rw.resp.WillClose() || short || rw.err != nil)
+}
+
+// end marks the response complete (before the buffers go back: a goroutine
+// the handler left behind then fails its writes instead of using them) and
+// tells the sink whether to close.
+func (rw *responseWriter) end(closeConn bool) {
 	rw.finished.Store(true)
+	rw.release()
 	rw.s.Finish(closeConn)
 }
 

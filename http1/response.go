@@ -84,7 +84,8 @@ type headKey struct {
 
 // Reset starts a response to req appended after dst's length. req may be nil
 // (an answer to a request that failed to parse: HTTP/1.1, not HEAD). date is
-// the whole Date field line, as DateCache.Bytes returns it; nil omits Date.
+// the whole Date field line, as DateCache.Bytes or CurrentDate return it;
+// nil omits Date.
 func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.dst = dst
 	w.start = len(dst)
