@@ -286,3 +286,78 @@ func TestInterimResponseHead(t *testing.T) {
 		})
 	}
 }
+
+// TestBlockingResponseFieldsAndFraming: what a blocking handler puts in its
+// header map reaches the wire through http1's checks, with net/http's
+// leniency (CR and LF become spaces, values are trimmed); fields that
+// cannot be sent are dropped; a handler's Transfer-Encoding or
+// Content-Length decides the framing; net/http's write errors.
+func TestBlockingResponseFieldsAndFraming(t *testing.T) {
+	big := strings.Repeat("b", 40000) // past the 32 KiB hold
+	errs := make(chan error, 2)
+	for _, e := range engines {
+		t.Run(e.String(), func(t *testing.T) {
+			s := startEngine(t, e, Config{}, func(s *Server) {
+				s.HandleBlockingFunc("GET", "/fields", func(ctx context.Context, w ResponseWriter, r *Request) {
+					h := w.Header()
+					h["Bad Name"] = []string{"x"}
+					h.Set("X-Split", "a\r\nInjected: 1")
+					h.Set("X-Ctl", "a\x01b")
+					h.Set("X-Trim", "  v  ")
+					h.Set("Content-Type", "text/plain")
+					io.WriteString(w, "ok")
+				})
+				s.HandleBlockingFunc("GET", "/te", func(ctx context.Context, w ResponseWriter, r *Request) {
+					w.Header().Set("Transfer-Encoding", "chunked")
+					w.Header().Set("Content-Length", "5")
+					w.Header().Set("Content-Type", "text/plain")
+					io.WriteString(w, "hello")
+				})
+				s.HandleBlockingFunc("GET", "/declared-big", func(ctx context.Context, w ResponseWriter, r *Request) {
+					w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+					w.Header().Set("Content-Type", "text/plain")
+					io.WriteString(w, big[:100])
+					io.WriteString(w, big[100:])
+				})
+				s.HandleBlockingFunc("GET", "/errors", func(ctx context.Context, w ResponseWriter, r *Request) {
+					w.Header().Set("Content-Length", "3")
+					_, err := io.WriteString(w, "abcd")
+					errs <- err
+					w.WriteHeader(204) // ignored: the failed Write decided 200
+					_, err = io.WriteString(w, "abc")
+					errs <- err
+				})
+				s.HandleBlockingFunc("GET", "/nobody", func(ctx context.Context, w ResponseWriter, r *Request) {
+					w.WriteHeader(204)
+					_, err := io.WriteString(w, "x")
+					errs <- err
+				})
+			})
+			head, body := rawExchange(t, s, "GET /fields HTTP/1.1\r\nHost: x\r\n\r\n", false)
+			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+				"X-Split: a  Injected: 1\r\nX-Trim: v\r\nContent-Length: 2\r\n\r\n", head)
+			assert.Equal(t, "ok", body)
+
+			head, body = rawExchange(t, s, "GET /te HTTP/1.1\r\nHost: x\r\n\r\n", false)
+			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+				"Transfer-Encoding: chunked\r\n\r\n", head)
+			assert.Equal(t, "5\r\nhello\r\n0\r\n\r\n", body)
+
+			head, body = rawExchange(t, s, "GET /declared-big HTTP/1.1\r\nHost: x\r\n\r\n", false)
+			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+				"Content-Length: 40000\r\n\r\n", head)
+			assert.Equal(t, big, body)
+
+			head, body = rawExchange(t, s, "GET /errors HTTP/1.1\r\nHost: x\r\n\r\n", false)
+			assert.ErrorIs(t, <-errs, http.ErrContentLength)
+			assert.NoError(t, <-errs)
+			assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), head)
+			assert.Contains(t, head, "Content-Length: 3\r\n")
+			assert.Equal(t, "abc", body)
+
+			head, _ = rawExchange(t, s, "GET /nobody HTTP/1.1\r\nHost: x\r\n\r\n", false)
+			assert.ErrorIs(t, <-errs, http.ErrBodyNotAllowed)
+			assert.Equal(t, "HTTP/1.1 204 No Content\r\nDate: <date>\r\n\r\n", head)
+		})
+	}
+}
