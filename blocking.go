@@ -202,17 +202,17 @@ func serveBlocking(s sink, h BlockingHandler) {
 // connection either way (a half-sent response cannot be repaired).
 func blockingPanic(rw *responseWriter, p any) {
 	if p == http.ErrAbortHandler {
-		rw.s.Finish(true)
+		rw.end(true)
 		return
 	}
-	defaultLogger().Error("blocking handler panic", "path", string(rw.req.Path), "panic", p,
+	rw.s.Logger().Error("blocking handler panic", "path", string(rw.req.Path), "panic", p,
 		"stack", string(debug.Stack()))
 	if rw.committed {
-		rw.s.Finish(true)
+		rw.end(true)
 		return
 	}
 	rw.hdr = http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Connection": {"close"}}
-	*rw.buf = (*rw.buf)[:0]
+	rw.resp.Reset(rw.b.buf[:0], rw.req, nil) // drop the held body
 	rw.wroteHeader, rw.status, rw.clen, rw.written = true, 500, -1, 0
 	_, _ = rw.Write([]byte("Internal Server Error\n"))
 	rw.finish()

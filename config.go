@@ -173,6 +173,8 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.RingEntries, DefaultRingEntries)
 	setDefault(&c.RecvBufferSize, DefaultRecvBufferSize)
 	setDefault(&c.RecvBuffers, DefaultRecvBuffers)
+	setDefault(&c.BlockingWorkers, DefaultBlockingWorkers)
+	setDefault(&c.BlockingQueue, DefaultBlockingQueue)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -213,11 +215,18 @@ func (c *Config) validate() error {
 		{"RingEntries", int64(c.RingEntries), 8, 32768},
 		{"RecvBufferSize", int64(c.RecvBufferSize), 512, 1 << 20},
 		{"RecvBuffers", int64(c.RecvBuffers), 2, 32768},
+		{"BlockingWorkers", int64(c.BlockingWorkers), 1, 1 << 20},
+		{"BlockingQueue", int64(c.BlockingQueue), 1, 1 << 30},
 	}
 	for _, k := range checks {
 		if k.val < k.min || k.val > k.max {
 			return fmt.Errorf("uringd: Config.%s = %d is out of range [%d, %d]", k.name, k.val, k.min, k.max)
 		}
+	}
+	switch c.Engine {
+	case EngineIOUring, EngineNetpoll, EngineAuto:
+	default:
+		return fmt.Errorf("uringd: Config.Engine = %v: want EngineIOUring, EngineNetpoll or EngineAuto", c.Engine)
 	}
 	if !isPow2(c.RingEntries) {
 		return fmt.Errorf("uringd: Config.RingEntries = %d must be a power of two", c.RingEntries)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 
@@ -62,16 +61,10 @@ const (
 	DefaultBlockingQueue   = 4096
 )
 
-// newOffloadPool is the pool every worker hands detached requests to.
+// newOffloadPool is the pool every worker hands detached requests to
+// (c is defaulted and validated).
 func newOffloadPool(c *Config) *worker.OffloadPool {
-	n, q := c.BlockingWorkers, c.BlockingQueue
-	if n <= 0 {
-		n = DefaultBlockingWorkers
-	}
-	if q <= 0 {
-		q = DefaultBlockingQueue
-	}
-	return worker.NewOffloadPool(n, q)
+	return worker.NewOffloadPool(c.BlockingWorkers, c.BlockingQueue)
 }
 
 // uringUnavailable reports whether err says io_uring cannot be used here
@@ -179,5 +172,3 @@ func (np *npEngine) stats() Stats {
 	}
 	return Stats{Total: w, Workers: []WorkerStats{w}}
 }
-
-func defaultLogger() *slog.Logger { return slog.Default() }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/uringd/uringd/http1"
 )
@@ -22,6 +23,7 @@ type sink interface {
 	Body() io.Reader // the body as it arrives; nil when it is all in Request().Body
 	RemoteAddr() string
 	Context() context.Context
+	Logger() *slog.Logger // Config.Logger
 	Write(p []byte) (int, error)
 	Finish(closeConn bool)
 }
@@ -33,17 +35,37 @@ type sink interface {
 // chunked responses and fewer, bigger posts to the worker.
 const rwBufSize = 32 << 10
 
+// sniffLen is how much of the body http.DetectContentType looks at.
+const sniffLen = 512
+
 // errAfterReturn: the response was completed when the handler returned.
 var errAfterReturn = errors.New("uringd: ResponseWriter used after the handler returned")
 
-var rwBufs = sync.Pool{New: func() any { b := make([]byte, 0, rwBufSize+512); return &b }}
+// rwBuffers is what a responseWriter needs only while it runs, pooled: the
+// http1.Response that frames every byte (its scratch stays allocated), the
+// output buffer, and the start of the body for sniffing (a HEAD response
+// keeps no body in resp).
+type rwBuffers struct {
+	resp  http1.Response
+	buf   []byte
+	sniff [sniffLen]byte
+}
+
+// Room for the held body plus a head, so holding and committing do not grow
+// the buffer.
+const rwBufCap = rwBufSize + 2048
+
+var rwPool = sync.Pool{New: func() any { return &rwBuffers{buf: make([]byte, 0, rwBufCap)} }}
 
 // responseWriter implements ResponseWriter (http.ResponseWriter and
-// http.Flusher) over a sink, with net/http's rules for the head (the
-// conformance tests compare them): Content-Length when the whole body is
-// known, else chunked; Content-Type sniffed when unset; Date added;
-// "Connection: close" when the request or the framing needs it; no body for
-// HEAD, 1xx, 204 and 304. It is used by one goroutine, the handler's.
+// http.Flusher) over a sink. The policy is net/http's (the conformance
+// tests compare them): the body is held until it is complete or passes
+// rwBufSize (then it has a Content-Length) or is flushed (then it streams),
+// Content-Type is sniffed when unset, http.ErrBodyNotAllowed and
+// http.ErrContentLength. The bytes are http1's: status line, Date, field
+// validation, framing and the no-body statuses come from http1.Response, as
+// for a plain handler, so the same response has the same head whichever
+// kind of handler wrote it. It is used by one goroutine, the handler's.
 type responseWriter struct {
 	s    sink
 	req  *http1.Request
@@ -51,27 +73,30 @@ type responseWriter struct {
 	isHE bool // HEAD request
 
 	status      int
-	wroteHeader bool  // the status is decided (WriteHeader or first Write)
-	committed   bool  // the head went to buf (framing decided)
-	chunking    bool  // body in chunked transfer coding
-	closeAfter  bool  // the connection closes after this response
+	wroteHeader bool // the status is decided (WriteHeader or first Write)
+	committed   bool // the head went to out (framing decided)
+	sf          http1.StreamFraming
 	clen        int64 // declared or computed Content-Length; -1 unknown
 	written     int64 // body bytes the handler wrote
 	err         error // first sink error: later writes fail with it
 
-	buf *[]byte // before commit: the body; after: head and framed body not yet posted
+	b    *rwBuffers      // nil once finished
+	resp *http1.Response // &b.resp: before commit it holds the body
+	out  []byte          // after commit: head and framed body not yet posted
 
 	// finished is set once the response is complete (the handler returned):
 	// atomic, because a goroutine the handler left behind may still call it.
 	finished atomic.Bool
 
-	ctx     blockingCtx // the handler's context (blocking.go)
-	scratch [320]byte   // the head is composed here (a longer one spills to the heap)
+	ctx blockingCtx // the handler's context (blocking.go)
 }
 
 func newResponseWriter(s sink) *responseWriter {
 	r := s.Request()
-	return &responseWriter{s: s, req: r, isHE: r.IsHead(), status: 200, clen: -1, buf: rwBufs.Get().(*[]byte)}
+	b := rwPool.Get().(*rwBuffers)
+	rw := &responseWriter{s: s, req: r, isHE: r.IsHead(), status: 200, clen: -1, b: b, resp: &b.resp}
+	rw.resp.Reset(b.buf[:0], r, nil)
+	return rw
 }
 
 // Header returns the header map; changes after WriteHeader (or the first
@@ -102,19 +127,24 @@ func (rw *responseWriter) WriteHeader(code int) {
 	if cl := rw.hdr.Get("Content-Length"); cl != "" {
 		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
 			rw.clen = v
-		} else {
-			rw.hdr.Del("Content-Length")
 		}
 	}
 }
 
-// interim sends a 1xx response (e.g. 103 Early Hints) ahead of the final one.
+// interim sends a 1xx response (e.g. 103 Early Hints) ahead of the final
+// one: no Date (as net/http), and none to an HTTP/1.0 client, which would
+// take it for the final response (RFC 9110 section 15.2). Nothing of the
+// body is held yet: a Write would have decided the status.
 func (rw *responseWriter) interim(code int) {
-	b := appendStatusLine((*rw.buf)[:0], rw.req.ProtoMinor, code)
-	b = appendHeaders(b, rw.hdr, excludedNoBody)
-	b = append(b, "\r\n"...)
-	*rw.buf = b[:0]
-	rw.post(b)
+	if rw.req.ProtoMinor == 0 {
+		return
+	}
+	w := rw.resp
+	w.Reset(rw.b.buf[:0], nil, nil)
+	w.SetStatus(code)
+	rw.setFields(code)
+	rw.post(w.Finish())
+	w.Reset(rw.b.buf[:0], rw.req, nil)
 }
 
 // Write appends p to the body. It fails with http.ErrBodyNotAllowed for a
@@ -130,22 +160,31 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	if rw.err != nil {
 		return 0, rw.err
 	}
-	if !bodyAllowed(rw.status) {
+	if !http1.BodyAllowed(rw.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
 	if rw.clen >= 0 && rw.written+int64(len(p)) > rw.clen { // declared by the handler
 		return 0, http.ErrContentLength
 	}
-	rw.written += int64(len(p))
 	if !rw.committed {
-		if len(*rw.buf)+len(p) <= rwBufSize {
-			*rw.buf = append(*rw.buf, p...)
+		if rw.written+int64(len(p)) <= rwBufSize {
+			rw.hold(p)
 			return len(p), nil
 		}
 		rw.commit(false, p)
 	}
+	rw.written += int64(len(p))
 	rw.body(p)
 	return len(p), rw.err
+}
+
+// hold keeps p in resp (the body before the head) and its start for sniffing.
+func (rw *responseWriter) hold(p []byte) {
+	if rw.written < sniffLen {
+		copy(rw.b.sniff[rw.written:], p)
+	}
+	rw.written += int64(len(p))
+	_, _ = rw.resp.Write(p)
 }
 
 // WriteString is Write for a string (io.StringWriter).
@@ -153,16 +192,16 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 	return rw.Write([]byte(s))
 }
 
-// body frames p after the head (chunked or identity) into buf, posting when
-// buf is full; a large p is posted without copying into buf.
+// body frames p after the head as FinishStream said into out, posting when
+// out is full; a large p is posted without copying into out.
 func (rw *responseWriter) body(p []byte) {
-	if rw.isHE || len(p) == 0 {
+	if rw.sf == http1.StreamNoBody || len(p) == 0 {
 		return
 	}
-	b := *rw.buf
-	if rw.chunking {
-		b = strconv.AppendInt(b, int64(len(p)), 16)
-		b = append(b, "\r\n"...)
+	chunked := rw.sf == http1.StreamChunked
+	b := rw.out
+	if chunked {
+		b = http1.AppendChunkHeader(b, len(p))
 	}
 	if len(b)+len(p) <= rwBufSize {
 		b = append(b, p...)
@@ -171,12 +210,12 @@ func (rw *responseWriter) body(p []byte) {
 		rw.post(p)
 		b = b[:0]
 	}
-	if rw.chunking {
-		b = append(b, "\r\n"...)
+	if chunked {
+		b = http1.AppendChunkEnd(b)
 	}
-	*rw.buf = b
+	rw.out = b
 	if len(b) >= rwBufSize {
-		rw.flushBuf()
+		rw.flushOut()
 	}
 }
 
@@ -192,13 +231,13 @@ func (rw *responseWriter) Flush() {
 	if !rw.committed {
 		rw.commit(false, nil)
 	}
-	rw.flushBuf()
+	rw.flushOut()
 }
 
-func (rw *responseWriter) flushBuf() {
-	if len(*rw.buf) > 0 {
-		rw.post(*rw.buf)
-		*rw.buf = (*rw.buf)[:0]
+func (rw *responseWriter) flushOut() {
+	if len(rw.out) > 0 {
+		rw.post(rw.out)
+		rw.out = rw.out[:0]
 	}
 }
 
@@ -217,265 +256,103 @@ func (rw *responseWriter) finish() {
 	if !rw.committed {
 		rw.commit(true, nil)
 	}
-	if rw.chunking {
-		*rw.buf = append(*rw.buf, "0\r\n\r\n"...)
+	if rw.sf == http1.StreamChunked {
+		rw.out = http1.AppendLastChunk(rw.out)
 	}
-	rw.flushBuf()
-	if !rw.isHE && rw.clen >= 0 && bodyAllowed(rw.status) && rw.written != rw.clen {
-		rw.closeAfter = true // fewer bytes than declared: the client would wait for the rest
-	}
-	*rw.buf = (*rw.buf)[:0]
-	rwBufs.Put(rw.buf)
-	rw.buf = nil
+	rw.flushOut()
+	// Fewer bytes than declared: the client would wait for the rest.
+	short := rw.sf == http1.StreamLength && rw.written != rw.clen
+	rw.end(rw.resp.WillClose() || short || rw.err != nil)
+}
+
+// end marks the response complete (before the buffers go back: a goroutine
+// the handler left behind then fails its writes instead of using them) and
+// tells the sink whether to close.
+func (rw *responseWriter) end(closeConn bool) {
 	rw.finished.Store(true)
-	rw.s.Finish(rw.closeAfter || rw.err != nil)
+	rw.release()
+	rw.s.Finish(closeConn)
 }
 
-// commit decides the framing and writes the head in front of the body held
-// so far, with the rules of net/http's chunkWriter.writeHeader. done: the
-// handler has returned, so the held body is all of it. next is the write
-// that did not fit (its start is sniffed when nothing is held).
-func (rw *responseWriter) commit(done bool, next []byte) {
-	rw.committed = true
-	h := rw.hdr
-	held := *rw.buf
-	te := h.Get("Transfer-Encoding")
-	hasTE := te != ""
-	extra := extraHeaders{clen: -1}
-	if done && !hasTE && bodyAllowed(rw.status) && h.Get("Content-Length") == "" && (!rw.isHE || len(held) > 0) {
-		rw.clen = int64(len(held))
-		extra.clen = rw.clen
-	}
-	hasCL := rw.clen != -1
-	rw.connection(&extra, hasCL)
-	if bodyAllowed(rw.status) {
-		sniff := held
-		if len(sniff) == 0 {
-			sniff = next
-		}
-		if _, haveType := h["Content-Type"]; !haveType && h.Get("Content-Encoding") == "" && !hasTE && len(sniff) > 0 {
-			extra.ctype = http.DetectContentType(sniff)
-		}
-	}
-	if hasCL && hasTE && te != "identity" {
-		h.Del("Content-Length")
-		hasCL, extra.clen = false, -1
-	}
-	rw.transferEncoding(&extra, te, hasCL)
-	if rw.closeAfter && !hasToken(h.Get("Connection"), "close") {
-		h.Del("Connection")
-		if rw.req.ProtoMinor >= 1 {
-			extra.connection = "close"
-		}
-	}
-	rw.writeHead(held, &extra)
-}
-
-// connection applies HTTP/1.0 keep-alive and the request's wish to close.
-func (rw *responseWriter) connection(extra *extraHeaders, hasCL bool) {
-	h := rw.hdr
-	if rw.req.KeepAlive10 && (rw.isHE || hasCL || !bodyAllowed(rw.status)) {
-		if _, set := h["Connection"]; !set {
-			extra.connection = "keep-alive"
-		}
-	} else if rw.req.ProtoMinor == 0 || rw.req.Close {
-		rw.closeAfter = true
-	}
-	for _, v := range h.Values("Connection") { // options are case-insensitive (RFC 9110 section 7.6.1)
-		if hasToken(v, "close") {
-			rw.closeAfter = true
-		}
-	}
-}
-
-// transferEncoding picks chunked, identity or nothing for the body.
-func (rw *responseWriter) transferEncoding(extra *extraHeaders, te string, hasCL bool) {
-	h := rw.hdr
-	if !bodyAllowed(rw.status) {
-		for _, k := range suppressed(rw.status) {
-			h.Del(k)
-		}
-	}
-	switch {
-	case rw.isHE || !bodyAllowed(rw.status):
-		h.Del("Transfer-Encoding")
-	case hasCL:
-		h.Del("Transfer-Encoding")
-	case rw.req.ProtoMinor >= 1 && te == "identity":
-		rw.closeAfter = true
-		h.Del("Transfer-Encoding")
-	case rw.req.ProtoMinor >= 1:
-		rw.chunking = true
-		extra.te = "chunked"
-		h.Del("Transfer-Encoding")
-	default:
-		rw.closeAfter = true // HTTP/1.0: the body ends with the connection
-		h.Del("Transfer-Encoding")
-	}
-	if rw.chunking {
-		h.Del("Content-Length")
-	}
-	if _, ok := h["Date"]; !ok {
-		extra.date = true
-	}
-}
-
-// writeHead puts the status line and fields in front of the held body in
-// buf (one memmove), framing that body as a first chunk when chunking, or
-// dropping it for HEAD and the statuses without body.
-func (rw *responseWriter) writeHead(held []byte, extra *extraHeaders) {
-	prefix := rw.scratch[:0]
-	prefix = appendStatusLine(prefix, rw.req.ProtoMinor, rw.status)
-	prefix = appendHeaders(prefix, rw.hdr, nil)
-	prefix = extra.append(prefix)
-	prefix = append(prefix, "\r\n"...)
-	b := *rw.buf
-	if rw.isHE || !bodyAllowed(rw.status) || len(held) == 0 {
-		*rw.buf = append(b[:0], prefix...)
+// release gives the buffers back; out may have grown past the pooled
+// buffer, and is kept instead when it is not much bigger.
+func (rw *responseWriter) release() {
+	b := rw.b
+	if b == nil {
 		return
 	}
-	if rw.chunking {
-		prefix = strconv.AppendInt(prefix, int64(len(held)), 16)
-		prefix = append(prefix, "\r\n"...)
+	if cap(rw.out) >= rwBufCap && cap(rw.out) <= 2*rwBufCap {
+		b.buf = rw.out[:0]
 	}
-	n := len(held)
-	if cap(b) < n+len(prefix)+2 {
-		nb := make([]byte, len(b), n+len(prefix)+2)
-		copy(nb, b)
-		b = nb
-	}
-	b = b[:n+len(prefix)]
-	copy(b[len(prefix):], b[:n]) // memmove: the regions overlap
-	copy(b, prefix)
-	if rw.chunking {
-		b = append(b, "\r\n"...)
-	}
-	*rw.buf = b
+	rw.b, rw.resp, rw.out = nil, nil, nil
+	rwPool.Put(b)
 }
 
-// extraHeaders are the fields the writer adds (net/http's extraHeader).
-type extraHeaders struct {
-	ctype, connection, te string
-	date                  bool
-	clen                  int64 // -1: none
+// commit decides the framing, with the rules of net/http's
+// chunkWriter.writeHeader, and has http1 put the head in front of the body
+// held so far. done: the handler has returned, so the held body is all of
+// it. next is the write that did not fit (its start is sniffed when nothing
+// is held).
+func (rw *responseWriter) commit(done bool, next []byte) {
+	rw.committed = true
+	h, w := rw.hdr, rw.resp
+	// A handler's Transfer-Encoding asks for a streamed body: it is chunked
+	// (or until close for HTTP/1.0), and a Content-Length is dropped, as
+	// net/http does. "identity" is no coding (RFC 9112 dropped it) and
+	// asks for nothing.
+	if te := h.Get("Transfer-Encoding"); te != "" && !strings.EqualFold(te, "identity") {
+		rw.clen = -1
+	} else if done && rw.clen < 0 && http1.BodyAllowed(rw.status) && (!rw.isHE || rw.written > 0) {
+		rw.clen = rw.written // a HEAD handler that wrote nothing leaves the length unknown
+	}
+	w.SetStatus(rw.status)
+	w.SetDate(http1.CurrentDate())
+	if _, haveType := h["Content-Type"]; !haveType && http1.BodyAllowed(rw.status) &&
+		h.Get("Content-Encoding") == "" && h.Get("Transfer-Encoding") == "" {
+		sniff := rw.b.sniff[:min(rw.written, sniffLen)]
+		if len(sniff) == 0 {
+			sniff = next[:min(len(next), sniffLen)]
+		}
+		if len(sniff) > 0 {
+			w.SetContentType(http.DetectContentType(sniff))
+		}
+	}
+	rw.setFields(rw.status)
+	w.SetContentLength(rw.clen)
+	rw.out, rw.sf = w.FinishStream()
 }
 
-func (e *extraHeaders) append(b []byte) []byte {
-	if e.ctype != "" {
-		b = appendField(b, "Content-Type", e.ctype)
+// setFields gives the handler's header fields to resp in name order (as
+// net/http writes them), with net/http's leniency: CR and LF in a value
+// become spaces and the value is trimmed. resp refuses what cannot be sent
+// (a name that is not a token, a value with another control byte) and the
+// framing fields it writes itself; 304 drops Content-Type, as net/http does.
+func (rw *responseWriter) setFields(status int) {
+	var arr [32]string
+	keys := arr[:0]
+	for k := range rw.hdr {
+		keys = append(keys, k)
 	}
-	if e.connection != "" {
-		b = appendField(b, "Connection", e.connection)
-	}
-	if e.te != "" {
-		b = appendField(b, "Transfer-Encoding", e.te)
-	}
-	if e.date {
-		b = append(b, "Date: "...)
-		b = append(b, httpDate()...)
-		b = append(b, "\r\n"...)
-	}
-	if e.clen >= 0 {
-		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, e.clen, 10)
-		b = append(b, "\r\n"...)
-	}
-	return b
-}
-
-var excludedNoBody = map[string]bool{"Content-Length": true, "Transfer-Encoding": true}
-
-func suppressed(status int) []string {
-	if status == 304 {
-		return []string{"Content-Type", "Content-Length", "Transfer-Encoding"}
-	}
-	return []string{"Content-Length", "Transfer-Encoding"}
-}
-
-func bodyAllowed(status int) bool {
-	return !(status >= 100 && status <= 199 || status == 204 || status == 304)
-}
-
-func appendStatusLine(b []byte, protoMinor, code int) []byte {
-	if protoMinor >= 1 {
-		b = append(b, "HTTP/1.1 "...)
-	} else {
-		b = append(b, "HTTP/1.0 "...)
-	}
-	b = strconv.AppendInt(b, int64(code), 10)
-	b = append(b, ' ')
-	if t := http.StatusText(code); t != "" {
-		b = append(b, t...)
-	} else {
-		b = append(b, "status code "...)
-		b = strconv.AppendInt(b, int64(code), 10)
-	}
-	return append(b, "\r\n"...)
-}
-
-// appendHeaders writes h's fields; names that are not tokens are skipped and
-// CR/LF in values become spaces (net/http does the same: no response
-// splitting).
-func appendHeaders(b []byte, h http.Header, exclude map[string]bool) []byte {
-	for k, vs := range h {
-		if exclude[k] || !validFieldName(k) {
+	slices.Sort(keys)
+	w := rw.resp
+	for _, k := range keys {
+		switch {
+		case k == "Content-Length", k == "Transfer-Encoding":
+			continue // framing: resp writes its own
+		case k == "Content-Type" && status == 304:
 			continue
 		}
-		for _, v := range vs {
+		for _, v := range rw.hdr[k] {
 			if strings.ContainsAny(v, "\r\n") {
 				v = newlineToSpace.Replace(v)
 			}
-			b = appendField(b, k, strings.TrimSpace(v))
+			v = strings.TrimSpace(v)
+			if k == "Connection" && rw.req.KeepAlive10 && strings.EqualFold(v, "keep-alive") {
+				continue // resp says it for an HTTP/1.0 keep-alive request
+			}
+			_ = w.AddHeader(k, v)
 		}
 	}
-	return b
 }
 
 var newlineToSpace = strings.NewReplacer("\r", " ", "\n", " ")
-
-func appendField(b []byte, k, v string) []byte {
-	b = append(b, k...)
-	b = append(b, ": "...)
-	b = append(b, v...)
-	return append(b, "\r\n"...)
-}
-
-func validFieldName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func hasToken(v, token string) bool {
-	for f := range strings.SplitSeq(v, ",") {
-		if strings.EqualFold(strings.TrimSpace(f), token) {
-			return true
-		}
-	}
-	return false
-}
-
-// httpDate is the current Date value, formatted once per second.
-func httpDate() []byte {
-	now := time.Now()
-	if d := cachedDate.Load(); d != nil && d.sec == now.Unix() {
-		return d.b
-	}
-	d := &dateEntry{sec: now.Unix(), b: now.UTC().AppendFormat(nil, http.TimeFormat)}
-	cachedDate.Store(d)
-	return d.b
-}
-
-type dateEntry struct {
-	sec int64
-	b   []byte
-}
-
-var cachedDate atomic.Pointer[dateEntry]

@@ -1,6 +1,9 @@
 package http1
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // imfFixdate is the preferred Date format (RFC 9110 §5.6.7).
 const imfFixdate = "Mon, 02 Jan 2006 15:04:05 GMT"
@@ -37,4 +40,30 @@ func (d *DateCache) Bytes() []byte {
 		d.Update(time.Now())
 	}
 	return d.buf[:d.n]
+}
+
+// shared is the Date line of goroutines that have no loop of their own to
+// own a DateCache (the pool goroutines answering blocking handlers). Each
+// second gets a new immutable DateCache, so readers need no lock and a
+// line handed out is never rewritten under them.
+var shared atomic.Pointer[DateCache]
+
+// CurrentDate returns the Date field line for now, like DateCache.Bytes,
+// from a cache shared by all goroutines: formatted (and allocated) at most
+// once a second. The slice is never modified; do not modify it.
+func CurrentDate() []byte {
+	now := time.Now()
+	for {
+		d := shared.Load()
+		// One second ahead: a goroutine that read the clock later stored it.
+		// A clock stepped back further gets its own second.
+		if d != nil && (d.sec == now.Unix() || d.sec == now.Unix()+1) {
+			return d.Bytes()
+		}
+		n := new(DateCache)
+		n.Update(now)
+		if shared.CompareAndSwap(d, n) { // a racing goroutine's newer second wins
+			return n.Bytes()
+		}
+	}
 }

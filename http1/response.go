@@ -51,11 +51,12 @@ type Response struct {
 	fromPool bool // and it came from Pool (so it goes back there)
 
 	status    int
-	head      bool // HEAD request: count the body, keep none of it
-	headCount int  // body bytes a HEAD response would have had
-	close     bool // "Connection: close"
-	keep10    bool // HTTP/1.0 keep-alive: "Connection: keep-alive"
-	http10    bool // HTTP/1.0 request: no chunked framing (RFC 9112 §7)
+	head      bool  // HEAD request: count the body, keep none of it
+	clen      int64 // SetContentLength's declared length; -1 none
+	headCount int   // body bytes a HEAD response would have had
+	close     bool  // "Connection: close"
+	keep10    bool  // HTTP/1.0 keep-alive: "Connection: keep-alive"
+	http10    bool  // HTTP/1.0 request: no chunked framing (RFC 9112 §7)
 	date      []byte
 	ctype     string
 	hdr       []byte // user field lines, serialized "Name: value\r\n"
@@ -83,7 +84,8 @@ type headKey struct {
 
 // Reset starts a response to req appended after dst's length. req may be nil
 // (an answer to a request that failed to parse: HTTP/1.1, not HEAD). date is
-// the whole Date field line, as DateCache.Bytes returns it; nil omits Date.
+// the whole Date field line, as DateCache.Bytes or CurrentDate return it;
+// nil omits Date.
 func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.dst = dst
 	w.start = len(dst)
@@ -91,6 +93,7 @@ func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.fromPool = false
 	w.status = 200
 	w.head = false
+	w.clen = -1
 	w.headCount = 0
 	w.close = false
 	w.keep10 = false
@@ -114,6 +117,17 @@ func (w *Response) SetStatus(code int) {
 	}
 	w.status = code
 }
+
+// SetDate replaces the Date field line given to Reset (nil omits Date): a
+// response composed over time takes the time its head is sent.
+func (w *Response) SetDate(line []byte) { w.date = line }
+
+// SetContentLength declares the length of a body FinishStream's caller
+// sends after the head: the head says Content-Length: n and FinishStream
+// returns StreamLength, so the caller must send n bytes in all (or close the
+// connection after fewer). Finish ignores it: there the length is the body's.
+// n < 0 withdraws it.
+func (w *Response) SetContentLength(n int64) { w.clen = max(n, -1) }
 
 // SetClose makes the response say "Connection: close"; the caller closes
 // the connection after sending it (see WillClose).
@@ -351,17 +365,14 @@ func (w *Response) finishHead(fr bodyFraming, bodyLen int) []byte {
 		bytes.Equal(k.date, w.date) && bytes.Equal(k.hdr, w.hdr) {
 		return w.scratch
 	}
-	w.scratch = w.appendHead(w.scratch[:0], fr, bodyLen)
+	w.scratch = w.appendHead(w.scratch[:0], fr, int64(bodyLen))
 	*k = headKey{valid: true, status: w.status, fr: fr, bodyLen: bodyLen, close: w.close,
 		keep10: w.keep10, ctype: w.ctype,
 		date: append(k.date[:0], w.date...), hdr: append(k.hdr[:0], w.hdr...)}
 	return w.scratch
 }
 
-// noBodyStatus: RFC 9110 §15.2, §15.3.5, §15.4.5.
-func (w *Response) noBodyStatus() bool {
-	return w.status < 200 || w.status == 204 || w.status == 304
-}
+func (w *Response) noBodyStatus() bool { return !BodyAllowed(w.status) }
 
 func (w *Response) dropBody() { w.dst = w.dst[:w.start] }
 
@@ -385,7 +396,7 @@ const (
 	frameClose                      // HTTP/1.0 stream: closing the connection ends the body
 )
 
-func (w *Response) appendHead(b []byte, fr bodyFraming, bodyLen int) []byte {
+func (w *Response) appendHead(b []byte, fr bodyFraming, bodyLen int64) []byte {
 	if w.status < 600 {
 		b = append(b, statusLine[w.status]...)
 	} else {
@@ -403,7 +414,7 @@ func (w *Response) appendHead(b []byte, fr bodyFraming, bodyLen int) []byte {
 	switch fr {
 	case frameLength:
 		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, int64(bodyLen), 10)
+		b = strconv.AppendInt(b, bodyLen, 10)
 		b = append(b, "\r\n"...)
 	case frameChunked:
 		b = append(b, "Transfer-Encoding: chunked\r\n"...)

@@ -50,3 +50,10 @@ func StatusText(code int) string {
 	}
 	return statusText[code]
 }
+
+// BodyAllowed reports whether a response with this status may have a body:
+// not 1xx, 204 or 304 (RFC 9110 sections 15.2, 15.3.5, 15.4.5). Those have
+// neither a body nor framing fields.
+func BodyAllowed(code int) bool {
+	return code >= 200 && code != 204 && code != 304
+}

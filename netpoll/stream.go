@@ -3,6 +3,7 @@ package netpoll
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/uringd/uringd/http1"
@@ -49,6 +50,10 @@ func (s *Stream) Request() *http1.Request { return &s.req }
 
 // RemoteAddr is the client's "ip:port".
 func (s *Stream) RemoteAddr() string { return s.c.remote }
+
+// Logger is the server's Config.Logger, for the producer's own logs (a
+// blocking handler's panic).
+func (s *Stream) Logger() *slog.Logger { return s.c.s.cfg.Logger }
 
 // Context is cancelled when a write fails (the client went away), at
 // Shutdown's deadline, and at Finish.

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -47,6 +48,10 @@ func (s *Stream) Request() *http1.Request { return &s.req }
 
 // RemoteAddr is the client's address, "ip:port" ("" if unknown).
 func (s *Stream) RemoteAddr() string { return s.remote }
+
+// Logger is the worker's Config.Logger, for the producer's own logs (a
+// blocking handler's panic).
+func (s *Stream) Logger() *slog.Logger { return s.w.log }
 
 // Context is cancelled when the connection goes away (client EOF or reset,
 // a timeout, a forced shutdown) and when Finish is called. At EOF alone
