@@ -26,17 +26,25 @@
 #   VMTEST_NICE        nice level for the build and QEMU (default 10: the machine is shared)
 #   VMTEST_PKGS        which of the packages below to run (default "uring worker root")
 #
-# Subset. TCG emulates the CPU in software (about 10-20x slower than native), and CI gives
-# the VM part 25 minutes for both kernels. Every test of ./uring/ and ./worker/ runs. Of the
-# root package every test runs except the ones listed in ROOT_SKIP below: those measure
-# throughput or memory under load (many connections, 100+ MiB of traffic) and add minutes
-# under emulation without exercising an engine path the rest does not (accept, recv, send,
-# close, timeouts, offload, streaming and shutdown are all covered by the remaining e2e,
-# blocking, net/http, streaming-body and limits tests). VMTEST_FULL=1 runs them as well.
+# Subset. TCG emulates the CPU in software (10-20x slower than native), and CI gives the VM
+# part 25 minutes for both kernels. Every test of ./uring/ and ./worker/ runs, and every test
+# of the root package except ROOT_SKIP below, measured on 6.1 under TCG on a loaded 2-CPU
+# machine (load average 8):
+#   - TestZeroAllocsPerRequest (435 s): counts Go allocations per request, 10000 round trips
+#     per mode; allocation counts do not depend on the kernel, and the 5.10 code path is
+#     counted on the host (its fallback mode switches the features off);
+#   - TestConnectBurst (190 s, and fails on 6.1 in every mode, netpoll included): 4000
+#     connections dialled at once cannot all be answered within its 20 s deadlines under
+#     emulation, so it measures QEMU, not the kernel.
+# Accept, recv, send, close, timeouts, offload, streaming and shutdown all stay covered
+# (e2e, blocking, net/http, streamed-body, limits, idle-footprint and shutdown tests, in
+# every engine mode). The root package then takes about 8 minutes per kernel, uring and
+# worker about 1 minute each. VMTEST_FULL=1 runs the skipped tests as well.
 #
-# KVM: -accel kvm boots on some hosts; on the nested hypervisors this was written on the
-# guest kernel dies with "KVM internal error ... emulation failure" (cmpxchg16b/xrstor),
-# so TCG is the default.
+# KVM: on the nested hypervisors this was written on, -accel kvm does not boot: with -cpu max
+# or host QEMU aborts setting MSR 0x10a, with -cpu qemu64 the guest hangs after the boot
+# loader, and others saw "KVM internal error ... emulation failure" (cmpxchg16b, xrstor).
+# VMTEST_ACCEL=kvm tries it where it works; TCG is the default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -56,7 +64,7 @@ pkgs=(
   "root . 1200s"
 )
 # Root-package tests left out of the default VM run (see "Subset" above).
-ROOT_SKIP='^(TestZeroAllocsPerRequest)$'
+ROOT_SKIP='^(TestZeroAllocsPerRequest|TestConnectBurst)$'
 
 log() { echo "vmtest: $*" >&2; }
 
@@ -173,6 +181,9 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 # Kernel messages on the console would split the test output's lines.
 echo 1 >/proc/sys/kernel/printk
+# Transparent huge pages as on most hosts (Debian's kernel defaults to always): with always,
+# RSS grows in 2 MiB steps and the idle-footprint test measures that instead of uringd.
+echo madvise >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 ip link set lo up
 ulimit -n 65536
 ulimit -l unlimited
