@@ -28,6 +28,7 @@
 #                      longer limits (1800 s per VM)
 #   VMTEST_NICE        nice level for the build and QEMU (default 10: the machine is shared)
 #   VMTEST_PKGS        which of the packages below to run (default "uring worker root")
+#   VMTEST_RUN         a -test.run pattern for every package (e.g. '^TestConnectBurst$')
 #
 # Subset. TCG emulates the CPU in software (10-20x slower than native), and CI gives the VM
 # part 25 minutes for both kernels. Every test of ./uring/ and ./worker/ runs, and every test
@@ -36,9 +37,11 @@
 #   - TestZeroAllocsPerRequest (435 s): counts Go allocations per request, 10000 round trips
 #     per mode; allocation counts do not depend on the kernel, and the 5.10 code path is
 #     counted on the host (its fallback mode switches the features off);
-#   - TestConnectBurst (190 s, and fails on 6.1 in every mode, netpoll included): 4000
-#     connections dialled at once cannot all be answered within its 20 s deadlines under
-#     emulation, so it measures QEMU, not the kernel.
+#   - TestConnectBurst (50-190 s): 4000 connections dialled at once are not all answered
+#     within the test's deadlines under emulation. On 6.1 it failed in every mode at load
+#     average 8 and in three of four modes, netpoll included, at load 4; a test that fails
+#     on the netpoll engine measures QEMU, not the kernel. (On 5.10 netpoll passed and the
+#     three io_uring modes got connection resets: run it with VMTEST_FULL=1.)
 # Accept, recv, send, close, timeouts, offload, streaming and shutdown all stay covered
 # (e2e, blocking, net/http, streamed-body, limits, idle-footprint and shutdown tests, in
 # every engine mode). Measured at commit bfe1aae: both kernels in 7 min 46 s including the
@@ -172,6 +175,7 @@ for p in "${pkgs[@]}"; do
       args="$args -test.skip='$ROOT_SKIP'"
     fi
   fi
+  [ -n "${VMTEST_RUN:-}" ] && args="$args -test.run='$VMTEST_RUN'"
   # Each binary runs in its own directory, as go test would run it in the package's.
   mkdir -p "$root/t/$name.d"
   [ -d "$path/testdata" ] && cp -r "$path/testdata" "$root/t/$name.d/"
