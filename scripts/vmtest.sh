@@ -36,7 +36,8 @@
 # machine (load average 8):
 #   - TestZeroAllocsPerRequest (435 s): counts Go allocations per request, 10000 round trips
 #     per mode; allocation counts do not depend on the kernel, and the 5.10 code path is
-#     counted on the host (its fallback mode switches the features off);
+#     counted on the host (its fallback mode switches the features off). It passed on 5.10
+#     with VMTEST_FULL=1 (229 s);
 #   - TestConnectBurst (50-190 s): 4000 connections dialled at once are not all answered
 #     within the test's deadlines under emulation. On 6.1 it failed in every mode at load
 #     average 8 and in three of four modes, netpoll included, at load 4; a test that fails
@@ -46,8 +47,8 @@
 # (e2e, blocking, net/http, streamed-body, limits, idle-footprint and shutdown tests, in
 # every engine mode). Measured at commit bfe1aae: both kernels in 7 min 46 s including the
 # build (VMs: 5.10 253 s, 6.1 200 s) on an otherwise quiet moment, and the 6.1 root package
-# alone in about 460 s at load average 8. VMTEST_FULL=1 runs the skipped tests as well (add
-# about 10 minutes per kernel, and raise VMTEST_VM_TIMEOUT).
+# alone in about 460 s at load average 8. VMTEST_FULL=1 runs the skipped tests as well
+# (5.10's VM then took 564 s).
 #
 # KVM: on the nested hypervisors this was written on, -accel kvm does not boot: with -cpu max
 # or host QEMU aborts setting MSR 0x10a, with -cpu qemu64 the guest hangs after the boot
@@ -55,7 +56,6 @@
 # VMTEST_ACCEL=kvm tries it where it works; TCG is the default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
 
 cache=${VMTEST_CACHE:-/var/cache/uringd-vmtest}
 logdir=${VMTEST_LOGDIR:-$cache/logs}
