@@ -54,10 +54,12 @@ func FeatureSet(fs ...Feature) Features {
 // AllFeatures is every feature this package knows about.
 const AllFeatures = Features(1<<featCount - 1)
 
-// NewerThan510 is every feature Linux 5.10 lacks: Options{Disable:
+// NewerThan510 is every feature upstream Linux 5.10 lacks: Options{Disable:
 // NewerThan510} runs the 5.10 path (single-shot accept and recv, classic
 // provided buffers, no SINGLE_ISSUER/DEFER_TASKRUN/COOP_TASKRUN/SUBMIT_ALL,
-// unregistered ring fd, no EXT_ARG) on any newer kernel.
+// unregistered ring fd, no EXT_ARG) on any newer kernel. Later stable 5.10
+// kernels carry a newer io_uring: Debian's 5.10.223 has EXT_ARG (see
+// kernel-notes.md), so this is the strictest 5.10.
 const NewerThan510 = AllFeatures &^ Features(FeatProvideBuffers)
 
 // opFeatures are kernel capabilities found by Probe (as opposed to the setup
