@@ -143,14 +143,16 @@ type Config struct {
 	// SlowHandler is how long a plain handler may hold its worker's event
 	// loop before it is logged (a warning with the duration, once per
 	// route): a plain handler that blocks stalls every connection of its
-	// worker. Default 100ms.
+	// worker. An io_uring worker times one plain request in 8 (the clock
+	// costs more than routing), so a handler that is slow on most calls is
+	// caught within a few. Default 100ms.
 	SlowHandler time.Duration
 
 	// Engine selects io_uring (default), the portable netpoll engine, or
 	// auto (io_uring, else netpoll with a logged reason). See engine.go.
 	Engine Engine
 	// BlockingWorkers bounds the goroutines running blocking handlers
-	// (HandleBlocking, Offload, FromHTTP), shared by all workers. Default 1024.
+	// (Blocking, Offload, FromHTTP), shared by all workers. Default 1024.
 	BlockingWorkers int
 	// BlockingQueue bounds the blocking requests waiting for one of those
 	// goroutines; past it a request is answered 503. Default 4096.

@@ -24,6 +24,11 @@ type pattern struct {
 	// literal is the whole path when the pattern has no wildcard and is not a
 	// subtree ("/a/b", "/a/{$}" as "/a/"): such patterns go to the exact table.
 	literal string
+	// prefix is the path up to the first wildcard or subtree segment ("/items/"
+	// for "/items/{id}", "/" for "/{x}"), which covers the first nlit
+	// segments: a path without it is rejected with one compare.
+	prefix string
+	nlit   int
 }
 
 type segment struct {
@@ -100,6 +105,14 @@ func parsePattern(s string) (*pattern, error) {
 			p.literal = strings.TrimSuffix(rest, "{$}")
 		}
 	}
+	p.prefix = "/"
+	for _, g := range p.segs {
+		if g.wild || g.end {
+			break
+		}
+		p.prefix += g.s + "/"
+		p.nlit++
+	}
 	return p, nil
 }
 
@@ -128,17 +141,20 @@ func validMethod(m string) bool {
 	return true
 }
 
-// match reports whether path matches p's path, recording where each
+// match reports whether path matches p's path (p is not literal-only), recording where each
 // wildcard's value lies in spans (when spans is non-nil), and whether the
 // match is exact: a subtree pattern matches exactly only the path of the
 // subtree itself ("/a/" for "/a/"), which decides the trailing-slash
 // redirect as in ServeMux. It does not allocate.
 func (p *pattern) match(path []byte, spans *http1.PathSpans) (ok, exact bool) {
-	if len(path) == 0 || path[0] != '/' {
+	if len(path) < len(p.prefix) || string(path[:len(p.prefix)]) != p.prefix {
 		return false, false
 	}
-	pos, nv := 1, 0
-	for i, g := range p.segs {
+	// Only patterns with a wildcard or a subtree get here (the others are in
+	// the router's exact table), so some segment follows the prefix.
+	pos, nv := len(p.prefix), 0
+	for i := p.nlit; i < len(p.segs); i++ {
+		g := &p.segs[i]
 		switch {
 		case g.multi:
 			if g.s != "" && spans != nil {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/uringd/uringd/http1"
 )
 
 // routeAnswer is what a request got from a router: the pattern that served it
@@ -361,7 +363,7 @@ func TestRouterManyExactRoutes(t *testing.T) {
 func TestSlowPlainHandlerLoggedOncePerRoute(t *testing.T) {
 	var logs bytes.Buffer
 	var rt router
-	rt.slow = DefaultSlowHandler
+	rt.slow, rt.epoch = DefaultSlowHandler, time.Now()
 	rt.log = slog.New(slog.NewTextHandler(&logs, nil))
 	hold := HandlerFunc(func(w *Response, r *Request) { time.Sleep(DefaultSlowHandler + 20*time.Millisecond) })
 	rt.add("GET /slow", hold)
@@ -380,4 +382,58 @@ func TestSlowPlainHandlerLoggedOncePerRoute(t *testing.T) {
 	assert.NotContains(t, out, "/fast")
 	assert.Contains(t, out, "duration=")
 	assert.Contains(t, out, "threshold=100ms")
+}
+
+// BenchmarkRouterLookup measures finding the handler (and the path values):
+// an exact route among few and among many, a subtree, a wildcard, a miss.
+func BenchmarkRouterLookup(b *testing.B) {
+	nop := HandlerFunc(func(w *Response, r *Request) {})
+	for _, n := range []int{4, 40} {
+		var rt router
+		for i := 0; i < n; i++ {
+			rt.add(fmt.Sprintf("GET /r%d", i), nop)
+		}
+		rt.add("GET /files/", nop)
+		rt.add("GET /items/{id}", nop)
+		m := []byte("GET")
+		for _, p := range []string{"/r1", "/files/a/b.css", "/items/42", "/none"} {
+			path := []byte(p)
+			b.Run(fmt.Sprintf("exact%d%s", n, p), func(b *testing.B) {
+				b.ReportAllocs()
+				var spans http1.PathSpans
+				for i := 0; i < b.N; i++ {
+					rt.match(m, path, &spans)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkRouterServe is a whole dispatch of a plain handler on an exact
+// route: lookup, path values, the Config.SlowHandler clock, the handler.
+func BenchmarkRouterServe(b *testing.B) {
+	var rt router
+	rt.slow, rt.log, rt.epoch = DefaultSlowHandler, slog.Default(), time.Now()
+	rt.add("GET /hello", HandlerFunc(func(w *Response, r *Request) { _, _ = w.WriteString("Hello, World!") }))
+	rt.add("GET /items/{id}", HandlerFunc(func(w *Response, r *Request) { _, _ = w.Write(r.PathValue("id")) }))
+	for _, p := range []string{"/hello", "/items/42"} {
+		req := Request{Method: []byte("GET"), Path: []byte(p), Target: []byte(p), ProtoMinor: 1}
+		out := make([]byte, 0, 4096)
+		for _, worker := range []bool{true, false} {
+			// A worker's loopMux times one request in slowSample; the
+			// netpoll engine calls the router, which times each.
+			var h Handler = &rt
+			if worker {
+				h = &loopMux{rt: &rt}
+			}
+			b.Run(fmt.Sprintf("%s/worker=%v", p, worker), func(b *testing.B) {
+				b.ReportAllocs()
+				var w Response
+				for i := 0; i < b.N; i++ {
+					w.Reset(out[:0], &req, nil)
+					h.ServeHTTP(&w, &req)
+				}
+			})
+		}
+	}
 }

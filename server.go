@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/uring"
@@ -47,7 +48,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{}), offload: newOffloadPool(&cfg)}
-	s.mux.slow, s.mux.log = cfg.SlowHandler, cfg.Logger
+	s.mux.slow, s.mux.log, s.mux.epoch = cfg.SlowHandler, cfg.Logger, time.Now()
 	return s, nil
 }
 
@@ -188,7 +189,7 @@ func (s *Server) startWorkers(fds []int, cpus []int) ([]*worker.Worker, error) {
 func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 	c := &s.cfg
 	return worker.Config{
-		ID: id, CPU: cpu, Listener: fd, Handler: &s.mux, Logger: c.Logger,
+		ID: id, CPU: cpu, Listener: fd, Handler: &loopMux{rt: &s.mux}, Logger: c.Logger,
 		Limits: http1.Limits{
 			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
 			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,
