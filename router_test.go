@@ -284,7 +284,11 @@ func TestRouterRejectsBadRegistrations(t *testing.T) {
 }
 
 func panicMessage(f func()) (msg string) {
-	defer func() { msg = fmt.Sprint(recover()) }()
+	defer func() {
+		if p := recover(); p != nil {
+			msg = fmt.Sprint(p)
+		}
+	}()
 	f()
 	return "no panic"
 }
