@@ -90,8 +90,8 @@ func Body(ctx context.Context, r *Request) io.Reader {
 // (the server keeps at most a window of it per connection). Config.MaxStreamBody
 // still bounds its length. A handler that returns before reading the whole
 // body closes the connection after its response (where the next request
-// starts is unknown). Handlers served through FromHTTP and HandleHTTP
-// always stream their body.
+// starts is unknown). Handlers served through FromHTTP always stream their
+// body. Register it with Blocking(StreamingBody(h)).
 func StreamingBody(h BlockingHandler) BlockingHandler {
 	if h == nil {
 		panic("uringd: StreamingBody(nil)")
@@ -116,20 +116,27 @@ func RemoteAddr(ctx context.Context) string {
 	return s
 }
 
-// HandleBlocking registers a blocking handler like Handle (method "" is any
-// method; GET also answers HEAD).
-func (s *Server) HandleBlocking(method, pattern string, h BlockingHandler) {
-	s.Handle(method, pattern, newOffloader(h))
+// Blocking adapts a BlockingHandler to a Handler for Server.Handle: the
+// request is handed to the offload pool and h answers it there, off the
+// event loop:
+//
+//	srv.Handle("GET /user/{id}", uringd.Blocking(h))
+func Blocking(h BlockingHandler) Handler {
+	if h == nil {
+		panic("uringd: Blocking(nil)")
+	}
+	if f, ok := h.(BlockingHandlerFunc); ok && f == nil {
+		panic("uringd: Blocking(nil func)")
+	}
+	return newOffloader(h)
 }
 
-// HandleBlockingFunc registers f like HandleBlocking.
-func (s *Server) HandleBlockingFunc(method, pattern string, f func(ctx context.Context, w ResponseWriter, r *Request)) {
-	s.HandleBlocking(method, pattern, BlockingHandlerFunc(f))
-}
-
-// HandleBlockingPrefix registers a blocking handler like HandlePrefix.
-func (s *Server) HandleBlockingPrefix(method, prefix string, h BlockingHandler) {
-	s.HandlePrefix(method, prefix, newOffloader(h))
+// BlockingFunc is Blocking for a function.
+func BlockingFunc(f func(ctx context.Context, w ResponseWriter, r *Request)) Handler {
+	if f == nil {
+		panic("uringd: BlockingFunc(nil)")
+	}
+	return newOffloader(BlockingHandlerFunc(f))
 }
 
 // Offload, called by a plain Handler during ServeHTTP, hands the request to
@@ -152,7 +159,7 @@ func Offload(w *Response, r *Request, h BlockingHandler) bool {
 	return netpoll.Detach(w, func(s *netpoll.Stream) { serveBlocking(s, h) }) == nil
 }
 
-// offloader is the plain Handler registered for a BlockingHandler. Its run
+// offloader is the Handler that Blocking and FromHTTP return. Its run
 // functions are allocated once, at registration, not per request.
 type offloader struct {
 	h      BlockingHandler

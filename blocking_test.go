@@ -73,11 +73,11 @@ func TestBlockingPipelinedOrder(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleFunc("GET", "/fast", func(w *Response, r *Request) { w.WriteString("fast") })
-				s.HandleBlockingFunc("GET", "/slow", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.HandleFunc("GET /fast", func(w *Response, r *Request) { w.WriteString("fast") })
+				s.Handle("GET /slow", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					time.Sleep(20 * time.Millisecond)
 					fmt.Fprintf(w, "slow %s", r.Query)
-				})
+				}))
 			})
 			c := dialRaw(t, s)
 			// A slow blocking request, then fast and slow ones pipelined
@@ -106,7 +106,7 @@ func TestBlockingStreamingBackpressure(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{MaxPendingOutput: 64 << 10}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/stream", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /stream", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					b := []byte(strings.Repeat("x", chunk))
 					for i := 0; i < n; i++ {
 						if _, err := w.Write(b); err != nil {
@@ -114,8 +114,8 @@ func TestBlockingStreamingBackpressure(t *testing.T) {
 						}
 						w.Flush()
 					}
-				})
-				s.HandleFunc("GET", "/after", func(w *Response, r *Request) { w.WriteString("after") })
+				}))
+				s.HandleFunc("GET /after", func(w *Response, r *Request) { w.WriteString("after") })
 			})
 			c := dialRaw(t, s)
 			_, err := c.Write([]byte("GET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -137,11 +137,11 @@ func TestBlockingClientGoneCancelsContext(t *testing.T) {
 			started := make(chan struct{})
 			cancelled := make(chan struct{})
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/wait", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /wait", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					close(started)
 					<-ctx.Done()
 					close(cancelled)
-				})
+				}))
 			})
 			c := dialRaw(t, s)
 			_, err := c.Write([]byte("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -161,13 +161,13 @@ func TestBlockingQueueFull503(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	s := startEngine(t, EngineIOUring, Config{BlockingWorkers: 1, BlockingQueue: 1}, func(s *Server) {
-		s.HandleBlockingFunc("GET", "/hold", func(ctx context.Context, w ResponseWriter, r *Request) {
+		s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 			select {
 			case <-release:
 			case <-ctx.Done():
 			}
 			w.Write([]byte("done"))
-		})
+		}))
 	})
 	defer once.Do(func() { close(release) })
 	// One runs, one waits in the queue, the third is refused.
@@ -197,11 +197,11 @@ func TestBlockingPanicAnswers500(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/panic", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /panic", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.Write([]byte("never sent"))
 					panic("test panic")
-				})
-				s.HandleFunc("GET", "/ok", func(w *Response, r *Request) { w.WriteString("ok") })
+				}))
+				s.HandleFunc("GET /ok", func(w *Response, r *Request) { w.WriteString("ok") })
 			})
 			c := dialRaw(t, s)
 			_, err := c.Write([]byte("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -227,7 +227,7 @@ func TestOffloadFromPlainHandler(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleFunc("GET", "/maybe", func(w *Response, r *Request) {
+				s.HandleFunc("GET /maybe", func(w *Response, r *Request) {
 					if string(r.Query) == "big" && Offload(w, r, slow) {
 						return
 					}
@@ -253,11 +253,11 @@ func TestGracefulShutdownWaitsForBlockingHandler(t *testing.T) {
 			cfg := Config{Addr: "127.0.0.1:0", Engine: e, Workers: 1}
 			s, err := New(cfg)
 			require.NoError(t, err)
-			s.HandleBlockingFunc("GET", "/hold", func(ctx context.Context, w ResponseWriter, r *Request) {
+			s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 				close(started)
 				<-release
 				w.Write([]byte("finished"))
-			})
+			}))
 			require.NoError(t, s.Start())
 			c := dialRaw(t, s)
 			_, err = c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -296,7 +296,7 @@ func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{Workers: 2, BlockingWorkers: 8}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/r", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /r", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					n := len(r.Query) % 3
 					time.Sleep(time.Duration(n) * 50 * time.Microsecond)
 					w.Write([]byte("part1;"))
@@ -304,7 +304,7 @@ func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
 						w.Flush()
 					}
 					w.Write(r.Query)
-				})
+				}))
 			})
 			var wg sync.WaitGroup
 			errs := make(chan error, conns)
@@ -351,7 +351,7 @@ func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
 func TestBlockingWriteAfterReturnFails(t *testing.T) {
 	late := make(chan error, 1)
 	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
-		s.HandleBlockingFunc("GET", "/leak", func(ctx context.Context, w ResponseWriter, r *Request) {
+		s.Handle("GET /leak", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 			w.Write([]byte("on time"))
 			go func() {
 				time.Sleep(10 * time.Millisecond)
@@ -360,7 +360,7 @@ func TestBlockingWriteAfterReturnFails(t *testing.T) {
 				_, err := w.Write([]byte("late")) // a bug in the handler: must not crash the server
 				late <- err
 			}()
-		})
+		}))
 	})
 	c := dialRaw(t, s)
 	_, err := c.Write([]byte("GET /leak HTTP/1.1\r\nHost: x\r\n\r\n"))

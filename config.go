@@ -27,6 +27,7 @@ const (
 	DefaultIdleTimeout            = 60 * time.Second
 	DefaultWriteTimeout           = 30 * time.Second
 	DefaultTick                   = 100 * time.Millisecond
+	DefaultSlowHandler            = 100 * time.Millisecond
 	DefaultRingEntries            = 1024
 	DefaultRecvBufferSize         = 16 << 10
 	DefaultRecvBuffers            = 256
@@ -139,12 +140,19 @@ type Config struct {
 
 	// Logger receives startup, error and panic logs. Default slog.Default().
 	Logger *slog.Logger
+	// SlowHandler is how long a plain handler may hold its worker's event
+	// loop before it is logged (a warning with the duration, once per
+	// route): a plain handler that blocks stalls every connection of its
+	// worker. An io_uring worker times one plain request in 8 (the clock
+	// costs more than routing), so a handler that is slow on most calls is
+	// caught within a few. Default 100ms.
+	SlowHandler time.Duration
 
 	// Engine selects io_uring (default), the portable netpoll engine, or
 	// auto (io_uring, else netpoll with a logged reason). See engine.go.
 	Engine Engine
 	// BlockingWorkers bounds the goroutines running blocking handlers
-	// (HandleBlocking, Offload, FromHTTP), shared by all workers. Default 1024.
+	// (Blocking, Offload, FromHTTP), shared by all workers. Default 1024.
 	BlockingWorkers int
 	// BlockingQueue bounds the blocking requests waiting for one of those
 	// goroutines; past it a request is answered 503. Default 4096.
@@ -170,6 +178,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
 	setDefault(&c.Tick, DefaultTick)
+	setDefault(&c.SlowHandler, DefaultSlowHandler)
 	setDefault(&c.RingEntries, DefaultRingEntries)
 	setDefault(&c.RecvBufferSize, DefaultRecvBufferSize)
 	setDefault(&c.RecvBuffers, DefaultRecvBuffers)
@@ -212,6 +221,7 @@ func (c *Config) validate() error {
 		{"IdleTimeout", int64(c.IdleTimeout), int64(time.Millisecond), 1 << 62},
 		{"WriteTimeout", int64(c.WriteTimeout), int64(time.Millisecond), 1 << 62},
 		{"Tick", int64(c.Tick), int64(time.Millisecond), int64(time.Minute)},
+		{"SlowHandler", int64(c.SlowHandler), int64(time.Millisecond), 1 << 62},
 		{"RingEntries", int64(c.RingEntries), 8, 32768},
 		{"RecvBufferSize", int64(c.RecvBufferSize), 512, 1 << 20},
 		{"RecvBuffers", int64(c.RecvBuffers), 2, 32768},

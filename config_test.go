@@ -69,12 +69,12 @@ func TestBlockingPanicLogsToConfigLogger(t *testing.T) {
 		t.Run(e.String(), func(t *testing.T) {
 			var logs syncBuffer
 			s := startEngine(t, e, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/panic", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /panic", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					panic("blocking boom")
-				})
-				s.HandleHTTP("/std/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					panic("net/http boom")
 				}))
+				s.Handle("/std/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					panic("net/http boom")
+				})))
 			})
 			for _, path := range []string{"/panic", "/std/x"} {
 				c := dialRaw(t, s)

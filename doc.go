@@ -6,10 +6,13 @@
 //
 //	srv, err := uringd.New(uringd.Config{Addr: ":8080"})
 //	if err != nil { ... }
-//	srv.HandleFunc("GET", "/", func(w *uringd.Response, r *uringd.Request) {
+//	srv.HandleFunc("GET /hello/{name}", func(w *uringd.Response, r *uringd.Request) {
 //		w.SetContentType("text/plain")
-//		w.WriteString("Hello, World!")
+//		w.WriteString("Hello, ")
+//		w.Write(r.PathValue("name"))
 //	})
+//	srv.Handle("GET /report/{id}", uringd.Blocking(reports)) // may block: the offload pool
+//	srv.Handle("/", uringd.FromHTTP(mux))                    // net/http code, every other path
 //	go srv.ListenAndServe()
 //	...
 //	srv.Shutdown(ctx) // stop accepting, finish in-flight requests, close
@@ -29,16 +32,20 @@
 // # Handlers
 //
 // A Handler runs on its worker's thread: it must not block, or every
-// connection of that worker waits with it (see HandleBlocking for work that
-// blocks). It gets the request and a response that writes into the
+// connection of that worker waits with it (wrap work that blocks in Blocking,
+// or net/http code in FromHTTP; Config.SlowHandler logs a plain handler that
+// held its worker too long). It gets the request and a response that writes into the
 // connection's output buffer; nothing is allocated per request. The request's
 // fields are views into the receive buffer, valid only during the call: copy
 // what must outlive it with CopyBytes or CloneRequest. Config.DebugPoisonBuffers
 // makes a kept view read as garbage in tests. A panicking handler answers 500
 // for that request, is logged with its stack, and the worker goes on.
 //
-// Routing is exact-path or prefix (HandlePrefix), per method; a path with no
-// route answers 404, a known path with another method 405 with Allow.
+// Routing uses net/http.ServeMux's patterns without a host ("GET /items/{id}",
+// "/static/", "/files/{path...}", "/{$}"; see Server.Handle): the most
+// specific pattern wins, conflicting registrations panic, r.PathValue gives a
+// wildcard's value without allocating, a path with no pattern answers 404, a
+// known path with another method 405 with Allow.
 //
 // # Limits
 //

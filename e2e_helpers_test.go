@@ -87,29 +87,29 @@ func (w *logWriter) Write(p []byte) (int, error) {
 
 // testRoutes are the routes of cmd/uringd plus a few for the tests.
 func testRoutes(s *uringd.Server) {
-	s.HandleFunc("GET", "/", func(w *uringd.Response, r *uringd.Request) {
+	s.HandleFunc("GET /{$}", func(w *uringd.Response, r *uringd.Request) {
 		w.SetContentType("text/plain")
 		w.WriteString("Hello, World!")
 	})
-	s.HandleFunc("POST", "/echo", func(w *uringd.Response, r *uringd.Request) {
+	s.HandleFunc("POST /echo", func(w *uringd.Response, r *uringd.Request) {
 		w.Write(r.Body)
 	})
-	s.HandleFunc("GET", "/panic", func(w *uringd.Response, r *uringd.Request) {
+	s.HandleFunc("GET /panic", func(w *uringd.Response, r *uringd.Request) {
 		w.WriteString("partial output that must not be sent")
 		panic("test panic")
 	})
-	s.HandleFunc("GET", "/panic-big", func(w *uringd.Response, r *uringd.Request) {
+	s.HandleFunc("GET /panic-big", func(w *uringd.Response, r *uringd.Request) {
 		w.Write(bigBody) // the response outgrew its buffer before the panic
 		panic("test panic after a big write")
 	})
-	s.HandleFunc("GET", "/big", func(w *uringd.Response, r *uringd.Request) {
+	s.HandleFunc("GET /big", func(w *uringd.Response, r *uringd.Request) {
 		w.Write(bigBody)
 	})
-	s.HandlePrefix("GET", "/files/", uringd.HandlerFunc(func(w *uringd.Response, r *uringd.Request) {
+	s.Handle("GET /files/", uringd.HandlerFunc(func(w *uringd.Response, r *uringd.Request) {
 		w.WriteString("file:")
 		w.Write(r.Path)
 	}))
-	s.HandleFunc("PUT", "/files/exact", func(w *uringd.Response, r *uringd.Request) {
+	s.HandleFunc("PUT /files/exact", func(w *uringd.Response, r *uringd.Request) {
 		w.WriteString("put")
 	})
 }

@@ -58,10 +58,10 @@ func seccompChild(t *testing.T, mode string) {
 	cfg.Engine = EngineAuto
 	s, err := New(cfg)
 	require.NoError(t, err)
-	s.HandleFunc("GET", "/", func(w *Response, r *Request) { w.WriteString("plain") })
-	s.HandleHTTP("/std/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /{$}", func(w *Response, r *Request) { w.WriteString("plain") })
+	s.Handle("/std/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "net/http")
-	}))
+	})))
 	require.NoError(t, s.Start())
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -12,20 +12,20 @@ import (
 // A blocking handler runs on the offload pool: it may wait (here: sleep,
 // standing for a database call); its response goes back to the worker that
 // owns the connection.
-func ExampleServer_HandleBlockingFunc() {
+func ExampleBlocking() {
 	srv, err := uringd.New(uringd.Config{Addr: "127.0.0.1:0", BlockingWorkers: 256})
 	if err != nil {
 		panic(err)
 	}
-	srv.HandleBlockingFunc("GET", "/report", func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+	srv.Handle("GET /report/{name}", uringd.BlockingFunc(func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
 		select {
 		case <-time.After(10 * time.Millisecond): // the slow part
 		case <-ctx.Done(): // the client left
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintf(w, "report for %s\n", r.Query)
-	})
+		fmt.Fprintf(w, "report %s for %s\n", r.PathValue("name"), r.Query)
+	}))
 	_ = srv // srv.ListenAndServe()
 }
 
@@ -40,10 +40,10 @@ func ExampleFromHTTP() {
 	if err != nil {
 		panic(err)
 	}
-	srv.HandleFunc("GET", "/healthz", func(w *uringd.Response, r *uringd.Request) {
+	srv.HandleFunc("GET /healthz", func(w *uringd.Response, r *uringd.Request) {
 		w.WriteString("ok") // plain: stays on the worker, no allocation
 	})
-	srv.HandleHTTP("/", mux) // everything else
+	srv.Handle("/", uringd.FromHTTP(mux)) // everything else
 	_ = srv
 }
 
@@ -53,7 +53,7 @@ func ExampleOffload() {
 		w.Write([]byte("computed slowly\n"))
 	})
 	srv, _ := uringd.New(uringd.Config{Addr: "127.0.0.1:0"})
-	srv.HandleFunc("GET", "/thing", func(w *uringd.Response, r *uringd.Request) {
+	srv.HandleFunc("GET /thing", func(w *uringd.Response, r *uringd.Request) {
 		if string(r.Query) != "cached" && uringd.Offload(w, r, slow) {
 			return // answered by the pool; do not touch w
 		}

@@ -9,23 +9,24 @@ import (
 	"github.com/uringd/uringd"
 )
 
-// Embedding uringd: a config, a route, Start, and Shutdown.
+// Embedding uringd: a config, a route with net/http's pattern syntax, Start,
+// and Shutdown.
 func Example() {
 	srv, err := uringd.New(uringd.Config{Addr: "127.0.0.1:0", Workers: 1})
 	if err != nil {
 		panic(err)
 	}
-	srv.HandleFunc("GET", "/hello", func(w *uringd.Response, r *uringd.Request) {
+	srv.HandleFunc("GET /hello/{name}", func(w *uringd.Response, r *uringd.Request) {
 		w.SetContentType("text/plain")
 		w.WriteString("Hello, ")
-		w.Write(r.Query) // a view into the request: valid during the call only
+		w.Write(r.PathValue("name")) // a view into the request: valid during the call only
 	})
 	if err := srv.Start(); err != nil { // or srv.ListenAndServe()
 		panic(err)
 	}
 	defer srv.Shutdown(context.Background())
 
-	resp, err := http.Get("http://" + srv.Addr().String() + "/hello?gopher")
+	resp, err := http.Get("http://" + srv.Addr().String() + "/hello/gopher")
 	if err != nil {
 		panic(err)
 	}

@@ -48,7 +48,7 @@ var handlerKinds = []string{"plain", "blocking", "nethttp", "offload"}
 func registerHeadCases(s *Server) {
 	mux := http.NewServeMux()
 	for _, c := range headCases {
-		s.HandleFunc("GET", "/plain/"+c.name, func(w *Response, r *Request) {
+		s.HandleFunc("GET /plain/"+c.name, func(w *Response, r *Request) {
 			w.SetStatus(c.status)
 			if c.ctype != "" {
 				w.SetContentType(c.ctype)
@@ -69,8 +69,8 @@ func registerHeadCases(s *Server) {
 			io.WriteString(w, c.body)
 		}
 		blocking := BlockingHandlerFunc(func(ctx context.Context, w ResponseWriter, r *Request) { writeNetHTTP(w) })
-		s.HandleBlocking("GET", "/blocking/"+c.name, blocking)
-		s.HandleFunc("GET", "/offload/"+c.name, func(w *Response, r *Request) {
+		s.Handle("GET /blocking/"+c.name, Blocking(blocking))
+		s.HandleFunc("GET /offload/"+c.name, func(w *Response, r *Request) {
 			w.WriteString("discarded")
 			Offload(w, r, blocking)
 		})
@@ -82,13 +82,13 @@ func registerHeadCases(s *Server) {
 		w.(http.Flusher).Flush()
 		io.WriteString(w, "second")
 	})
-	s.HandleBlockingFunc("GET", "/blocking/stream", func(ctx context.Context, w ResponseWriter, r *Request) {
+	s.Handle("GET /blocking/stream", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "first;")
 		w.Flush()
 		io.WriteString(w, "second")
-	})
-	s.HandleHTTP("/nethttp/", mux)
+	}))
+	s.Handle("/nethttp/", FromHTTP(mux))
 }
 
 // imfDate is a Date field line in the IMF-fixdate format (RFC 9110 section 5.6.7).
@@ -265,8 +265,8 @@ func TestInterimResponseHead(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/hints", func(ctx context.Context, w ResponseWriter, r *Request) { hints(w) })
-				s.HandleHTTP("/nethttp/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hints(w) }))
+				s.Handle("GET /hints", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) { hints(w) }))
+				s.Handle("/nethttp/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hints(w) })))
 			})
 			for _, path := range []string{"/hints", "/nethttp/hints"} {
 				c := dialRaw(t, s)
@@ -298,7 +298,7 @@ func TestBlockingResponseFieldsAndFraming(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/fields", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /fields", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					h := w.Header()
 					h["Bad Name"] = []string{"x"}
 					h.Set("X-Split", "a\r\nInjected: 1")
@@ -306,32 +306,32 @@ func TestBlockingResponseFieldsAndFraming(t *testing.T) {
 					h.Set("X-Trim", "  v  ")
 					h.Set("Content-Type", "text/plain")
 					io.WriteString(w, "ok")
-				})
-				s.HandleBlockingFunc("GET", "/te", func(ctx context.Context, w ResponseWriter, r *Request) {
+				}))
+				s.Handle("GET /te", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.Header().Set("Transfer-Encoding", "chunked")
 					w.Header().Set("Content-Length", "5")
 					w.Header().Set("Content-Type", "text/plain")
 					io.WriteString(w, "hello")
-				})
-				s.HandleBlockingFunc("GET", "/declared-big", func(ctx context.Context, w ResponseWriter, r *Request) {
+				}))
+				s.Handle("GET /declared-big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.Header().Set("Content-Length", strconv.Itoa(len(big)))
 					w.Header().Set("Content-Type", "text/plain")
 					io.WriteString(w, big[:100])
 					io.WriteString(w, big[100:])
-				})
-				s.HandleBlockingFunc("GET", "/errors", func(ctx context.Context, w ResponseWriter, r *Request) {
+				}))
+				s.Handle("GET /errors", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.Header().Set("Content-Length", "3")
 					_, err := io.WriteString(w, "abcd")
 					errs <- err
 					w.WriteHeader(204) // ignored: the failed Write decided 200
 					_, err = io.WriteString(w, "abc")
 					errs <- err
-				})
-				s.HandleBlockingFunc("GET", "/nobody", func(ctx context.Context, w ResponseWriter, r *Request) {
+				}))
+				s.Handle("GET /nobody", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.WriteHeader(204)
 					_, err := io.WriteString(w, "x")
 					errs <- err
-				})
+				}))
 			})
 			head, body := rawExchange(t, s, "GET /fields HTTP/1.1\r\nHost: x\r\n\r\n", false)
 			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+

@@ -10,7 +10,8 @@ import "github.com/uringd/uringd/http1"
 // connections' bytes. A handler that needs any of it later must copy it:
 // CopyBytes for one field, CloneRequest for all of them. Config.
 // DebugPoisonBuffers makes a kept view read as garbage ('\xdd' bytes), so the
-// mistake shows in tests.
+// mistake shows in tests. PathValue gives the value of a wildcard of the
+// route's pattern ("GET /items/{id}": r.PathValue("id")), also a view.
 type Request = http1.Request
 
 // Header is one request header field (views, see Request).
@@ -24,8 +25,12 @@ type Response = http1.Response
 
 // Handler serves HTTP requests. ServeHTTP runs on a worker's event loop
 // thread: it must not block (no disk, network or lock waits), or every
-// connection of that worker waits with it. A panic answers 500 for that
-// request, is logged with its stack, and the worker goes on.
+// connection of that worker waits with it (Config.SlowHandler logs one that
+// does). A panic answers 500 for that request, is logged with its stack, and
+// the worker goes on. Handlers that block are registered through adapters
+// that return a Handler: Blocking for a BlockingHandler, FromHTTP for a
+// net/http handler (an http.Handler is not a Handler: its ServeHTTP takes
+// other types, so Server.Handle refuses it at compile time).
 type Handler interface {
 	ServeHTTP(w *Response, r *Request)
 }

@@ -48,11 +48,11 @@ func TestHalfCloseDuringDetachedHandlerGetsResponse(t *testing.T) {
 	for _, m := range lifeModes {
 		t.Run(m.name, func(t *testing.T) {
 			s := startEngine(t, m.e, m.cfg, func(s *Server) {
-				s.HandleBlockingFunc("GET", "/blocking", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /blocking", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					time.Sleep(200 * time.Millisecond) // the client's EOF comes in meanwhile
 					io.WriteString(w, big)
-				})
-				s.HandleHTTP("/nethttp/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				}))
+				s.Handle("/nethttp/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					body, err := io.ReadAll(r.Body)
 					if err != nil {
 						http.Error(w, err.Error(), 500)
@@ -60,8 +60,8 @@ func TestHalfCloseDuringDetachedHandlerGetsResponse(t *testing.T) {
 					}
 					time.Sleep(200 * time.Millisecond)
 					fmt.Fprintf(w, "%s|%s", body, big)
-				}))
-				s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+				})))
+				s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 			})
 			for _, tc := range []struct{ name, req, body, want string }{
 				{"blocking", "GET /blocking HTTP/1.1\r\nHost: x\r\n\r\n", "", big},
@@ -111,18 +111,18 @@ func TestHandlerConnectionCloseAnyCase(t *testing.T) {
 	for _, m := range lifeModes {
 		t.Run(m.name, func(t *testing.T) {
 			s := startEngine(t, m.e, m.cfg, func(s *Server) {
-				s.HandleFunc("GET", "/plain", func(w *Response, r *Request) {
+				s.HandleFunc("GET /plain", func(w *Response, r *Request) {
 					require.NoError(t, w.SetHeader("Connection", unescape(string(r.Query))))
 					w.WriteString("plain")
 				})
-				s.HandleBlockingFunc("GET", "/blocking", func(ctx context.Context, w ResponseWriter, r *Request) {
+				s.Handle("GET /blocking", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.Header().Set("Connection", unescape(string(r.Query)))
 					io.WriteString(w, "blocking")
-				})
-				s.HandleHTTP("/nethttp/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				}))
+				s.Handle("/nethttp/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Connection", unescape(r.URL.RawQuery))
 					io.WriteString(w, "nethttp")
-				}))
+				})))
 			})
 			for _, path := range []string{"/plain", "/blocking", "/nethttp/"} {
 				for _, v := range []string{"close", "Close", "CLOSE", "x-foo,%20Close"} {
@@ -152,7 +152,7 @@ func TestConnectionCloseBodyIntactNoReset(t *testing.T) {
 	for _, m := range lifeModes {
 		t.Run(m.name, func(t *testing.T) {
 			s := startEngine(t, m.e, m.cfg, func(s *Server) {
-				s.HandleFunc("GET", "/big", func(w *Response, r *Request) { w.WriteString(big) })
+				s.HandleFunc("GET /big", func(w *Response, r *Request) { w.WriteString(big) })
 			})
 			if m.e == EngineIOUring {
 				for _, w := range s.workers {
@@ -201,7 +201,7 @@ func TestRejectedConnectionsClosedByShutdown(t *testing.T) {
 				cfg.RingEntries = 8 // a small SQ: the 503 pairs meet full-SQ flushes
 				s, err := New(cfg)
 				require.NoError(t, err)
-				s.HandleFunc("GET", "/", func(w *Response, r *Request) { w.WriteString("hi") })
+				s.HandleFunc("GET /{$}", func(w *Response, r *Request) { w.WriteString("hi") })
 				require.NoError(t, s.Start())
 				held := dialRaw(t, s)
 				io.WriteString(held, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -241,11 +241,11 @@ func TestRejectedConnectionsClosedByShutdown(t *testing.T) {
 func TestDetachedInputStopsReadingWithOneCancel(t *testing.T) {
 	release := make(chan struct{})
 	s := startEngine(t, EngineIOUring, Config{RecvBufferSize: 4096}, func(s *Server) {
-		s.HandleBlockingFunc("GET", "/hold", func(ctx context.Context, w ResponseWriter, r *Request) {
+		s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 			<-release
 			io.WriteString(w, "held")
-		})
-		s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+		}))
+		s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 	})
 	if !s.workers[0].Features().Has(uring.FeatMultishotRecv) {
 		t.Skip("the kernel has no multishot recv: a single-shot recv is just not re-armed")

@@ -11,13 +11,13 @@ import (
 )
 
 // FromHTTP adapts any net/http handler (http.ServeMux with Go 1.22
-// patterns, http.FileServer, a third-party router) to a BlockingHandler: it
-// runs on the offload pool, off the worker thread, like any blocking
-// handler. Register it for every method under a prefix, or use HandleHTTP:
+// patterns, http.FileServer, a third-party router) to a Handler for
+// Server.Handle: it runs on the offload pool, off the worker thread, like
+// a blocking handler:
 //
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("GET /hello/{name}", hello)
-//	srv.HandleHTTP("/", mux)
+//	srv.Handle("/", uringd.FromHTTP(mux)) // every path no other pattern matches
 //
 // The *http.Request has Method, URL, RequestURI, Proto, Header (canonical
 // keys, Host removed as net/http does), Host, ContentLength (-1 for a
@@ -26,21 +26,18 @@ import (
 // body is never held whole in memory; Config.MaxStreamBody bounds its length; a
 // handler that does not read it to the end closes the connection after its
 // response). Its Context is cancelled when the client goes
-// away. The http.ResponseWriter is also an http.Flusher; a Flush, or a body
+// away. The wildcards of the uringd pattern it was registered with are set
+// (r.PathValue). The http.ResponseWriter is also an http.Flusher; a Flush, or a body
 // over 32 KiB without Content-Length, streams it chunked (HTTP/1.1).
 // Hijack and HTTP/2 are not supported.
-func FromHTTP(h http.Handler) BlockingHandler {
+func FromHTTP(h http.Handler) Handler {
 	if h == nil {
 		panic("uringd: FromHTTP(nil)")
 	}
-	return httpAdapter{h}
-}
-
-// HandleHTTP serves h for every method on paths under prefix (like
-// http.Handle with a pattern ending in '/'; "/" is everything that no other
-// route matches), through the offload pool.
-func (s *Server) HandleHTTP(prefix string, h http.Handler) {
-	s.HandleBlockingPrefix("", prefix, FromHTTP(h))
+	if f, ok := h.(http.HandlerFunc); ok && f == nil {
+		panic("uringd: FromHTTP(nil func)")
+	}
+	return newOffloader(httpAdapter{h})
 }
 
 type httpAdapter struct{ h http.Handler }
@@ -84,6 +81,9 @@ func toHTTPRequest(ctx context.Context, r *Request) (*http.Request, error) {
 	}
 	if req.Host == "" {
 		req.Host = u.Host
+	}
+	for _, name := range r.PathValueNames() {
+		req.SetPathValue(name, string(r.PathValue(name)))
 	}
 	for _, f := range r.Headers {
 		k := textproto.CanonicalMIMEHeaderKey(string(f.Name))

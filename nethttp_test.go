@@ -197,7 +197,7 @@ func TestFromHTTPConformance(t *testing.T) {
 	defer ref.Close()
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) { s.HandleHTTP("/", h) })
+			s := startEngine(t, e, Config{}, func(s *Server) { s.Handle("/", FromHTTP(h)) })
 			for _, ex := range conformanceCases {
 				t.Run(ex.name, func(t *testing.T) {
 					want := doExchange(t, ref.Listener.Addr().String(), ex)
@@ -220,9 +220,9 @@ func TestFromHTTPRequestFields(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.String(), func(t *testing.T) {
 			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					got <- r
-				}))
+				})))
 			})
 			c := dialRaw(t, s)
 			_, err := io.WriteString(c, "PUT /p/a%20b?x=1 HTTP/1.1\r\nHost: h:1\r\nx-custom: v\r\nContent-Length: 2\r\n\r\nhi")

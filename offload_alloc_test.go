@@ -17,9 +17,9 @@ import (
 // buffers and the net.Conn read/write path does not allocate.
 func TestPlainPathAllocsWithOffloadRoutes(t *testing.T) {
 	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
-		s.HandleFunc("GET", "/plain", func(w *Response, r *Request) { w.WriteString("Hello, World!") })
-		s.HandleBlockingFunc("GET", "/blocking", func(ctx context.Context, w ResponseWriter, r *Request) {})
-		s.HandleHTTP("/std/", nil2xx{})
+		s.HandleFunc("GET /plain", func(w *Response, r *Request) { w.WriteString("Hello, World!") })
+		s.Handle("GET /blocking", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {}))
+		s.Handle("/std/", FromHTTP(nil2xx{}))
 	})
 	c := dialRaw(t, s)
 	req := []byte("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -21,14 +21,14 @@ func BenchmarkOffloadRoundTrip(b *testing.B) {
 			s, err := New(Config{Addr: "127.0.0.1:0", Engine: e, Workers: 1})
 			require.NoError(b, err)
 			func(s *Server) {
-				s.HandleBlockingFunc("GET", "/blocking", func(ctx context.Context, w ResponseWriter, r *Request) {
-					w.Header().Set("Content-Type", "text/plain")
-					io.WriteString(w, "Hello, World!")
-				})
-				s.HandleHTTP("/std/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.Handle("GET /blocking", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 					w.Header().Set("Content-Type", "text/plain")
 					io.WriteString(w, "Hello, World!")
 				}))
+				s.Handle("/std/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "text/plain")
+					io.WriteString(w, "Hello, World!")
+				})))
 			}(s)
 			require.NoError(b, s.Start())
 			b.Cleanup(func() { _ = s.Shutdown(context.Background()) })

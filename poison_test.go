@@ -20,12 +20,12 @@ func TestDebugPoisonBuffersExposesKeptViews(t *testing.T) {
 		var kept, copied []byte
 		var cloned *uringd.Request
 		later := make(chan struct{}, 1) // orders the handlers' writes before the test's reads
-		s.HandleFunc("GET", "/keep", func(w *uringd.Response, r *uringd.Request) {
+		s.HandleFunc("GET /keep", func(w *uringd.Response, r *uringd.Request) {
 			kept = r.Header("X-Secret") // WRONG: a view, kept after return
 			copied = uringd.CopyBytes(r.Header("X-Secret"))
 			cloned = uringd.CloneRequest(r)
 		})
-		s.HandleFunc("GET", "/other", func(w *uringd.Response, r *uringd.Request) { later <- struct{}{} })
+		s.HandleFunc("GET /other", func(w *uringd.Response, r *uringd.Request) { later <- struct{}{} })
 		require.NoError(t, s.Start())
 		t.Cleanup(func() { s.Shutdown(t.Context()) })
 

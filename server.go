@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/uring"
@@ -20,8 +21,8 @@ var ErrServerClosed = errors.New("uringd: server closed")
 const listenBacklog = 4096
 
 // Server is an HTTP/1.1 server: one event loop (worker) per CPU, each with
-// its own io_uring and SO_REUSEPORT listener. Register routes with Handle,
-// HandleFunc and HandlePrefix before starting it.
+// its own io_uring and SO_REUSEPORT listener. Register routes with Handle
+// and HandleFunc before starting it.
 type Server struct {
 	cfg Config
 	mux router
@@ -46,35 +47,48 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, done: make(chan struct{}), offload: newOffloadPool(&cfg)}, nil
+	s := &Server{cfg: cfg, done: make(chan struct{}), offload: newOffloadPool(&cfg)}
+	s.mux.slow, s.mux.log, s.mux.epoch = cfg.SlowHandler, cfg.Logger, time.Now()
+	return s, nil
 }
 
-// Handle registers h for requests with the given method (any method if "")
-// and exactly this path. A GET route also answers HEAD. It panics on a
-// duplicate registration or once the server has started.
-func (s *Server) Handle(method, pattern string, h Handler) {
+// Handle registers h for the requests pattern matches. Patterns are those
+// of net/http.ServeMux (Go 1.22), without a host:
+//
+//	"GET /items/{id}"    GET (and HEAD) of /items/ and one segment; r.PathValue("id")
+//	"/files/{path...}"   any method, /files/ and everything below it
+//	"/static/"           the subtree /static/...; "/static" is redirected to it (307, as ServeMux)
+//	"/{$}"               only "/" ("/" alone is every path no other pattern matches)
+//	"POST /echo"         exactly /echo
+//
+// The most specific pattern wins; registering one that matches the same
+// requests as another, or overlaps it with neither more specific, panics,
+// as ServeMux does. A path that some pattern matches with other methods
+// gets 405 with Allow, any other 404. Methods are case-sensitive and
+// upper-case ("get" panics). Percent-escapes are compared as sent, not
+// decoded, and paths are not cleaned.
+//
+// h runs on the worker's event loop (see Handler); the other kinds are
+// adapters: Handle("GET /report", Blocking(h)) for a BlockingHandler, and
+// Handle("/", FromHTTP(mux)) for any net/http handler (an http.HandlerFunc
+// or http.ServeMux passed here directly does not compile: wrap it in
+// FromHTTP). Handle panics on a nil handler, a bad pattern, or once the
+// server has started.
+func (s *Server) Handle(pattern string, h Handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
-		panic("uringd: Handle after the server started")
+		panic(fmt.Sprintf("uringd: Handle(%q) after the server started", pattern))
 	}
-	s.mux.add(method, pattern, false, h)
+	s.mux.add(pattern, h)
 }
 
-// HandleFunc registers f like Handle.
-func (s *Server) HandleFunc(method, pattern string, f func(w *Response, r *Request)) {
-	s.Handle(method, pattern, HandlerFunc(f))
-}
-
-// HandlePrefix registers h for paths starting with prefix; the longest
-// matching prefix wins, and exact routes win over prefixes.
-func (s *Server) HandlePrefix(method, prefix string, h Handler) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
-		panic("uringd: HandlePrefix after the server started")
+// HandleFunc registers a plain handler function like Handle.
+func (s *Server) HandleFunc(pattern string, f func(w *Response, r *Request)) {
+	if f == nil {
+		panic(fmt.Sprintf("uringd: nil handler for pattern %q", pattern))
 	}
-	s.mux.add(method, prefix, true, h)
+	s.Handle(pattern, HandlerFunc(f))
 }
 
 // ListenAndServe starts the server (Start) and blocks until it has shut
@@ -175,7 +189,7 @@ func (s *Server) startWorkers(fds []int, cpus []int) ([]*worker.Worker, error) {
 func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 	c := &s.cfg
 	return worker.Config{
-		ID: id, CPU: cpu, Listener: fd, Handler: &s.mux, Logger: c.Logger,
+		ID: id, CPU: cpu, Listener: fd, Handler: &loopMux{rt: &s.mux}, Logger: c.Logger,
 		Limits: http1.Limits{
 			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
 			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,

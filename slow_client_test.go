@@ -27,12 +27,12 @@ func slowCfg(base Config) Config {
 }
 
 func slowRoutes(s *Server) {
-	s.HandleFunc("POST", "/plain", func(w *Response, r *Request) { fmt.Fprintf(w, "%d", len(r.Body)) })
-	s.HandleHTTP("/up", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("POST /plain", func(w *Response, r *Request) { fmt.Fprintf(w, "%d", len(r.Body)) })
+	s.Handle("/up", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(io.Discard, r.Body)
 		fmt.Fprintf(w, "%d %v", n, err)
-	}))
-	s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+	})))
+	s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 }
 
 // trickle writes head, then one byte of fill every gap until the server
@@ -188,7 +188,7 @@ func TestSlowStreamReaderIsNotASlowClient(t *testing.T) {
 	for _, m := range bodyModes {
 		t.Run(m.name, func(t *testing.T) {
 			s := startEngine(t, m.e, slowCfg(m.cfg), func(s *Server) {
-				s.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					p := make([]byte, 64<<10)
 					n := 0
 					for i := 0; ; i++ {
@@ -202,7 +202,7 @@ func TestSlowStreamReaderIsNotASlowClient(t *testing.T) {
 							return
 						}
 					}
-				}))
+				})))
 			})
 			c := dialRaw(t, s)
 			go func() {

@@ -64,15 +64,15 @@ func digest(r io.Reader, started chan<- struct{}) (string, error) {
 }
 
 func streamRoutes(s *Server, started chan struct{}) {
-	s.HandleHTTP("/up/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Handle("/up/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, err := digest(r.Body, started)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
 		io.WriteString(w, d)
-	}))
-	s.HandleBlocking("POST", "/blk", StreamingBody(BlockingHandlerFunc(
+	})))
+	s.Handle("POST /blk", Blocking(StreamingBody(BlockingHandlerFunc(
 		func(ctx context.Context, w ResponseWriter, r *Request) {
 			d, err := digest(Body(ctx, r), started)
 			if err != nil {
@@ -80,8 +80,8 @@ func streamRoutes(s *Server, started chan struct{}) {
 				return
 			}
 			io.WriteString(w, d)
-		})))
-	s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+		}))))
+	s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 }
 
 // The handler reads the body while the client is still sending it (the
@@ -132,10 +132,10 @@ func TestStreamedBodyUnread(t *testing.T) {
 	for _, m := range bodyModes {
 		t.Run(m.name, func(t *testing.T) {
 			s := startEngine(t, m.e, m.cfg, func(s *Server) {
-				s.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					io.WriteString(w, "not reading")
-				}))
-				s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+				})))
+				s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 			})
 			c := dialRaw(t, s)
 			_, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc")
@@ -170,10 +170,10 @@ func TestStreamedBodyClientGoneOrStalled(t *testing.T) {
 				cfg := m.cfg
 				cfg.BodyTimeout = 300 * time.Millisecond
 				s := startEngine(t, m.e, cfg, func(s *Server) {
-					s.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						_, err := io.Copy(io.Discard, r.Body)
 						readErr <- err
-					}))
+					})))
 				})
 				c := dialRaw(t, s)
 				_, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+
@@ -204,7 +204,7 @@ func TestStreamedBodyMemoryBounded(t *testing.T) {
 			cfg := m.cfg
 			cfg.MaxBody = 1 << 30
 			s := startEngine(t, m.e, cfg, func(s *Server) {
-				s.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					p := make([]byte, 256<<10)
 					n := 0
 					for {
@@ -216,7 +216,7 @@ func TestStreamedBodyMemoryBounded(t *testing.T) {
 						}
 						time.Sleep(50 * time.Microsecond)
 					}
-				}))
+				})))
 			})
 			before := rssKiB()
 			require.Positive(t, before)

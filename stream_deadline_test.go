@@ -36,11 +36,15 @@ func TestStreamedBodyDeadlineEndsWithTheBody(t *testing.T) {
 					fmt.Fprintf(w, "%d %v", n, err)
 				}
 				s := startEngine(t, m.e, cfg, func(s *Server) {
-					s.HandleHTTP("/up", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					up := FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						work(r.Body, w)
 					}))
-					s.HandleBlockingPrefix("POST", "/blk", StreamingBody(BlockingHandlerFunc(
+					blk := Blocking(StreamingBody(BlockingHandlerFunc(
 						func(ctx context.Context, w ResponseWriter, r *Request) { work(Body(ctx, r), w) })))
+					s.Handle("/up", up)
+					s.Handle("/up-late", up)
+					s.Handle("POST /blk", blk)
+					s.Handle("POST /blk-late", blk)
 				})
 				c := dialRaw(t, s)
 				body := strings.Repeat("a", 100000)

@@ -22,11 +22,11 @@ func TestMaxStreamBodyApartFromMaxBody(t *testing.T) {
 			cfg.MaxBody = 1000
 			cfg.MaxStreamBody = 1 << 20
 			s := startEngine(t, m.e, cfg, func(s *Server) {
-				s.HandleHTTP("/up", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.Handle("/up", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					n, err := io.Copy(io.Discard, r.Body)
 					fmt.Fprintf(w, "%d %v", n, err)
-				}))
-				s.HandleFunc("POST", "/plain", func(w *Response, r *Request) { fmt.Fprintf(w, "%d", len(r.Body)) })
+				})))
+				s.HandleFunc("POST /plain", func(w *Response, r *Request) { fmt.Fprintf(w, "%d", len(r.Body)) })
 			})
 			for _, chunked := range []bool{false, true} {
 				body := []byte(strings.Repeat("s", 100000))

@@ -41,6 +41,8 @@ type Request struct {
 	// Body is the complete body: Content-Length bytes, or the chunked body
 	// decoded in place. nil when there is none.
 	Body []byte
+
+	pv pathValues // set by the router: PathValue (pathvalue.go)
 }
 
 // reset clears everything but the header storage, which keeps its capacity.

@@ -143,9 +143,9 @@ func setDefault[T comparable](p *T, def T) {
 // answers 405 itself, with Allow: GET, HEAD), and at the prefix without its
 // trailing slash, which redirects like a directory.
 func (h *Handler) Mount(s *uringd.Server) {
-	s.HandlePrefix("", h.prefix+"/", h)
+	s.Handle(h.prefix+"/", h)
 	if h.prefix != "" {
-		s.Handle("", h.prefix, h)
+		s.Handle(h.prefix, h)
 	}
 }
 

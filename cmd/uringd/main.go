@@ -138,13 +138,13 @@ func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {
 // routes registers the demo routes (GET / only with hello: -root serves / instead).
 func routes(s *uringd.Server, hello bool) {
 	if hello {
-		s.HandleFunc("GET", "/", func(w *uringd.Response, r *uringd.Request) {
+		s.HandleFunc("GET /{$}", func(w *uringd.Response, r *uringd.Request) {
 			w.SetContentType("text/plain")
 			w.WriteString("Hello, World!")
 		})
 	}
-	s.HandleFunc("GET", "/fibonacci", fibonacci)
-	s.HandleBlocking("POST", "/echo", uringd.StreamingBody(uringd.BlockingHandlerFunc(echo)))
+	s.HandleFunc("GET /fibonacci", fibonacci)
+	s.Handle("POST /echo", uringd.Blocking(uringd.StreamingBody(uringd.BlockingHandlerFunc(echo))))
 }
 
 // echoBufs are the copy buffers of /echo: a slow client holds one while

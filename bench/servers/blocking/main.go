@@ -111,15 +111,15 @@ func serveUringd(addr string, workers int, engine uringd.Engine) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv.HandleFunc("GET", "/", func(w *uringd.Response, r *uringd.Request) {
+	srv.HandleFunc("GET /{$}", func(w *uringd.Response, r *uringd.Request) {
 		w.SetContentType("text/plain")
 		w.WriteString(routes.HelloBody)
 	})
-	srv.HandleBlockingFunc("GET", "/sleep", func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+	srv.Handle("GET /sleep", uringd.BlockingFunc(func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
 		time.Sleep(sleepFor)
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, routes.HelloBody)
-	})
-	srv.HandleBlocking("GET", "/std", uringd.FromHTTP(stdMux()))
+	}))
+	srv.Handle("GET /std", uringd.FromHTTP(stdMux()))
 	log.Fatal(srv.ListenAndServe())
 }
