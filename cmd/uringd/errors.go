@@ -35,10 +35,11 @@ func fieldNames(fs *flag.FlagSet, cfg *uringd.Config) map[string]string {
 var configField = regexp.MustCompile(`Config\.(\w+)`)
 
 // errorText writes err as one line that says "uringd:" once (the layers
-// below prefix their own errors with it), prefixed by what failed (a flag,
+// below prefix their own errors with it, or with "static:"), prefixed by what failed (a flag,
 // or "cannot start"), and with Config fields named by their flags.
 func errorText(w io.Writer, names map[string]string, what string, err error) {
 	msg := strings.ReplaceAll(err.Error(), "uringd: ", "")
+	msg = strings.ReplaceAll(msg, "static: ", "")
 	msg = configField.ReplaceAllStringFunc(msg, func(m string) string {
 		if name, ok := names[m[len("Config."):]]; ok {
 			return name

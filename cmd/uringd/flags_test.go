@@ -39,6 +39,8 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{"-max-uri", "9000", "-max-header-bytes", "8192"}, "-max-uri"},
 		{[]string{"-engine", "epoll"}, "-engine"},
 		{[]string{"-root", "/nonexistent-uringd-root"}, "-root"},
+		{[]string{"-root", ".", "-404", "no-such-404.html"}, "-404"},
+		{[]string{"-listing"}, "-root"},
 	} {
 		code, out := runOut(t, c.args...)
 		assert.Equal(t, 2, code, "%q: %s", c.args, out)

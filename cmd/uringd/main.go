@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,6 +39,7 @@ func run(args []string, stderr io.Writer) int {
 	root := fs.String("root", "", "serve this directory's files at / (instead of the Hello World route and the demo routes)")
 	demo := fs.Bool("demo", false, "with -root, also mount the demo routes /fibonacci and POST /echo (they win over files of those names)")
 	listing := fs.Bool("listing", false, "with -root, list directories that have no index.html (default: 404)")
+	notFound := fs.String("404", "", "with -root, this file under the root (e.g. 404.html) is the body of every 404")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -51,9 +53,14 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	names := fieldNames(fs, cfg)
+	names["NotFound"] = "-404" // static.Config's
 	fail := func(code int, what string, err error) int {
 		errorText(stderr, names, what, err)
 		return code
+	}
+	if *root == "" && (*listing || *notFound != "" || *demo) {
+		fmt.Fprintln(stderr, "uringd: -listing, -404 and -demo go with -root")
+		return 2
 	}
 	e, err := uringd.ParseEngine(*engine)
 	if err != nil {
@@ -76,9 +83,13 @@ func run(args []string, stderr io.Writer) int {
 		routes(srv, *root == "")
 	}
 	if *root != "" {
-		files, err := static.New(static.Config{Root: *root, Listing: *listing, Logger: log})
+		files, err := static.New(static.Config{Root: *root, Listing: *listing, NotFound: *notFound, Logger: log})
 		if err != nil {
-			return fail(2, "-root", err)
+			what := "-root"
+			if strings.Contains(err.Error(), "Config.NotFound") {
+				what = "" // the message names -404 itself
+			}
+			return fail(2, what, err)
 		}
 		defer files.Close()
 		files.Mount(srv)

@@ -28,7 +28,8 @@ func get(t *testing.T, method, url string) (int, string) {
 // With -root the site's files are served, its own /fibonacci and /echo
 // included: the demo routes are mounted only without -root, or with -demo
 // beside it (they used to stay mounted and win over the site's files). The
-// startup line names the root. -listing lists a directory without an index.
+// startup line names the root. -listing lists a directory without an index;
+// -404 names the site's own 404 page.
 func TestRootServesTheSiteNotTheDemo(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("site index"), 0o644))
@@ -36,6 +37,7 @@ func TestRootServesTheSiteNotTheDemo(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "echo"), []byte("site echo"), 0o644))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "files"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "files", "a.txt"), []byte("a"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "404.html"), []byte("<p>not here</p>"), 0o644))
 
 	t.Run("root", func(t *testing.T) {
 		s := startServer(t, false, "-addr", "127.0.0.1:0", "-workers", "1", "-root", dir)
@@ -54,7 +56,7 @@ func TestRootServesTheSiteNotTheDemo(t *testing.T) {
 		assert.Equal(t, 0, s.wait(t))
 	})
 	t.Run("root+demo+listing", func(t *testing.T) {
-		s := startServer(t, false, "-addr", "127.0.0.1:0", "-workers", "1", "-root", dir, "-demo", "-listing")
+		s := startServer(t, false, "-addr", "127.0.0.1:0", "-workers", "1", "-root", dir, "-demo", "-listing", "-404", "404.html")
 		base := "http://" + s.addr
 		code, body := get(t, "GET", base+"/")
 		assert.Equal(t, 200, code)
@@ -67,6 +69,9 @@ func TestRootServesTheSiteNotTheDemo(t *testing.T) {
 		code, body = get(t, "GET", base+"/files/")
 		assert.Equal(t, 200, code)
 		assert.Contains(t, body, `<a href="a.txt">a.txt</a>`)
+		code, body = get(t, "GET", base+"/files/missing")
+		assert.Equal(t, 404, code)
+		assert.Equal(t, "<p>not here</p>", body, "-404's page")
 		s.signal(t, syscall.SIGTERM)
 		assert.Equal(t, 0, s.wait(t))
 	})
