@@ -2,9 +2,11 @@
 //
 //	uringd -addr :8080 -workers 2
 //
-// Routes: GET/HEAD / -> "Hello, World!" (with -root DIR: DIR's files, see
-// package static); GET /fibonacci -> fibonacci(10^6) in uint32 arithmetic;
-// POST /echo -> the request body, streamed back as it arrives. SIGINT or SIGTERM shut it down gracefully.
+// Routes: GET/HEAD / -> "Hello, World!"; GET /fibonacci -> fibonacci(10^6)
+// in uint32 arithmetic; POST /echo -> the request body, streamed back as it
+// arrives. With -root DIR: DIR's files instead (see package static), the
+// demo routes only with -demo. SIGINT or SIGTERM shut it down gracefully
+// (for up to -grace); a second one stops it at once.
 package main
 
 import (
@@ -106,63 +108,6 @@ func run(args []string, stderr io.Writer) int {
 	warnWorkers(log, cfg.Workers)
 	return serve(log, srv, sigs, *grace)
 }
-
-// serve waits for the server to stop. The first signal starts a graceful
-// shutdown of at most grace; a second one ends it at once (connections
-// closed, exit 1), as nginx and most Go servers do: an operator who asks
-// twice does not want to wait out the grace.
-func serve(log *slog.Logger, srv *uringd.Server, sigs <-chan os.Signal, grace time.Duration) int {
-	stopped := make(chan error, 1)
-	go func() { stopped <- srv.Wait() }()
-	var (
-		cancel   context.CancelFunc
-		forced   bool
-		deadline <-chan time.Time
-	)
-	for {
-		select {
-		case s := <-sigs:
-			if cancel == nil {
-				log.Info("shutting down", "signal", s.String(), "grace", grace.String())
-				var ctx context.Context
-				ctx, cancel = context.WithTimeout(context.Background(), grace)
-				defer cancel()
-				go func() {
-					if err := srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
-						log.Warn("shutdown grace period over; connections closed", "err", err)
-					}
-				}()
-				continue
-			}
-			if !forced {
-				log.Warn("second signal: stopping now", "signal", s.String())
-				forced = true
-				cancel() // Shutdown closes the remaining connections
-				deadline = time.After(forceWait)
-			}
-		case <-deadline:
-			// A handler that ignores its closed connection (a plain handler
-			// still computing holds its worker) must not keep the process.
-			log.Error("workers still busy after the connections were closed; exiting", "waited", forceWait.String())
-			return 1
-		case err := <-stopped:
-			if !errors.Is(err, uringd.ErrServerClosed) {
-				log.Error("server stopped", "err", err)
-				return 1
-			}
-			st := srv.Stats().Total
-			log.Info("bye", "accepted", st.Accepted, "requests", st.Requests, "loop_turns", st.Loops,
-				"bytes_in", st.BytesIn, "bytes_out", st.BytesOut, "bad_requests", st.BadRequests, "panics", st.Panics)
-			if forced {
-				return 1
-			}
-			return 0
-		}
-	}
-}
-
-// forceWait bounds the stop after a second signal.
-const forceWait = 2 * time.Second
 
 // demoRoutes decides whether /fibonacci and POST /echo are mounted: always
 // without -root, only with -demo beside it, since a site's own /fibonacci
