@@ -31,7 +31,7 @@ func TestEngineAutoFallsBackUnderSeccomp(t *testing.T) {
 		seccompChild(t, mode)
 		return
 	}
-	for _, mode := range []string{"auto", "io_uring"} {
+	for _, mode := range []string{"auto", "io_uring", "auto-listen"} {
 		t.Run(mode, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestEngineAutoFallsBackUnderSeccomp$", "-test.v")
 			cmd.Env = append(os.Environ(), "URINGD_SECCOMP_CHILD="+mode)
@@ -56,6 +56,10 @@ func seccompChild(t *testing.T, mode string) {
 		return
 	}
 	cfg.Engine = EngineAuto
+	if mode == "auto-listen" {
+		autoListenChild(t, cfg)
+		return
+	}
 	s, err := New(cfg)
 	require.NoError(t, err)
 	s.HandleFunc("GET /{$}", func(w *Response, r *Request) { w.WriteString("plain") })
@@ -80,6 +84,36 @@ func seccompChild(t *testing.T, mode string) {
 	}
 	if !t.Failed() {
 		fmt.Println("CHILD OK:", strings.TrimSpace(logs.String()))
+	}
+}
+
+// autoListenChild: embedded, ListenAndServe on the netpoll fallback returns
+// ErrServerClosed after a clean Shutdown, not the io_uring error the
+// fallback had already handled (it used to: a refused worker recorded its
+// setup error as the error that stopped the server).
+func autoListenChild(t *testing.T, cfg Config) {
+	s, err := New(cfg)
+	require.NoError(t, err)
+	s.HandleFunc("GET", "/", func(w *Response, r *Request) { w.WriteString("plain") })
+	served := make(chan error, 1)
+	go func() { served <- s.ListenAndServe() }()
+	require.Eventually(t, func() bool { return s.Addr() != nil }, 10*time.Second, 5*time.Millisecond)
+	resp, err := http.Get("http://" + s.Addr().String() + "/")
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	select {
+	case err := <-served:
+		require.ErrorIs(t, err, ErrServerClosed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("ListenAndServe did not return after Shutdown")
+	}
+	assert.ErrorIs(t, s.Wait(), ErrServerClosed)
+	if !t.Failed() {
+		fmt.Println("CHILD OK: ListenAndServe returned ErrServerClosed")
 	}
 }
 

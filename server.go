@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -162,11 +163,7 @@ func (s *Server) startWorkers(fds []int, cpus []int) ([]*worker.Worker, error) {
 		ws = append(ws, w)
 		go func() {
 			if err := w.Run(ready); err != nil {
-				s.mu.Lock()
-				if s.runErr == nil && s.started {
-					s.runErr = err
-				}
-				s.mu.Unlock()
+				s.loopStopped(w, err)
 			}
 		}()
 		if err = <-ready; err != nil {
@@ -184,6 +181,20 @@ func (s *Server) startWorkers(fds []int, cpus []int) ([]*worker.Worker, error) {
 		closeFD(fd)
 	}
 	return nil, err
+}
+
+// loopStopped records err as what stopped the server, if w was serving. A
+// worker that failed its setup sent err to Start, which handled it (undone,
+// returned, or with EngineAuto the netpoll fallback): recording it again
+// would make Wait report the io_uring error after a clean Shutdown of the
+// fallback. Such a worker never joins s.workers, since Start holds s.mu
+// until it has decided.
+func (s *Server) loopStopped(w *worker.Worker, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runErr == nil && slices.Contains(s.workers, w) {
+		s.runErr = err
+	}
 }
 
 func (s *Server) workerConfig(id, cpu, fd int) worker.Config {

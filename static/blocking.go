@@ -23,20 +23,20 @@ func (b blockingHandler) ServeBlocking(ctx context.Context, w uringd.ResponseWri
 	h := b.h
 	name, dir, status := h.route(r, nil)
 	if status != 0 {
-		answerStatusHTTP(w, r, status)
+		h.answerStatusHTTP(w, r, status)
 		return
 	}
 	var hd reqHeaders
 	hd.pick(r)
 	res := h.resolve(string(name), dir)
 	if res.status != 0 {
-		answerStatusHTTP(w, r, res.status)
+		h.answerStatusHTTP(w, r, res.status)
 		return
 	}
 	if res.list {
 		body, err := listing(res.fd, string(r.Path))
 		if err != nil {
-			answerStatusHTTP(w, r, 500)
+			h.answerStatusHTTP(w, r, 500)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -47,7 +47,7 @@ func (b blockingHandler) ServeBlocking(ctx context.Context, w uringd.ResponseWri
 	if h.cacheable(&res) {
 		e, err := h.fill(string(name), dir, &res)
 		if err != nil {
-			answerStatusHTTP(w, r, 500)
+			h.answerStatusHTTP(w, r, 500)
 			return
 		}
 		a := decide(&hd, &e.val, int64(len(e.body)))
@@ -136,8 +136,17 @@ func plainHTTP(w http.ResponseWriter, status int, text string) {
 }
 
 // answerStatusHTTP is answerStatus for a ResponseWriter.
-func answerStatusHTTP(w http.ResponseWriter, r *Request, status int) {
+func (h *Handler) answerStatusHTTP(w http.ResponseWriter, r *Request, status int) {
 	switch status {
+	case 404:
+		if h.notFound != nil {
+			w.Header().Set("Content-Type", h.notFoundType)
+			w.Header().Set("Content-Length", strconv.Itoa(len(h.notFound)))
+			w.WriteHeader(404)
+			_, _ = w.Write(h.notFound)
+			return
+		}
+		plainHTTP(w, 404, statusText(404))
 	case 301:
 		w.Header().Set("Location", string(dirLocation(r)))
 		plainHTTP(w, 301, "Moved Permanently\n")

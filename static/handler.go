@@ -39,6 +39,10 @@ type Config struct {
 	// Listing enables an HTML listing of directories without an index.
 	// Off by default: a directory without an index is 404.
 	Listing bool
+	// NotFound, if set, is a file under Root ("404.html") whose contents
+	// answer every 404, with the Content-Type of its extension. New reads
+	// it once (at most 1 MiB): a change needs a new Handler.
+	NotFound string
 	// CacheControl, if set, is sent as Cache-Control with every file
 	// (e.g. "public, max-age=3600").
 	CacheControl string
@@ -71,6 +75,9 @@ type Handler struct {
 	root   *root
 	cache  *cache // nil when disabled
 	log    *slog.Logger
+
+	notFound     []byte // Config.NotFound's contents (notfound.go); nil: a text
+	notFoundType string
 
 	blocking blockingHandler // h itself, as the uringd.BlockingHandler for misses
 	streamed atomic.Int64    // file bytes handed to stream writes (tests: memory bound)
@@ -124,6 +131,10 @@ func New(cfg Config) (*Handler, error) {
 		stop:   make(chan struct{}),
 	}
 	h.blocking = blockingHandler{h}
+	if err := h.loadNotFound(); err != nil {
+		r.close()
+		return nil, err
+	}
 	if cfg.MaxCachedFile >= 0 && cfg.CacheBytes > 0 {
 		h.cache = newCache(cfg.CacheBytes)
 		h.wg.Add(1)
@@ -178,7 +189,7 @@ func (h *Handler) ServeHTTP(w *Response, r *Request) {
 	var buf [512]byte
 	name, dir, status := h.route(r, buf[:0])
 	if status != 0 {
-		answerStatus(w, r, status)
+		h.answerStatus(w, r, status)
 		return
 	}
 	if h.cache != nil {

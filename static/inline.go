@@ -9,7 +9,7 @@ import "golang.org/x/sys/unix"
 func (h *Handler) serveInline(w *Response, r *Request, hd *reqHeaders, name string, dir bool) {
 	res := h.resolve(name, dir)
 	if res.status != 0 {
-		answerStatus(w, r, res.status)
+		h.answerStatus(w, r, res.status)
 		return
 	}
 	if res.list {

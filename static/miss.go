@@ -126,8 +126,10 @@ func validatorsOf(fi fileInfo) validators {
 }
 
 // answerStatus writes an answer without a file (route or resolve refused).
-func answerStatus(w *Response, r *Request, status int) {
+func (h *Handler) answerStatus(w *Response, r *Request, status int) {
 	switch status {
+	case 404:
+		h.notFoundPage(w)
 	case 301:
 		redirectDir(w, r)
 	case 405:

@@ -2,9 +2,11 @@
 //
 //	uringd -addr :8080 -workers 2
 //
-// Routes: GET/HEAD / -> "Hello, World!" (with -root DIR: DIR's files, see
-// package static); GET /fibonacci -> fibonacci(10^6) in uint32 arithmetic;
-// POST /echo -> the request body, streamed back as it arrives. SIGINT or SIGTERM shut it down gracefully.
+// Routes: GET/HEAD / -> "Hello, World!"; GET /fibonacci -> fibonacci(10^6)
+// in uint32 arithmetic; POST /echo -> the request body, streamed back as it
+// arrives. With -root DIR: DIR's files instead (see package static), the
+// demo routes only with -demo. SIGINT or SIGTERM shut it down gracefully
+// (for up to -grace); a second one stops it at once.
 package main
 
 import (
@@ -12,10 +14,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -29,11 +34,14 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-func run(args []string, stderr *os.File) int {
+func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("uringd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, logLevel, grace := defineFlags(fs)
-	root := fs.String("root", "", "serve this directory's files at / (instead of the Hello World route)")
+	root := fs.String("root", "", "serve this directory's files at / (instead of the Hello World route and the demo routes)")
+	demo := fs.Bool("demo", false, "with -root, also mount the demo routes /fibonacci and POST /echo (they win over files of those names)")
+	listing := fs.Bool("listing", false, "with -root, list directories that have no index.html (default: 404)")
+	notFound := fs.String("404", "", "with -root, this file under the root (e.g. 404.html) is the body of every 404")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -41,9 +49,24 @@ func run(args []string, stderr *os.File) int {
 		}
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "uringd: unexpected argument %q: uringd takes only flags\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	names := fieldNames(fs, cfg)
+	names["NotFound"] = "-404" // static.Config's
+	fail := func(code int, what string, err error) int {
+		errorText(stderr, names, what, err)
+		return code
+	}
+	if *root == "" && (*listing || *notFound != "" || *demo) {
+		fmt.Fprintln(stderr, "uringd: -listing, -404 and -demo go with -root")
+		return 2
+	}
 	e, err := uringd.ParseEngine(*engine)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "uringd: -engine %q: want io_uring, netpoll or auto\n", *engine)
 		return 2
 	}
 	cfg.Engine = e
@@ -56,54 +79,65 @@ func run(args []string, stderr *os.File) int {
 	cfg.Logger = log
 	srv, err := uringd.New(*cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+		return fail(2, "", err)
 	}
-	routes(srv, *root == "")
+	if demoRoutes(*root, *demo) {
+		routes(srv, *root == "")
+	}
 	if *root != "" {
-		files, err := static.New(static.Config{Root: *root, Logger: log})
+		files, err := static.New(static.Config{Root: *root, Listing: *listing, NotFound: *notFound, Logger: log})
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
+			what := "-root"
+			if strings.Contains(err.Error(), "Config.NotFound") {
+				what = "" // the message names -404 itself
+			}
+			return fail(2, what, err)
 		}
 		defer files.Close()
 		files.Mount(srv)
 	}
-	if err := srv.Start(); err != nil {
-		fmt.Fprintf(stderr, "uringd: cannot start: %v\n", err)
-		return 1
-	}
-	startupLine(log, srv)
-	sigs := make(chan os.Signal, 1)
+	// Before Start: a signal that comes as soon as the startup line is out
+	// must shut down gracefully, not kill the process.
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		s := <-sigs
-		log.Info("shutting down", "signal", s.String(), "grace", grace.String())
-		ctx, cancel := context.WithTimeout(context.Background(), *grace)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn("shutdown grace period over; connections closed", "err", err)
-		}
-	}()
-	if err := srv.Wait(); !errors.Is(err, uringd.ErrServerClosed) {
-		log.Error("server stopped", "err", err)
-		return 1
+	defer signal.Stop(sigs)
+	if err := srv.Start(); err != nil {
+		return fail(1, "cannot start", err)
 	}
-	st := srv.Stats().Total
-	log.Info("bye", "accepted", st.Accepted, "requests", st.Requests, "loop_turns", st.Loops,
-		"bytes_in", st.BytesIn, "bytes_out", st.BytesOut, "bad_requests", st.BadRequests, "panics", st.Panics)
-	return 0
+	startupLine(log, srv, *root)
+	warnWorkers(log, cfg.Workers)
+	return serve(log, srv, sigs, *grace)
 }
 
-// startupLine logs where the server listens and which kernel features the
+// demoRoutes decides whether /fibonacci and POST /echo are mounted: always
+// without -root, only with -demo beside it, since a site's own /fibonacci
+// or /echo would otherwise be shadowed by them.
+func demoRoutes(root string, demo bool) bool {
+	return root == "" || demo
+}
+
+// warnWorkers says that more workers than CPUs share them: each is a
+// thread with its own ring, buffers and pinned CPU, so the extra ones cost
+// memory and context switches and serve nothing faster.
+func warnWorkers(log *slog.Logger, workers int) {
+	if cpus := runtime.NumCPU(); workers > cpus {
+		log.Warn("more workers than CPUs: they share the CPUs", "workers", workers, "cpus", cpus)
+	}
+}
+
+// startupLine logs where the server listens, what it serves and which kernel features the
 // workers use (the fast path needs multishot recv and a buffer ring).
-func startupLine(log *slog.Logger, srv *uringd.Server) {
+func startupLine(log *slog.Logger, srv *uringd.Server, root string) {
 	f := srv.Features()
 	kernel := "?"
 	if pr, err := uring.Probe(); err == nil {
 		kernel = pr.Kernel
 	}
-	log.Info("uringd serving", "addr", srv.Addr().String(), "engine", srv.Engine().String(),
+	site := "(demo routes)"
+	if root != "" {
+		site = root
+	}
+	log.Info("uringd serving", "addr", srv.Addr().String(), "root", site, "engine", srv.Engine().String(),
 		"workers", srv.Workers(), "kernel", kernel, "multishot", f.Has(uring.FeatMultishotRecv), "bufring", f.Has(uring.FeatBufRing),
 		"io_uring", f.String())
 }
