@@ -94,7 +94,7 @@ func seccompChild(t *testing.T, mode string) {
 func autoListenChild(t *testing.T, cfg Config) {
 	s, err := New(cfg)
 	require.NoError(t, err)
-	s.HandleFunc("GET", "/", func(w *Response, r *Request) { w.WriteString("plain") })
+	s.HandleFunc("GET /{$}", func(w *Response, r *Request) { w.WriteString("plain") })
 	served := make(chan error, 1)
 	go func() { served <- s.ListenAndServe() }()
 	require.Eventually(t, func() bool { return s.Addr() != nil }, 10*time.Second, 5*time.Millisecond)
