@@ -368,7 +368,9 @@ func (w *Worker) endStream(c *conn, closeConn bool) {
 // send (the client is really gone) fails the stream.
 func (w *Worker) detachedEOF(c *conn) {
 	c.peerEOF = true
-	c.stream.peerEOF()
+	if b := c.stream.body; b == nil || !b.stashed {
+		c.stream.peerEOF() // else once the stash is in the window (unstash)
+	}
 	w.readDeadline(c) // no body timeout any more: the body is over
 }
 
@@ -387,7 +389,11 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 	if w.forwardBody(c, data) {
 		return
 	}
-	if len(c.in)+len(data) > w.stitchMax() {
+	// Bytes stashed past a full body window (forwardBody) are not held
+	// to the stitch limit: they are what the kernel had received before
+	// the read stopped, which a window would have taken all the same.
+	stash := c.stream.body != nil && c.stream.body.stashed
+	if !stash && len(c.in)+len(data) > w.stitchMax() {
 		w.beginClose(c)
 		return
 	}
