@@ -21,12 +21,11 @@ import (
 // the producer may fill the buffer, sent bytes included, up to the limit,
 // so it never doubles past it nor leaves old copies pinned by sends the
 // slow client takes long to complete. Before, each such connection held a
-// 2 MiB buffer and, often, a pinned older one.
-//
-//	go test -count=1 -run TestStreamOutputBufferWithinLimitForSlowReaders -v . Measured on the worker's
-//
+// 2 MiB buffer and, often, a pinned older one. Measured on the worker's
 // mapped buffer memory (Stats.BufferBytesMapped), which holds every output
 // buffer and nothing of the Go heap.
+//
+//	go test -count=1 -run TestStreamOutputBufferWithinLimitForSlowReaders -v .
 func TestStreamOutputBufferWithinLimitForSlowReaders(t *testing.T) {
 	const (
 		clients = 10
