@@ -49,6 +49,10 @@ var (
 // has a grain finer than the limit.
 const maxPost = 64 << 10
 
+// maxJump bounds the output buffer a stream whose client lags takes at
+// once (appendOut); past it the buffer grows by doubling, as needed.
+const maxJump = 4 << 20
+
 // detachReadMax is how much pipelined input a detached connection may buffer
 // before the worker stops reading it. Reading goes on below it so that a
 // client that disconnects is noticed (and the producer's context cancelled).
@@ -282,8 +286,9 @@ func (w *Worker) appendOut(c *conn, b []byte) {
 			// reading it ended, long after for a slow reader, and the
 			// doublings sat idle in the pool afterwards (50 slow readers:
 			// 8 MiB pinned, 16 MiB idle). A response the client keeps up
-			// with still doubles from a small buffer.
-			n = max(n, s.limit-len(c.out))
+			// with still doubles from a small buffer, and so does one
+			// past maxJump (MaxPendingOutput may be set to gigabytes).
+			n = max(n, min(s.limit, maxJump)-len(c.out))
 		}
 		w.growOut(c, n)
 	}
