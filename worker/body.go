@@ -321,7 +321,7 @@ func (w *Worker) unstash(c *conn) {
 	}
 	b.stashed = false
 	if c.in != nil && len(c.in) == 0 {
-		w.pool.put(c.in)
+		w.pool.putCold(c.in)
 		c.in = nil
 	}
 	if c.peerEOF {

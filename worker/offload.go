@@ -406,7 +406,11 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 		c.in = w.pool.get(max(len(data), w.cfg.RecvBufferSize))
 	} else if cap(c.in)-len(c.in) < len(data) {
 		nb := w.pool.grow(c.in, len(data))
-		w.pool.put(c.in)
+		if stash {
+			w.pool.putCold(c.in)
+		} else {
+			w.pool.put(c.in)
+		}
 		c.in = nb
 	}
 	c.in = append(c.in, data...)
