@@ -38,7 +38,9 @@ import (
 // The server runs with the binary's defaults (-addr only picks a free
 // port). What a slow reader costs is its output buffer (MaxPendingOutput,
 // 1 MiB by default, all in use while the client lags) and its body window
-// (256 KiB, Go heap): about 63 MiB for 50; measured 83-87 MiB in all. Before, each output buffer doubled
+// (256 KiB, Go heap): about 63 MiB for 50. The rest is the handler's
+// copy buffers, posts in transit and the pools' spares: measured 83-98 MiB
+// in all, the more the busier the machine (the worker drains later). Before, each output buffer doubled
 // to 2 MiB with old copies pinned by slow sends, and bytes received past
 // a full body window swelled it into Go heap garbage: 126-129 MiB.
 //
