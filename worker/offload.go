@@ -49,6 +49,10 @@ var (
 // has a grain finer than the limit.
 const maxPost = 64 << 10
 
+// maxJump bounds the output buffer a stream whose client lags takes at
+// once (appendOut); past it the buffer grows by doubling, as needed.
+const maxJump = 4 << 20
+
 // detachReadMax is how much pipelined input a detached connection may buffer
 // before the worker stops reading it. Reading goes on below it so that a
 // client that disconnects is noticed (and the producer's context cancelled).
@@ -255,8 +259,16 @@ func (w *Worker) deliver(p *post) {
 }
 
 // appendOut copies b to c's output. The bytes a finished send took are
-// dropped first when no send pins the buffer, so a long stream does not
-// grow it past about limit + maxPost.
+// dropped first when no send pins the buffer. A stream's bytes count
+// against its limit until they leave the buffer (held, streamSent), not
+// merely until they are sent: what the buffer holds (stream bytes, sent or
+// not) never passes the limit, so it never grows past classBytes(limit)
+// and is never copied (and the copy pinned) while a send is in flight.
+// Counting only unsent bytes let a send's sent prefix plus a full limit of
+// unsent ones outgrow the limit's class: with the default 1 MiB, every
+// slow reader's buffer doubled to 2 MiB, and 50 of them grew the server's
+// RSS by 120 MiB (cmd/uringd TestEchoSlowReadersRSS). Only bytes of
+// responses queued before the stream (ahead) can still make it grow.
 func (w *Worker) appendOut(c *conn, b []byte) {
 	switch {
 	case c.out == nil:
@@ -265,22 +277,51 @@ func (w *Worker) appendOut(c *conn, b []byte) {
 		w.compactOut(c)
 	}
 	if cap(c.out)-len(c.out) < len(b) {
-		w.growOut(c, len(b))
+		n := len(b)
+		if s := c.stream; s.behind || c.pending() > maxPost {
+			// The client takes the bytes slower than they come (a
+			// partial send, or more than a post waits): the buffer will
+			// fill to the limit, so take the limit's class at once.
+			// Doubling, each old buffer stayed pinned until the send
+			// reading it ended, long after for a slow reader, and the
+			// doublings sat idle in the pool afterwards (50 slow readers:
+			// 8 MiB pinned, 16 MiB idle). A response the client keeps up
+			// with still doubles from a small buffer, and so does one
+			// past maxJump (MaxPendingOutput may be set to gigabytes).
+			n = max(n, min(s.limit, maxJump)-len(c.out))
+		}
+		w.growOut(c, n)
 	}
 	c.out = append(c.out, b...)
 }
 
-// compactOut moves c's unsent output to the start of its buffer. Only when
-// no send is in flight (a send pins out[sent:sendEnd] in place).
+// compactOut moves c's unsent output to the start of its buffer, which
+// gives the stream's producer credit for its sent bytes that were there.
+// Only when no send is in flight (a send pins out[sent:sendEnd] in place).
 func (w *Worker) compactOut(c *conn) {
 	n := copy(c.out, c.out[c.sent:])
 	c.out = c.out[:n]
 	c.sent, c.sendEnd = 0, 0
+	w.releaseHeld(c)
+}
+
+// releaseHeld: c's stream's sent bytes left c.out (compacted away, or the
+// buffer went back to the pool); its producer may post as many again.
+func (w *Worker) releaseHeld(c *conn) {
+	if s := c.stream; s != nil && s.held > 0 {
+		s.release(s.held)
+		s.held = 0
+	}
 }
 
 // streamSent credits n sent bytes (from a send CQE) to c's stream: bytes of
-// earlier responses first, then the stream's, which releases its producer.
-// Called by onSend before it looks at what is left (no send in flight).
+// earlier responses first, then the stream's, which stay held (counted
+// against the limit) until compacted away. Compacting once a quarter of
+// the buffer (or of the limit) went out bounds the copying to a few bytes
+// moved per byte sent, and keeps the producer's window at three quarters
+// of the limit or more. Called by onSend before it looks at what is left
+// (no send in flight); if nothing is left, sent frees the buffer, and with
+// it what was held.
 func (w *Worker) streamSent(c *conn, n int) {
 	s := c.stream
 	if s == nil {
@@ -291,10 +332,11 @@ func (w *Worker) streamSent(c *conn, n int) {
 		s.ahead -= d
 		n -= d
 	}
-	if n > 0 {
-		s.release(n)
+	s.held += n
+	if c.sent < c.sendEnd {
+		s.behind = true // the socket took less than it was given
 	}
-	if c.pending() > 0 && c.sent >= cap(c.out)/2 {
+	if c.pending() > 0 && c.sent >= min(cap(c.out), s.limit)/4 {
 		w.compactOut(c)
 	}
 }
@@ -331,7 +373,9 @@ func (w *Worker) endStream(c *conn, closeConn bool) {
 // send (the client is really gone) fails the stream.
 func (w *Worker) detachedEOF(c *conn) {
 	c.peerEOF = true
-	c.stream.peerEOF()
+	if b := c.stream.body; b == nil || !b.stashed {
+		c.stream.peerEOF() // else once the stash is in the window (unstash)
+	}
 	w.readDeadline(c) // no body timeout any more: the body is over
 }
 
@@ -350,7 +394,11 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 	if w.forwardBody(c, data) {
 		return
 	}
-	if len(c.in)+len(data) > w.stitchMax() {
+	// Bytes stashed past a full body window (forwardBody) are not held
+	// to the stitch limit: they are what the kernel had received before
+	// the read stopped, which a window would have taken all the same.
+	stash := c.stream.body != nil && c.stream.body.stashed
+	if !stash && len(c.in)+len(data) > w.stitchMax() {
 		w.beginClose(c)
 		return
 	}
@@ -358,7 +406,11 @@ func (w *Worker) detachedInput(c *conn, data []byte) {
 		c.in = w.pool.get(max(len(data), w.cfg.RecvBufferSize))
 	} else if cap(c.in)-len(c.in) < len(data) {
 		nb := w.pool.grow(c.in, len(data))
-		w.pool.put(c.in)
+		if stash {
+			w.pool.putCold(c.in)
+		} else {
+			w.pool.put(c.in)
+		}
 		c.in = nb
 	}
 	c.in = append(c.in, data...)

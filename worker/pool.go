@@ -130,6 +130,22 @@ func (p *pool) put(b []byte) {
 	p.free[c] = append(p.free[c], b)
 }
 
+// putCold is put for a buffer sized by a burst of input rather than by
+// steady traffic (a streamed body's stash, body.go): a large one is
+// unmapped at once instead of kept idle, where its touched pages would
+// stay resident with little chance of reuse.
+func (p *pool) putCold(b []byte) {
+	if cap(b) <= slabMaxClass || 1<<(classOf(cap(b))+minBufShift) != cap(b) {
+		p.put(b) // slab memory, or a heap fallback
+		return
+	}
+	p.inUse--
+	p.mapped -= cap(b)
+	if err := uring.Munmap(b[:0]); err != nil {
+		panic(err) // only EINVAL is possible: a bug in the pool
+	}
+}
+
 // refill maps memory for class c; false if the kernel refused it.
 func (p *pool) refill(c int) bool {
 	size := 1 << (c + minBufShift)

@@ -77,3 +77,24 @@ func TestPoolNeverPanicsOnSizeOrMappingFailure(t *testing.T) {
 	require.NotNil(t, b)
 	p.put(b)
 }
+
+// A buffer sized by a burst of input (a streamed body's stash) goes back
+// unmapped when it is large, not into the idle cache where its pages would
+// stay resident; slab buffers and heap fallbacks go back as with put.
+func TestPoolPutColdUnmapsLargeBuffers(t *testing.T) {
+	var p pool
+	big := p.get(512 << 10)
+	small := p.get(16 << 10)
+	mapped, freeSmall := p.mapped, len(p.free[classOf(16<<10)])
+	p.putCold(big)
+	assert.Equal(t, mapped-512<<10, p.mapped, "unmapped")
+	assert.Zero(t, p.idleBig, "not kept idle")
+	p.putCold(small)
+	assert.Len(t, p.free[classOf(16<<10)], freeSmall+1, "a slab buffer is kept")
+	p.mmap = func(int) ([]byte, error) { return nil, unix.ENOMEM }
+	h := p.get(256 << 10)
+	require.Equal(t, 1, p.onHeap)
+	p.putCold(h)
+	assert.Zero(t, p.onHeap)
+	assert.Zero(t, p.inUse)
+}

@@ -69,6 +69,7 @@ func (w *Worker) sent(c *conn) {
 		w.setDeadline(c, timeoutWrite)
 		return
 	}
+	w.releaseHeld(c)
 	w.pool.put(c.out)
 	c.out, c.sent, c.sendEnd = nil, 0, 0
 	switch c.state {

@@ -17,7 +17,7 @@ type Stream struct {
 	w      *Worker
 	req    http1.Request // owned copy: valid until Finish
 	remote string
-	limit  int // Config.MaxPendingOutput: unsent bytes before Write blocks
+	limit  int // Config.MaxPendingOutput: bytes in the connection's output before Write blocks
 	ctx    context.Context
 	cancel context.CancelFunc
 	slot   uint32
@@ -25,7 +25,7 @@ type Stream struct {
 
 	mu     sync.Mutex
 	cond   sync.Cond // L = &mu; signalled as bytes are sent or the stream fails
-	unsent int       // guarded by mu: posted, not yet acknowledged by a send CQE
+	unsent int       // guarded by mu: posted, and not yet out of the connection's output (release)
 	err    error     // guarded by mu: ErrClientGone once the connection closed
 	done   bool      // guarded by mu: Finish was called
 
@@ -36,7 +36,9 @@ type Stream struct {
 	bodyCond sync.Cond // L = &mu; signalled as body bytes arrive or the stream fails
 
 	// Worker thread only.
-	ahead int // unsent bytes of earlier responses queued before this one
+	ahead  int  // unsent bytes of earlier responses queued before this one
+	held   int  // the stream's sent bytes still in the connection's output (appendOut)
+	behind bool // a send of the stream was partial: the client is slower than the producer
 }
 
 // runJob runs the detached job on a pool goroutine.
@@ -60,9 +62,11 @@ func (s *Stream) Context() context.Context { return s.ctx }
 
 // Write sends p as the next raw bytes of the response: the caller frames
 // it (status line, headers, Content-Length or chunked encoding). p is copied;
-// it may be reused when Write returns. Write blocks while more than
-// Config.MaxPendingOutput bytes of the stream wait to be sent, and fails
-// with ErrClientGone once the connection is closed.
+// it may be reused when Write returns. Write blocks while
+// Config.MaxPendingOutput bytes of the stream are in the connection's
+// output buffer (waiting to be sent, or sent and not yet compacted away:
+// at most a quarter of the limit), and fails with ErrClientGone once the
+// connection is closed.
 func (s *Stream) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
@@ -152,7 +156,8 @@ func (s *Stream) Err() error {
 	return s.err
 }
 
-// release: n of the stream's bytes were sent (worker thread).
+// release: n of the stream's bytes left the connection's output (worker
+// thread).
 func (s *Stream) release(n int) {
 	s.mu.Lock()
 	s.unsent -= n
