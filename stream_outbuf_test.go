@@ -33,7 +33,7 @@ func TestStreamOutputBufferWithinLimitForSlowReaders(t *testing.T) {
 		slow    = 4 << 20 // read at about 3 MiB/s first, then the rest at once
 	)
 	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
-		s.HandleBlockingFunc("GET", "/big", func(ctx context.Context, w ResponseWriter, r *Request) {
+		s.Handle("GET /big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(size))
 			p := make([]byte, 64<<10)
 			for off := 0; off < size; off += len(p) {
@@ -44,7 +44,7 @@ func TestStreamOutputBufferWithinLimitForSlowReaders(t *testing.T) {
 					return
 				}
 			}
-		})
+		}))
 	})
 	before := s.Stats().Total.BufferBytesMapped
 	peak := before

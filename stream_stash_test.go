@@ -31,7 +31,7 @@ func TestStreamedBodyPastFullWindow(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/chunked=%v", m.name, chunked), func(t *testing.T) {
 				blocked, started := make(chan struct{}, 1), make(chan struct{}, 1)
 				s := startEngine(t, m.e, m.cfg, func(s *Server) {
-					s.HandleBlocking("POST", "/blk", StreamingBody(BlockingHandlerFunc(
+					s.Handle("POST /blk", Blocking(StreamingBody(BlockingHandlerFunc(
 						func(ctx context.Context, w ResponseWriter, r *Request) {
 							d, err := digest(Body(ctx, r), started)
 							if err != nil {
@@ -39,13 +39,13 @@ func TestStreamedBodyPastFullWindow(t *testing.T) {
 								return
 							}
 							fmt.Fprint(w, d)
-						})))
-					s.HandleFunc("GET", "/hello", func(w *Response, r *Request) { w.WriteString("hello") })
+						}))))
+					s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 					// Holds up the worker's loop (a plain handler runs on
 					// it), so that the body arrives while nobody reads
 					// its completions: they come in one batch, head and
 					// body, and most of it lands past the window.
-					s.HandleFunc("GET", "/block", func(w *Response, r *Request) {
+					s.HandleFunc("GET /block", func(w *Response, r *Request) {
 						blocked <- struct{}{}
 						time.Sleep(300 * time.Millisecond)
 						w.WriteString("unblocked")
