@@ -12,15 +12,45 @@ import "github.com/uringd/uringd/http1"
 // DebugPoisonBuffers makes a kept view read as garbage ('\xdd' bytes), so the
 // mistake shows in tests. PathValue gives the value of a wildcard of the
 // route's pattern ("GET /items/{id}": r.PathValue("id")), also a view.
+//
+// Request is an alias: `go doc github.com/uringd/uringd/http1.Request` shows
+// its fields and methods. A handler reads the fields Method, Target, Path,
+// Query, ProtoMinor, Headers, Host, ContentLength, Chunked, Close and Body,
+// and calls:
+//
+//	func (r *Request) Header(name string) []byte      // first field named name (case-insensitive), nil if none
+//	func (r *Request) PathValue(name string) []byte   // the pattern's wildcard {name}, nil if none
+//	func (r *Request) PathValueNames() []string       // the pattern's wildcard names
+//	func (r *Request) IsHead() bool                   // a HEAD request: the body written is not sent
+//
+// SetPathValues is the router's; a handler does not call it.
 type Request = http1.Request
 
 // Header is one request header field (views, see Request).
 type Header = http1.Header
 
 // Response writes the answer to one request into the connection's output
-// buffer: SetStatus, SetHeader, SetContentType, Write/WriteString; Date,
-// Content-Length and Connection are added by the server. It is valid only
-// during the handler call.
+// buffer; Date, Content-Length and Connection are added by the server. It is
+// valid only during the handler call.
+//
+// Response is an alias: `go doc github.com/uringd/uringd/http1.Response`
+// shows its methods. A handler calls:
+//
+//	func (w *Response) SetStatus(code int)                             // default 200
+//	func (w *Response) SetHeader(name, value string) error             // replaces a field of that name
+//	func (w *Response) SetHeaderBytes(name string, value []byte) error // the same, value from bytes
+//	func (w *Response) AddHeader(name, value string) error             // one more field line
+//	func (w *Response) SetContentType(v string)
+//	func (w *Response) Write(p []byte) (int, error)                    // appends to the body
+//	func (w *Response) WriteString(s string) (int, error)
+//	func (w *Response) SetClose()                                      // "Connection: close", then close
+//	func (w *Response) WillClose() bool
+//
+// The header setters refuse (with an error) a name or value that cannot be
+// sent, and the fields the server frames itself. Reset, Finish,
+// FinishStream, SetDate, SetContentLength, Grown, FromPool and the Pool field
+// belong to the engines, which compose the response around the handler's
+// call; a handler does not call them.
 type Response = http1.Response
 
 // Handler serves HTTP requests. ServeHTTP runs on a worker's event loop

@@ -15,4 +15,13 @@
 //
 // Nothing on the hot path allocates: header storage has a capacity fixed by the
 // caller, and the Response writer appends into the caller's output buffer.
+//
+// Request and Response have two kinds of caller. A handler (package uringd
+// gives them to handlers as uringd.Request and uringd.Response) reads the
+// request's fields, Header and PathValue, and writes with SetStatus, the
+// header setters, SetContentType, Write, WriteString and SetClose. The server
+// that owns the connection frames the response around that call: Reset
+// before the handler, Finish (a complete body) or FinishStream (a body sent
+// later, with SetContentLength) after it, SetDate, Grown and FromPool for its
+// buffers, and Request.SetPathValues for the router.
 package http1

@@ -9,7 +9,7 @@ import (
 	"github.com/uringd/uringd/uring"
 )
 
-// Run on one CPU, as kernel-notes.md records:
+// Run on one CPU, as bench/DESIGN-NOTES.md records:
 //
 //	taskset -c 0 go test -run '^$' -bench . -benchmem ./uring/
 //
