@@ -15,7 +15,7 @@ const (
 	DefaultMaxURI            = 8 << 10
 	DefaultMaxBody           = 4 << 20
 	DefaultMaxStreamBody     = 1 << 30
-	DefaultMaxPendingOutput  = 1 << 20
+	DefaultMaxPendingOutput  = 512 << 10
 	// DefaultMaxBodyBufferPerWorker is the least default budget; it grows
 	// to hold two requests of MaxBody (see Config.MaxBodyBufferPerWorker).
 	DefaultMaxBodyBufferPerWorker = 128 << 20
@@ -74,6 +74,9 @@ type Config struct {
 	MaxStreamBody int64
 	// MaxPendingOutput is how much unsent response data a connection may hold
 	// before the server stops reading from it until the client catches up.
+	// It is also what a slow reader costs: a streamed response's producer
+	// blocks at it, so 50 clients reading at a few hundred KiB/s hold about
+	// 50 times this. Default 512 KiB.
 	MaxPendingOutput int
 
 	// HeaderTimeout is the time a client has, from the first byte of a

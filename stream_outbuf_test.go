@@ -17,7 +17,7 @@ import (
 )
 
 // Slow readers of a big streamed response each cost the worker one output
-// buffer of MaxPendingOutput's size class (1 MiB by default), not more:
+// buffer of MaxPendingOutput's size class (512 KiB by default), not more:
 // the producer may fill the buffer, sent bytes included, up to the limit,
 // so it never doubles past it nor leaves old copies pinned by sends the
 // slow client takes long to complete. Before, each such connection held a
