@@ -18,45 +18,24 @@ import (
 	"github.com/uringd/uringd"
 )
 
-// mode is one way of driving the kernel; every end-to-end test runs in each.
-type mode struct {
-	name             string
-	disableMultishot bool
-	disableBufRing   bool
-	noShutdownOp     bool          // shutdown(2), as on 5.10, rather than IORING_OP_SHUTDOWN
-	engine           uringd.Engine // EngineNetpoll: the portable engine (offload engineer's row)
-	keepGOMAXPROCS   bool          // workers wait in a syscall the Go scheduler sees (no raw wait)
-}
-
-var modes = []mode{
-	{name: "fast_path=multishot+bufring"},
-	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true, noShutdownOp: true},
-	{name: "engine=netpoll", engine: uringd.EngineNetpoll},
-	{name: "fast_path,wait=scheduler-visible(KeepGOMAXPROCS)", keepGOMAXPROCS: true},
-}
-
-// forEachMode runs fn as a subtest per mode, with a Config for that mode.
+// forEachMode runs fn as a subtest per mode of the one matrix
+// (uringd.TestModes: io_uring fast path, its 5.10 path, netpoll, the
+// scheduler-visible wait), with a Config for that mode; io_uring modes skip
+// where io_uring cannot be set up.
 func forEachMode(t *testing.T, fn func(t *testing.T, cfg uringd.Config)) {
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			cfg := testConfig(m)
-			cfg.Logger = testLogger(t)
-			fn(t, cfg)
-		})
-	}
+	uringd.ForEachMode(t, func(t *testing.T, m uringd.TestMode) {
+		cfg := testConfig(m)
+		cfg.Logger = testLogger(t)
+		fn(t, cfg)
+	})
 }
 
 // testConfig listens on a free loopback port with short timeouts and a fine
 // tick, so timeout tests take a fraction of a second.
-func testConfig(m mode) uringd.Config {
-	return uringd.Config{
+func testConfig(m uringd.TestMode) uringd.Config {
+	cfg := uringd.Config{
 		Addr:               "127.0.0.1:0",
 		Workers:            2,
-		DisableMultishot:   m.disableMultishot,
-		DisableBufRing:     m.disableBufRing,
-		DisableShutdownOp:  m.noShutdownOp,
-		Engine:             m.engine,
-		KeepGOMAXPROCS:     m.keepGOMAXPROCS,
 		HeaderTimeout:      10 * time.Second, // timeout tests set short ones; -race on a busy machine is slow
 		IdleTimeout:        10 * time.Second,
 		Tick:               10 * time.Millisecond,
@@ -64,6 +43,8 @@ func testConfig(m mode) uringd.Config {
 		RecvBuffers:        64,
 		DebugPoisonBuffers: true,
 	}
+	m.Apply(&cfg)
+	return cfg
 }
 
 // testLogger sends the server's logs to t.Log while the test runs.
@@ -124,6 +105,7 @@ var bigBody = []byte(strings.Repeat("0123456789abcdef", 4096)) // 64 KiB
 // that timeout closed it; with a shorter deadline the test failed.
 func startServer(t *testing.T, cfg uringd.Config) *uringd.Server {
 	t.Helper()
+	uringd.SkipWithoutIOUring(t, cfg.Engine)
 	s, err := uringd.New(cfg)
 	require.NoError(t, err)
 	testRoutes(s)

@@ -48,11 +48,11 @@ func TestHelloKeepAlive(t *testing.T) {
 // The two mixed configurations (one fallback forced, not the other) get a
 // short smoke test: pipelining, an upload, reuse.
 func TestMixedFallbacks(t *testing.T) {
-	for _, m := range []mode{
-		{name: "multishot+provided_buffers", disableBufRing: true},
-		{name: "singleshot+bufring", disableMultishot: true},
+	for _, m := range []uringd.TestMode{
+		{Name: "multishot+provided_buffers", Cfg: uringd.Config{DisableBufRing: true}},
+		{Name: "singleshot+bufring", Cfg: uringd.Config{DisableMultishot: true}},
 	} {
-		t.Run(m.name, func(t *testing.T) {
+		t.Run(m.Name, func(t *testing.T) {
 			cfg := testConfig(m)
 			cfg.Logger = testLogger(t)
 			s := startServer(t, cfg)
