@@ -150,39 +150,47 @@ func TestBlockingClientGoneCancelsContext(t *testing.T) {
 }
 
 func TestBlockingQueueFull503(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	s := startEngine(t, fastPath, Config{BlockingWorkers: 1, BlockingQueue: 1}, func(s *Server) {
-		s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-			select {
-			case <-release:
-			case <-ctx.Done():
-			}
-			w.Write([]byte("done"))
-		}))
-	})
-	defer once.Do(func() { close(release) })
-	// One runs, one waits in the queue, the third is refused.
-	c1, c2, c3 := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
-	for _, c := range []*rawConn{c1, c2} {
-		_, err := c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		if m.Engine == EngineNetpoll {
+			// Found when this test joined the matrix: netpoll runs blocking
+			// handlers on the connection's goroutine, so BlockingWorkers and
+			// BlockingQueue bound nothing there (issue 11 §3: one engine seam).
+			t.Skip("netpoll has no offload pool: BlockingQueue does not apply")
+		}
+		release := make(chan struct{})
+		var once sync.Once
+		s := startEngine(t, m, Config{BlockingWorkers: 1, BlockingQueue: 1}, func(s *Server) {
+			s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				w.Write([]byte("done"))
+			}))
+		})
+		defer once.Do(func() { close(release) })
+		// One runs, one waits in the queue, the third is refused.
+		c1, c2, c3 := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
+		for _, c := range []*rawConn{c1, c2} {
+			_, err := c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool {
+			run, q := s.offload.Running()
+			return run == 1 && q == 1
+		}, 10*time.Second, time.Millisecond)
+		_, err := c3.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
 		require.NoError(t, err)
-	}
-	require.Eventually(t, func() bool {
-		run, q := s.offload.Running()
-		return run == 1 && q == 1
-	}, 10*time.Second, time.Millisecond)
-	_, err := c3.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
-	require.NoError(t, err)
-	resp, _ := c3.read(t, "GET")
-	assert.Equal(t, 503, resp.StatusCode)
-	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
-	once.Do(func() { close(release) })
-	for _, c := range []*rawConn{c1, c2} {
-		resp, body := c.read(t, "GET")
-		assert.Equal(t, 200, resp.StatusCode)
-		assert.Equal(t, "done", body)
-	}
+		resp, _ := c3.read(t, "GET")
+		assert.Equal(t, 503, resp.StatusCode)
+		assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+		once.Do(func() { close(release) })
+		for _, c := range []*rawConn{c1, c2} {
+			resp, body := c.read(t, "GET")
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, "done", body)
+		}
+	})
 }
 
 func TestBlockingPanicAnswers500(t *testing.T) {
@@ -335,23 +343,25 @@ func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
 }
 
 func TestBlockingWriteAfterReturnFails(t *testing.T) {
-	late := make(chan error, 1)
-	s := startEngine(t, fastPath, Config{}, func(s *Server) {
-		s.Handle("GET /leak", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-			w.Write([]byte("on time"))
-			go func() {
-				time.Sleep(10 * time.Millisecond)
-				w.Flush()
-				w.WriteHeader(500)
-				_, err := w.Write([]byte("late")) // a bug in the handler: must not crash the server
-				late <- err
-			}()
-		}))
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		late := make(chan error, 1)
+		s := startEngine(t, m, Config{}, func(s *Server) {
+			s.Handle("GET /leak", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.Write([]byte("on time"))
+				go func() {
+					time.Sleep(10 * time.Millisecond)
+					w.Flush()
+					w.WriteHeader(500)
+					_, err := w.Write([]byte("late")) // a bug in the handler: must not crash the server
+					late <- err
+				}()
+			}))
+		})
+		c := dialRaw(t, s)
+		_, err := c.Write([]byte("GET /leak HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		_, body := c.read(t, "GET")
+		assert.Equal(t, "on time", body)
+		assert.Error(t, <-late)
 	})
-	c := dialRaw(t, s)
-	_, err := c.Write([]byte("GET /leak HTTP/1.1\r\nHost: x\r\n\r\n"))
-	require.NoError(t, err)
-	_, body := c.read(t, "GET")
-	assert.Equal(t, "on time", body)
-	assert.Error(t, <-late)
 }
