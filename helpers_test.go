@@ -3,6 +3,7 @@ package uringd_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -190,3 +191,25 @@ func (c *rawConn) expectClosed() {
 }
 
 const helloReq = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+// readHellos reads n pipelined hello responses and returns their body bytes.
+func readHellos(c net.Conn, n int) (int, error) {
+	br := bufio.NewReader(c)
+	total := 0
+	for i := 0; i < n; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return total, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return total, err
+		}
+		total += len(b)
+	}
+	if br.Buffered() != 0 {
+		return total, fmt.Errorf("%d unexpected bytes after the responses", br.Buffered())
+	}
+	return total, nil
+}
