@@ -18,26 +18,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startEngine starts a server on 127.0.0.1:0 in mode m (see TestModes), routes
-// registered by setup, and shuts it down at the end of the test.
+// startEngine starts a server on 127.0.0.1:0 in mode m (see TestModes) with
+// the routes setup registers, through StartTestServer.
 func startEngine(t *testing.T, m TestMode, cfg Config, setup func(s *Server)) *Server {
 	t.Helper()
-	SkipWithoutIOUring(t, m.Engine)
 	cfg.Addr = "127.0.0.1:0"
 	m.Apply(&cfg)
 	if cfg.Workers == 0 {
 		cfg.Workers = 1
 	}
-	s, err := New(cfg)
-	require.NoError(t, err)
-	setup(s)
-	require.NoError(t, s.Start())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		assert.NoError(t, s.Shutdown(ctx))
-	})
-	return s
+	return StartTestServer(t, cfg, setup)
 }
 
 // rawConn is a client speaking HTTP/1.1 by hand, reading responses with

@@ -2,19 +2,16 @@ package uringd_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd"
 )
@@ -98,33 +95,16 @@ func testRoutes(s *uringd.Server) {
 
 var bigBody = []byte(strings.Repeat("0123456789abcdef", 4096)) // 64 KiB
 
-// startServer starts a server with cfg and the test routes; it is shut down
-// gracefully when the test ends. The deadline is past the header timeout: a
-// graceful shutdown rightly waits for a partly received request until that
-// timeout. Once in CI (-race, loaded machine) a connection that had sent half
-// a request and then a reset saw no recv completion for the reset, and only
-// that timeout closed it; with a shorter deadline the test failed.
+// startServer starts a server with cfg and the test routes through
+// uringd.StartTestServer (the one harness, shared with the internal tests);
+// it is shut down gracefully when the test ends. The shutdown deadline is
+// past the header timeout: once in CI (-race, loaded machine) a connection
+// that had sent half a request and then a reset saw no recv completion for
+// the reset, and only that timeout closed it; with a shorter deadline the
+// test failed.
 func startServer(t *testing.T, cfg uringd.Config) *uringd.Server {
 	t.Helper()
-	uringd.SkipWithoutIOUring(t, cfg.Engine)
-	s, err := uringd.New(cfg)
-	require.NoError(t, err)
-	testRoutes(s)
-	require.NoError(t, s.Start())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.HeaderTimeout+5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("shutdown: %v\n%s", err, buf[:runtime.Stack(buf, true)])
-		}
-		if cfg.Engine == uringd.EngineIOUring { // leak check: everything was given back
-			st := s.Stats().Total
-			assert.Zero(t, st.Open, "connections open after shutdown")
-			assert.Zero(t, st.BuffersInUse, "buffers held after shutdown")
-		}
-	})
-	return s
+	return uringd.StartTestServer(t, cfg, testRoutes)
 }
 
 func baseURL(s *uringd.Server) string { return "http://" + s.Addr().String() }

@@ -1,13 +1,17 @@
 package uringd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd/uring"
 	"golang.org/x/sys/unix"
 )
@@ -71,6 +75,36 @@ func SkipWithoutIOUring(t testing.TB, engine Engine) {
 	if err := ioUringUnavailable(); err != nil {
 		t.Skipf("io_uring unavailable (old kernel, kernel.io_uring_disabled or seccomp?): %v", err)
 	}
+}
+
+// StartTestServer is the one server harness of the end-to-end tests: it
+// starts a server with cfg and the routes setup registers, skipping where
+// cfg's engine cannot run, and at the end of the test shuts it down
+// (failing with every goroutine's stack if that does not finish) and checks
+// that an io_uring server gave back every connection and buffer. The
+// deadline is past the header timeout: a graceful shutdown rightly waits
+// for a partly received request until that timeout.
+func StartTestServer(t *testing.T, cfg Config, setup func(s *Server)) *Server {
+	t.Helper()
+	SkipWithoutIOUring(t, cfg.Engine)
+	s, err := New(cfg)
+	require.NoError(t, err)
+	setup(s)
+	require.NoError(t, s.Start())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.HeaderTimeout+5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("shutdown: %v\n%s", err, buf[:runtime.Stack(buf, true)])
+		}
+		if s.Engine() == EngineIOUring { // leak check: everything was given back
+			st := s.Stats().Total
+			assert.Zero(t, st.Open, "connections open after shutdown")
+			assert.Zero(t, st.BuffersInUse, "buffers held after shutdown")
+		}
+	})
+	return s
 }
 
 // ioUringUnavailable probes once. Only the errors meaning "not here" count:
