@@ -18,28 +18,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// engines are the modes every offload test runs in.
-var engines = []Engine{EngineIOUring, EngineNetpoll}
-
-// startEngine starts a server on 127.0.0.1:0 with the given engine, routes
-// registered by setup, and shuts it down at the end of the test.
-func startEngine(t *testing.T, e Engine, cfg Config, setup func(s *Server)) *Server {
+// startEngine starts a server on 127.0.0.1:0 in mode m (see TestModes) with
+// the routes setup registers, through StartTestServer.
+func startEngine(t *testing.T, m TestMode, cfg Config, setup func(s *Server)) *Server {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
-	cfg.Engine = e
+	m.Apply(&cfg)
 	if cfg.Workers == 0 {
 		cfg.Workers = 1
 	}
-	s, err := New(cfg)
-	require.NoError(t, err)
-	setup(s)
-	require.NoError(t, s.Start())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		assert.NoError(t, s.Shutdown(ctx))
-	})
-	return s
+	return StartTestServer(t, cfg, setup)
 }
 
 // rawConn is a client speaking HTTP/1.1 by hand, reading responses with
@@ -70,153 +58,153 @@ func (c *rawConn) read(t *testing.T, method string) (*http.Response, string) {
 }
 
 func TestBlockingPipelinedOrder(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleFunc("GET /fast", func(w *Response, r *Request) { w.WriteString("fast") })
-				s.Handle("GET /slow", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					time.Sleep(20 * time.Millisecond)
-					fmt.Fprintf(w, "slow %s", r.Query)
-				}))
-			})
-			c := dialRaw(t, s)
-			// A slow blocking request, then fast and slow ones pipelined
-			// behind it: answers come back in request order.
-			req := "GET /slow?a HTTP/1.1\r\nHost: x\r\n\r\n" +
-				"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n" +
-				"GET /slow?b HTTP/1.1\r\nHost: x\r\n\r\n" +
-				"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
-			_, err := c.Write([]byte(req))
-			require.NoError(t, err)
-			for _, want := range []string{"slow a", "fast", "slow b", "fast"} {
-				resp, body := c.read(t, "GET")
-				assert.Equal(t, 200, resp.StatusCode)
-				assert.Equal(t, want, body)
-				if strings.HasPrefix(want, "slow") {
-					assert.Equal(t, int64(len(want)), resp.ContentLength)
-					assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
-				}
-			}
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.HandleFunc("GET /fast", func(w *Response, r *Request) { w.WriteString("fast") })
+			s.Handle("GET /slow", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				time.Sleep(20 * time.Millisecond)
+				fmt.Fprintf(w, "slow %s", r.Query)
+			}))
 		})
-	}
+		c := dialRaw(t, s)
+		// A slow blocking request, then fast and slow ones pipelined
+		// behind it: answers come back in request order.
+		req := "GET /slow?a HTTP/1.1\r\nHost: x\r\n\r\n" +
+			"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n" +
+			"GET /slow?b HTTP/1.1\r\nHost: x\r\n\r\n" +
+			"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+		_, err := c.Write([]byte(req))
+		require.NoError(t, err)
+		for _, want := range []string{"slow a", "fast", "slow b", "fast"} {
+			resp, body := c.read(t, "GET")
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, want, body)
+			if strings.HasPrefix(want, "slow") {
+				assert.Equal(t, int64(len(want)), resp.ContentLength)
+				assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+			}
+		}
+	})
 }
 
 func TestBlockingStreamingBackpressure(t *testing.T) {
 	const chunk, n = 64 << 10, 64 // 4 MiB through a 64 KiB pending limit
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{MaxPendingOutput: 64 << 10}, func(s *Server) {
-				s.Handle("GET /stream", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					b := []byte(strings.Repeat("x", chunk))
-					for i := 0; i < n; i++ {
-						if _, err := w.Write(b); err != nil {
-							return
-						}
-						w.Flush()
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{MaxPendingOutput: 64 << 10}, func(s *Server) {
+			s.Handle("GET /stream", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				b := []byte(strings.Repeat("x", chunk))
+				for i := 0; i < n; i++ {
+					if _, err := w.Write(b); err != nil {
+						return
 					}
-				}))
-				s.HandleFunc("GET /after", func(w *Response, r *Request) { w.WriteString("after") })
-			})
-			c := dialRaw(t, s)
-			_, err := c.Write([]byte("GET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n"))
-			require.NoError(t, err)
-			resp, body := c.read(t, "GET")
-			assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
-			assert.Equal(t, chunk*n, len(body))
-			_, body = c.read(t, "GET")
-			assert.Equal(t, "after", body)
+					w.Flush()
+				}
+			}))
+			s.HandleFunc("GET /after", func(w *Response, r *Request) { w.WriteString("after") })
 		})
-	}
+		c := dialRaw(t, s)
+		_, err := c.Write([]byte("GET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		resp, body := c.read(t, "GET")
+		assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+		assert.Equal(t, chunk*n, len(body))
+		_, body = c.read(t, "GET")
+		assert.Equal(t, "after", body)
+	})
 }
 
 func TestBlockingClientGoneCancelsContext(t *testing.T) {
 	// io_uring: the worker keeps reading a detached connection and sees the
 	// EOF; netpoll: a background read does (as net/http's does).
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			started := make(chan struct{})
-			cancelled := make(chan struct{})
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.Handle("GET /wait", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					close(started)
-					<-ctx.Done()
-					close(cancelled)
-				}))
-			})
-			c := dialRaw(t, s)
-			_, err := c.Write([]byte("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"))
-			require.NoError(t, err)
-			<-started
-			c.Close()
-			select {
-			case <-cancelled:
-			case <-time.After(10 * time.Second):
-				t.Fatal("context not cancelled after the client closed")
-			}
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		started := make(chan struct{})
+		cancelled := make(chan struct{})
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.Handle("GET /wait", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				close(started)
+				<-ctx.Done()
+				close(cancelled)
+			}))
 		})
-	}
+		c := dialRaw(t, s)
+		_, err := c.Write([]byte("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		<-started
+		c.Close()
+		select {
+		case <-cancelled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("context not cancelled after the client closed")
+		}
+	})
 }
 
 func TestBlockingQueueFull503(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	s := startEngine(t, EngineIOUring, Config{BlockingWorkers: 1, BlockingQueue: 1}, func(s *Server) {
-		s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-			select {
-			case <-release:
-			case <-ctx.Done():
-			}
-			w.Write([]byte("done"))
-		}))
-	})
-	defer once.Do(func() { close(release) })
-	// One runs, one waits in the queue, the third is refused.
-	c1, c2, c3 := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
-	for _, c := range []*rawConn{c1, c2} {
-		_, err := c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		if m.Engine == EngineNetpoll {
+			// Found when this test joined the matrix: netpoll runs blocking
+			// handlers on the connection's goroutine, so BlockingWorkers and
+			// BlockingQueue bound nothing there (issue 11 §3: one engine seam).
+			t.Skip("netpoll has no offload pool: BlockingQueue does not apply")
+		}
+		release := make(chan struct{})
+		var once sync.Once
+		s := startEngine(t, m, Config{BlockingWorkers: 1, BlockingQueue: 1}, func(s *Server) {
+			s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				w.Write([]byte("done"))
+			}))
+		})
+		defer once.Do(func() { close(release) })
+		// One runs, one waits in the queue, the third is refused.
+		c1, c2, c3 := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
+		for _, c := range []*rawConn{c1, c2} {
+			_, err := c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool {
+			run, q := s.offload.Running()
+			return run == 1 && q == 1
+		}, 10*time.Second, time.Millisecond)
+		_, err := c3.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
 		require.NoError(t, err)
-	}
-	require.Eventually(t, func() bool {
-		run, q := s.offload.Running()
-		return run == 1 && q == 1
-	}, 10*time.Second, time.Millisecond)
-	_, err := c3.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
-	require.NoError(t, err)
-	resp, _ := c3.read(t, "GET")
-	assert.Equal(t, 503, resp.StatusCode)
-	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
-	once.Do(func() { close(release) })
-	for _, c := range []*rawConn{c1, c2} {
-		resp, body := c.read(t, "GET")
-		assert.Equal(t, 200, resp.StatusCode)
-		assert.Equal(t, "done", body)
-	}
+		resp, _ := c3.read(t, "GET")
+		assert.Equal(t, 503, resp.StatusCode)
+		assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+		once.Do(func() { close(release) })
+		for _, c := range []*rawConn{c1, c2} {
+			resp, body := c.read(t, "GET")
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, "done", body)
+		}
+	})
 }
 
 func TestBlockingPanicAnswers500(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.Handle("GET /panic", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					w.Write([]byte("never sent"))
-					panic("test panic")
-				}))
-				s.HandleFunc("GET /ok", func(w *Response, r *Request) { w.WriteString("ok") })
-			})
-			c := dialRaw(t, s)
-			_, err := c.Write([]byte("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n"))
-			require.NoError(t, err)
-			resp, body := c.read(t, "GET")
-			assert.Equal(t, 500, resp.StatusCode)
-			assert.True(t, resp.Close)
-			assert.Equal(t, "Internal Server Error\n", body)
-			c2 := dialRaw(t, s) // the server lives on
-			_, err = c2.Write([]byte("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"))
-			require.NoError(t, err)
-			_, body = c2.read(t, "GET")
-			assert.Equal(t, "ok", body)
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.Handle("GET /panic", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.Write([]byte("never sent"))
+				panic("test panic")
+			}))
+			s.HandleFunc("GET /ok", func(w *Response, r *Request) { w.WriteString("ok") })
 		})
-	}
+		c := dialRaw(t, s)
+		_, err := c.Write([]byte("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		resp, body := c.read(t, "GET")
+		assert.Equal(t, 500, resp.StatusCode)
+		assert.True(t, resp.Close)
+		assert.Equal(t, "Internal Server Error\n", body)
+		c2 := dialRaw(t, s) // the server lives on
+		_, err = c2.Write([]byte("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		_, body = c2.read(t, "GET")
+		assert.Equal(t, "ok", body)
+	})
 }
 
 func TestOffloadFromPlainHandler(t *testing.T) {
@@ -224,67 +212,65 @@ func TestOffloadFromPlainHandler(t *testing.T) {
 		w.Header().Set("X-Where", "pool")
 		fmt.Fprintf(w, "offloaded %s from %v", r.Query, RemoteAddr(ctx) != "")
 	})
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.HandleFunc("GET /maybe", func(w *Response, r *Request) {
-					if string(r.Query) == "big" && Offload(w, r, slow) {
-						return
-					}
-					w.WriteString("inline")
-				})
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.HandleFunc("GET /maybe", func(w *Response, r *Request) {
+				if string(r.Query) == "big" && Offload(w, r, slow) {
+					return
+				}
+				w.WriteString("inline")
 			})
-			c := dialRaw(t, s)
-			_, err := c.Write([]byte("GET /maybe?big HTTP/1.1\r\nHost: x\r\n\r\nGET /maybe?small HTTP/1.1\r\nHost: x\r\n\r\n"))
-			require.NoError(t, err)
-			resp, body := c.read(t, "GET")
-			assert.Equal(t, "offloaded big from true", body)
-			assert.Equal(t, "pool", resp.Header.Get("X-Where"))
-			_, body = c.read(t, "GET")
-			assert.Equal(t, "inline", body)
 		})
-	}
+		c := dialRaw(t, s)
+		_, err := c.Write([]byte("GET /maybe?big HTTP/1.1\r\nHost: x\r\n\r\nGET /maybe?small HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		resp, body := c.read(t, "GET")
+		assert.Equal(t, "offloaded big from true", body)
+		assert.Equal(t, "pool", resp.Header.Get("X-Where"))
+		_, body = c.read(t, "GET")
+		assert.Equal(t, "inline", body)
+	})
 }
 
 func TestGracefulShutdownWaitsForBlockingHandler(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			started, release := make(chan struct{}), make(chan struct{})
-			cfg := Config{Addr: "127.0.0.1:0", Engine: e, Workers: 1}
-			s, err := New(cfg)
-			require.NoError(t, err)
-			s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-				close(started)
-				<-release
-				w.Write([]byte("finished"))
-			}))
-			require.NoError(t, s.Start())
-			c := dialRaw(t, s)
-			_, err = c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
-			require.NoError(t, err)
-			<-started
-			shut := make(chan error, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				shut <- s.Shutdown(ctx)
-			}()
-			close(release)
-			resp, body := c.read(t, "GET")
-			assert.Equal(t, "finished", body)
-			assert.Equal(t, 200, resp.StatusCode)
-			require.NoError(t, <-shut)
-			assert.ErrorIs(t, s.Wait(), ErrServerClosed)
-		})
-	}
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		started, release := make(chan struct{}), make(chan struct{})
+		cfg := Config{Addr: "127.0.0.1:0", Workers: 1}
+		e.Apply(&cfg)
+		s, err := New(cfg)
+		require.NoError(t, err)
+		s.Handle("GET /hold", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+			close(started)
+			<-release
+			w.Write([]byte("finished"))
+		}))
+		require.NoError(t, s.Start())
+		c := dialRaw(t, s)
+		_, err = c.Write([]byte("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		<-started
+		shut := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			shut <- s.Shutdown(ctx)
+		}()
+		close(release)
+		resp, body := c.read(t, "GET")
+		assert.Equal(t, "finished", body)
+		assert.Equal(t, 200, resp.StatusCode)
+		require.NoError(t, <-shut)
+		assert.ErrorIs(t, s.Wait(), ErrServerClosed)
+	})
 }
 
 func TestEngineAutoUsesIOUringHere(t *testing.T) {
-	s := startEngine(t, EngineAuto, Config{}, func(s *Server) {})
-	assert.Equal(t, EngineIOUring, s.Engine())
 	assert.True(t, uringUnavailable(fmt.Errorf("setup: %w", &uring.SetupError{Op: "io_uring_setup", Errno: unix.EPERM})))
 	assert.True(t, uringUnavailable(unix.ENOSYS))
 	assert.False(t, uringUnavailable(unix.EADDRINUSE))
+	SkipWithoutIOUring(t, EngineIOUring)
+	s := startEngine(t, TestMode{Name: "auto", Engine: EngineAuto}, Config{}, func(s *Server) {})
+	assert.Equal(t, EngineIOUring, s.Engine())
 }
 
 // Many connections, each a stream of blocking requests answered after a
@@ -293,79 +279,79 @@ func TestEngineAutoUsesIOUringHere(t *testing.T) {
 // deadline turns that into a failure instead of a hang).
 func TestBlockingManyConnectionsNoLostWakeups(t *testing.T) {
 	const conns, perConn = 32, 100
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{Workers: 2, BlockingWorkers: 8}, func(s *Server) {
-				s.Handle("GET /r", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					n := len(r.Query) % 3
-					time.Sleep(time.Duration(n) * 50 * time.Microsecond)
-					w.Write([]byte("part1;"))
-					if n == 1 {
-						w.Flush()
-					}
-					w.Write(r.Query)
-				}))
-			})
-			var wg sync.WaitGroup
-			errs := make(chan error, conns)
-			for i := 0; i < conns; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					c, err := net.Dial("tcp", s.Addr().String())
-					if err != nil {
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{Workers: 2, BlockingWorkers: 8}, func(s *Server) {
+			s.Handle("GET /r", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				n := len(r.Query) % 3
+				time.Sleep(time.Duration(n) * 50 * time.Microsecond)
+				w.Write([]byte("part1;"))
+				if n == 1 {
+					w.Flush()
+				}
+				w.Write(r.Query)
+			}))
+		})
+		var wg sync.WaitGroup
+		errs := make(chan error, conns)
+		for i := 0; i < conns; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.Dial("tcp", s.Addr().String())
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				br := bufio.NewReader(c)
+				for j := 0; j < perConn; j++ {
+					q := strings.Repeat("q", j%7)
+					if _, err := fmt.Fprintf(c, "GET /r?%s HTTP/1.1\r\nHost: x\r\n\r\n", q); err != nil {
 						errs <- err
 						return
 					}
-					defer c.Close()
-					c.SetDeadline(time.Now().Add(30 * time.Second))
-					br := bufio.NewReader(c)
-					for j := 0; j < perConn; j++ {
-						q := strings.Repeat("q", j%7)
-						if _, err := fmt.Fprintf(c, "GET /r?%s HTTP/1.1\r\nHost: x\r\n\r\n", q); err != nil {
-							errs <- err
-							return
-						}
-						resp, err := http.ReadResponse(br, nil)
-						if err != nil {
-							errs <- fmt.Errorf("request %d: %w", j, err)
-							return
-						}
-						b, err := io.ReadAll(resp.Body)
-						if err != nil || string(b) != "part1;"+q {
-							errs <- fmt.Errorf("request %d: body %q, %v", j, b, err)
-							return
-						}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						errs <- fmt.Errorf("request %d: %w", j, err)
+						return
 					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-		})
-	}
+					b, err := io.ReadAll(resp.Body)
+					if err != nil || string(b) != "part1;"+q {
+						errs <- fmt.Errorf("request %d: body %q, %v", j, b, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
 }
 
 func TestBlockingWriteAfterReturnFails(t *testing.T) {
-	late := make(chan error, 1)
-	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
-		s.Handle("GET /leak", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-			w.Write([]byte("on time"))
-			go func() {
-				time.Sleep(10 * time.Millisecond)
-				w.Flush()
-				w.WriteHeader(500)
-				_, err := w.Write([]byte("late")) // a bug in the handler: must not crash the server
-				late <- err
-			}()
-		}))
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		late := make(chan error, 1)
+		s := startEngine(t, m, Config{}, func(s *Server) {
+			s.Handle("GET /leak", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.Write([]byte("on time"))
+				go func() {
+					time.Sleep(10 * time.Millisecond)
+					w.Flush()
+					w.WriteHeader(500)
+					_, err := w.Write([]byte("late")) // a bug in the handler: must not crash the server
+					late <- err
+				}()
+			}))
+		})
+		c := dialRaw(t, s)
+		_, err := c.Write([]byte("GET /leak HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		_, body := c.read(t, "GET")
+		assert.Equal(t, "on time", body)
+		assert.Error(t, <-late)
 	})
-	c := dialRaw(t, s)
-	_, err := c.Write([]byte("GET /leak HTTP/1.1\r\nHost: x\r\n\r\n"))
-	require.NoError(t, err)
-	_, body := c.read(t, "GET")
-	assert.Equal(t, "on time", body)
-	assert.Error(t, <-late)
 }

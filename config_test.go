@@ -65,27 +65,25 @@ func TestBlockingPanicLogsToConfigLogger(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&def, nil)))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			var logs syncBuffer
-			s := startEngine(t, e, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(s *Server) {
-				s.Handle("GET /panic", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					panic("blocking boom")
-				}))
-				s.Handle("/std/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					panic("net/http boom")
-				})))
-			})
-			for _, path := range []string{"/panic", "/std/x"} {
-				c := dialRaw(t, s)
-				_, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"))
-				require.NoError(t, err)
-				resp, _ := c.read(t, "GET")
-				assert.Equal(t, 500, resp.StatusCode)
-			}
-			assert.Regexp(t, `msg="blocking handler panic" (worker=0 )?path=/panic panic="blocking boom"`, logs.String())
-			assert.Regexp(t, `msg="blocking handler panic" (worker=0 )?path=/std/x panic="net/http boom"`, logs.String())
-			assert.NotContains(t, def.String(), "boom", "slog.Default got a panic that Config.Logger should have")
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		var logs syncBuffer
+		s := startEngine(t, e, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(s *Server) {
+			s.Handle("GET /panic", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				panic("blocking boom")
+			}))
+			s.Handle("/std/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				panic("net/http boom")
+			})))
 		})
-	}
+		for _, path := range []string{"/panic", "/std/x"} {
+			c := dialRaw(t, s)
+			_, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+			resp, _ := c.read(t, "GET")
+			assert.Equal(t, 500, resp.StatusCode)
+		}
+		assert.Regexp(t, `msg="blocking handler panic" (worker=0 )?path=/panic panic="blocking boom"`, logs.String())
+		assert.Regexp(t, `msg="blocking handler panic" (worker=0 )?path=/std/x panic="net/http boom"`, logs.String())
+		assert.NotContains(t, def.String(), "boom", "slog.Default got a panic that Config.Logger should have")
+	})
 }

@@ -10,9 +10,11 @@ import (
 )
 
 // Embedding uringd: a config, a route with net/http's pattern syntax, Start,
-// and Shutdown.
+// and Shutdown. EngineAuto serves on io_uring, or on Go's netpoller where
+// io_uring cannot be set up (a container's seccomp profile), with the same
+// answer.
 func Example() {
-	srv, err := uringd.New(uringd.Config{Addr: "127.0.0.1:0", Workers: 1})
+	srv, err := uringd.New(uringd.Config{Addr: "127.0.0.1:0", Workers: 1, Engine: uringd.EngineAuto})
 	if err != nil {
 		panic(err)
 	}

@@ -157,23 +157,21 @@ func readRaw(t *testing.T, br *bufio.Reader, head bool) (string, string) {
 // "HTTP/1.1 ..." by every kind of handler (RFC 9110 section 2.5: the highest
 // minor version the server supports), with or without keep-alive.
 func TestHTTP10StatusLineEveryHandlerKind(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, registerHeadCases)
-			for _, kind := range append(handlerKinds, "stream") {
-				path := "/" + kind + "/ok"
-				if kind == "stream" {
-					path = "/blocking/stream"
-				}
-				for _, conn := range []string{"", "Connection: keep-alive\r\n"} {
-					head, _ := rawExchange(t, s, "GET "+path+" HTTP/1.0\r\n"+conn+"\r\n", false)
-					assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), "%s %q: %q", path, conn, head)
-				}
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, registerHeadCases)
+		for _, kind := range append(handlerKinds, "stream") {
+			path := "/" + kind + "/ok"
+			if kind == "stream" {
+				path = "/blocking/stream"
 			}
-			head, _ := rawExchange(t, s, "GET /nethttp/stream HTTP/1.0\r\n\r\n", false)
-			assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), "net/http stream: %q", head)
-		})
-	}
+			for _, conn := range []string{"", "Connection: keep-alive\r\n"} {
+				head, _ := rawExchange(t, s, "GET "+path+" HTTP/1.0\r\n"+conn+"\r\n", false)
+				assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), "%s %q: %q", path, conn, head)
+			}
+		}
+		head, _ := rawExchange(t, s, "GET /nethttp/stream HTTP/1.0\r\n\r\n", false)
+		assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), "net/http stream: %q", head)
+	})
 }
 
 // TestHeadsAgreeAcrossHandlerKinds compares, byte for byte, the heads (and
@@ -190,66 +188,64 @@ func TestHeadsAgreeAcrossHandlerKinds(t *testing.T) {
 		{"GET/1.0", "GET", "HTTP/1.0", ""},
 		{"GET/1.0 keep-alive", "GET", "HTTP/1.0", "Connection: keep-alive\r\n"},
 	}
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, registerHeadCases)
-			for _, c := range headCases {
-				for _, rq := range requests {
-					t.Run(c.name+"/"+rq.name, func(t *testing.T) {
-						req := func(kind string) string {
-							return rq.method + " /" + kind + "/" + c.name + " " + rq.proto + "\r\n" + rq.extra + "\r\n"
-						}
-						wantHead, wantBody := rawExchange(t, s, req("plain"), rq.method == "HEAD")
-						assert.True(t, strings.HasPrefix(wantHead, "HTTP/1.1 "+strconv.Itoa(c.status)+" "), wantHead)
-						assert.Contains(t, wantHead, "Date: <date>\r\n")
-						if c.status < 200 || c.status == 204 || c.status == 304 {
-							assert.NotContains(t, wantHead, "Content-Length")
-							assert.NotContains(t, wantHead, "Transfer-Encoding")
-						} else {
-							assert.Contains(t, wantHead, "Content-Length: "+strconv.Itoa(len(c.body))+"\r\n")
-						}
-						if rq.method != "HEAD" {
-							assert.Equal(t, c.body, wantBody)
-						}
-						for _, kind := range handlerKinds[1:] {
-							head, body := rawExchange(t, s, req(kind), rq.method == "HEAD")
-							want := wantHead
-							if rq.method == "HEAD" && c.body == "" && http1.BodyAllowed(c.status) {
-								// net/http's rule for its handlers: one that writes
-								// nothing for HEAD may still have a body for GET, so
-								// the length is left out rather than said to be 0.
-								want = strings.Replace(want, "Content-Length: 0\r\n", "", 1)
-							}
-							assert.Equal(t, want, head, kind)
-							assert.Equal(t, wantBody, body, kind)
-						}
-					})
-				}
-			}
-			// A streamed body: blocking and net/http frame it alike.
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, registerHeadCases)
+		for _, c := range headCases {
 			for _, rq := range requests {
-				t.Run("stream/"+rq.name, func(t *testing.T) {
+				t.Run(c.name+"/"+rq.name, func(t *testing.T) {
 					req := func(kind string) string {
-						return rq.method + " /" + kind + "/stream " + rq.proto + "\r\n" + rq.extra + "\r\n"
+						return rq.method + " /" + kind + "/" + c.name + " " + rq.proto + "\r\n" + rq.extra + "\r\n"
 					}
-					wantHead, wantBody := rawExchange(t, s, req("blocking"), rq.method == "HEAD")
-					head, body := rawExchange(t, s, req("nethttp"), rq.method == "HEAD")
-					assert.Equal(t, wantHead, head)
-					assert.Equal(t, wantBody, body)
-					switch {
-					case rq.method == "HEAD":
-						assert.NotContains(t, head, "Transfer-Encoding")
-					case rq.proto == "HTTP/1.1":
-						assert.Contains(t, head, "Transfer-Encoding: chunked\r\n")
-						assert.Equal(t, "6\r\nfirst;\r\n6\r\nsecond\r\n0\r\n\r\n", body)
-					default: // HTTP/1.0 cannot read chunked: the body ends with the connection
-						assert.Contains(t, head, "Connection: close\r\n")
-						assert.Equal(t, "first;second", body)
+					wantHead, wantBody := rawExchange(t, s, req("plain"), rq.method == "HEAD")
+					assert.True(t, strings.HasPrefix(wantHead, "HTTP/1.1 "+strconv.Itoa(c.status)+" "), wantHead)
+					assert.Contains(t, wantHead, "Date: <date>\r\n")
+					if c.status < 200 || c.status == 204 || c.status == 304 {
+						assert.NotContains(t, wantHead, "Content-Length")
+						assert.NotContains(t, wantHead, "Transfer-Encoding")
+					} else {
+						assert.Contains(t, wantHead, "Content-Length: "+strconv.Itoa(len(c.body))+"\r\n")
+					}
+					if rq.method != "HEAD" {
+						assert.Equal(t, c.body, wantBody)
+					}
+					for _, kind := range handlerKinds[1:] {
+						head, body := rawExchange(t, s, req(kind), rq.method == "HEAD")
+						want := wantHead
+						if rq.method == "HEAD" && c.body == "" && http1.BodyAllowed(c.status) {
+							// net/http's rule for its handlers: one that writes
+							// nothing for HEAD may still have a body for GET, so
+							// the length is left out rather than said to be 0.
+							want = strings.Replace(want, "Content-Length: 0\r\n", "", 1)
+						}
+						assert.Equal(t, want, head, kind)
+						assert.Equal(t, wantBody, body, kind)
 					}
 				})
 			}
-		})
-	}
+		}
+		// A streamed body: blocking and net/http frame it alike.
+		for _, rq := range requests {
+			t.Run("stream/"+rq.name, func(t *testing.T) {
+				req := func(kind string) string {
+					return rq.method + " /" + kind + "/stream " + rq.proto + "\r\n" + rq.extra + "\r\n"
+				}
+				wantHead, wantBody := rawExchange(t, s, req("blocking"), rq.method == "HEAD")
+				head, body := rawExchange(t, s, req("nethttp"), rq.method == "HEAD")
+				assert.Equal(t, wantHead, head)
+				assert.Equal(t, wantBody, body)
+				switch {
+				case rq.method == "HEAD":
+					assert.NotContains(t, head, "Transfer-Encoding")
+				case rq.proto == "HTTP/1.1":
+					assert.Contains(t, head, "Transfer-Encoding: chunked\r\n")
+					assert.Equal(t, "6\r\nfirst;\r\n6\r\nsecond\r\n0\r\n\r\n", body)
+				default: // HTTP/1.0 cannot read chunked: the body ends with the connection
+					assert.Contains(t, head, "Connection: close\r\n")
+					assert.Equal(t, "first;second", body)
+				}
+			})
+		}
+	})
 }
 
 // TestInterimResponseHead: a 103 from a blocking or net/http handler goes out
@@ -262,29 +258,27 @@ func TestInterimResponseHead(t *testing.T) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "final")
 	}
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.Handle("GET /hints", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) { hints(w) }))
-				s.Handle("/nethttp/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hints(w) })))
-			})
-			for _, path := range []string{"/hints", "/nethttp/hints"} {
-				c := dialRaw(t, s)
-				_, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
-				require.NoError(t, err)
-				head, _ := readRaw(t, c.br, false)
-				assert.Equal(t, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n", head, path)
-				head, body := readRaw(t, c.br, false)
-				assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
-					"Link: </style.css>; rel=preload\r\nContent-Length: 5\r\n\r\n", head, path)
-				assert.Equal(t, "final", body)
-
-				head, body = rawExchange(t, s, "GET "+path+" HTTP/1.0\r\n\r\n", false)
-				assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), "%s: no 1xx for HTTP/1.0: %q", path, head)
-				assert.Equal(t, "final", body)
-			}
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.Handle("GET /hints", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) { hints(w) }))
+			s.Handle("/nethttp/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hints(w) })))
 		})
-	}
+		for _, path := range []string{"/hints", "/nethttp/hints"} {
+			c := dialRaw(t, s)
+			_, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			require.NoError(t, err)
+			head, _ := readRaw(t, c.br, false)
+			assert.Equal(t, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n", head, path)
+			head, body := readRaw(t, c.br, false)
+			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+				"Link: </style.css>; rel=preload\r\nContent-Length: 5\r\n\r\n", head, path)
+			assert.Equal(t, "final", body)
+
+			head, body = rawExchange(t, s, "GET "+path+" HTTP/1.0\r\n\r\n", false)
+			assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), "%s: no 1xx for HTTP/1.0: %q", path, head)
+			assert.Equal(t, "final", body)
+		}
+	})
 }
 
 // TestBlockingResponseFieldsAndFraming: what a blocking handler puts in its
@@ -295,69 +289,67 @@ func TestInterimResponseHead(t *testing.T) {
 func TestBlockingResponseFieldsAndFraming(t *testing.T) {
 	big := strings.Repeat("b", 40000) // past the 32 KiB hold
 	errs := make(chan error, 2)
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.Handle("GET /fields", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					h := w.Header()
-					h["Bad Name"] = []string{"x"}
-					h.Set("X-Split", "a\r\nInjected: 1")
-					h.Set("X-Ctl", "a\x01b")
-					h.Set("X-Trim", "  v  ")
-					h.Set("Content-Type", "text/plain")
-					io.WriteString(w, "ok")
-				}))
-				s.Handle("GET /te", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					w.Header().Set("Transfer-Encoding", "chunked")
-					w.Header().Set("Content-Length", "5")
-					w.Header().Set("Content-Type", "text/plain")
-					io.WriteString(w, "hello")
-				}))
-				s.Handle("GET /declared-big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					w.Header().Set("Content-Length", strconv.Itoa(len(big)))
-					w.Header().Set("Content-Type", "text/plain")
-					io.WriteString(w, big[:100])
-					io.WriteString(w, big[100:])
-				}))
-				s.Handle("GET /errors", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					w.Header().Set("Content-Length", "3")
-					_, err := io.WriteString(w, "abcd")
-					errs <- err
-					w.WriteHeader(204) // ignored: the failed Write decided 200
-					_, err = io.WriteString(w, "abc")
-					errs <- err
-				}))
-				s.Handle("GET /nobody", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-					w.WriteHeader(204)
-					_, err := io.WriteString(w, "x")
-					errs <- err
-				}))
-			})
-			head, body := rawExchange(t, s, "GET /fields HTTP/1.1\r\nHost: x\r\n\r\n", false)
-			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
-				"X-Split: a  Injected: 1\r\nX-Trim: v\r\nContent-Length: 2\r\n\r\n", head)
-			assert.Equal(t, "ok", body)
-
-			head, body = rawExchange(t, s, "GET /te HTTP/1.1\r\nHost: x\r\n\r\n", false)
-			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
-				"Transfer-Encoding: chunked\r\n\r\n", head)
-			assert.Equal(t, "5\r\nhello\r\n0\r\n\r\n", body)
-
-			head, body = rawExchange(t, s, "GET /declared-big HTTP/1.1\r\nHost: x\r\n\r\n", false)
-			assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
-				"Content-Length: 40000\r\n\r\n", head)
-			assert.Equal(t, big, body)
-
-			head, body = rawExchange(t, s, "GET /errors HTTP/1.1\r\nHost: x\r\n\r\n", false)
-			assert.ErrorIs(t, <-errs, http.ErrContentLength)
-			assert.NoError(t, <-errs)
-			assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), head)
-			assert.Contains(t, head, "Content-Length: 3\r\n")
-			assert.Equal(t, "abc", body)
-
-			head, _ = rawExchange(t, s, "GET /nobody HTTP/1.1\r\nHost: x\r\n\r\n", false)
-			assert.ErrorIs(t, <-errs, http.ErrBodyNotAllowed)
-			assert.Equal(t, "HTTP/1.1 204 No Content\r\nDate: <date>\r\n\r\n", head)
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.Handle("GET /fields", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				h := w.Header()
+				h["Bad Name"] = []string{"x"}
+				h.Set("X-Split", "a\r\nInjected: 1")
+				h.Set("X-Ctl", "a\x01b")
+				h.Set("X-Trim", "  v  ")
+				h.Set("Content-Type", "text/plain")
+				io.WriteString(w, "ok")
+			}))
+			s.Handle("GET /te", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.Header().Set("Transfer-Encoding", "chunked")
+				w.Header().Set("Content-Length", "5")
+				w.Header().Set("Content-Type", "text/plain")
+				io.WriteString(w, "hello")
+			}))
+			s.Handle("GET /declared-big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+				w.Header().Set("Content-Type", "text/plain")
+				io.WriteString(w, big[:100])
+				io.WriteString(w, big[100:])
+			}))
+			s.Handle("GET /errors", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.Header().Set("Content-Length", "3")
+				_, err := io.WriteString(w, "abcd")
+				errs <- err
+				w.WriteHeader(204) // ignored: the failed Write decided 200
+				_, err = io.WriteString(w, "abc")
+				errs <- err
+			}))
+			s.Handle("GET /nobody", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				w.WriteHeader(204)
+				_, err := io.WriteString(w, "x")
+				errs <- err
+			}))
 		})
-	}
+		head, body := rawExchange(t, s, "GET /fields HTTP/1.1\r\nHost: x\r\n\r\n", false)
+		assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+			"X-Split: a  Injected: 1\r\nX-Trim: v\r\nContent-Length: 2\r\n\r\n", head)
+		assert.Equal(t, "ok", body)
+
+		head, body = rawExchange(t, s, "GET /te HTTP/1.1\r\nHost: x\r\n\r\n", false)
+		assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+			"Transfer-Encoding: chunked\r\n\r\n", head)
+		assert.Equal(t, "5\r\nhello\r\n0\r\n\r\n", body)
+
+		head, body = rawExchange(t, s, "GET /declared-big HTTP/1.1\r\nHost: x\r\n\r\n", false)
+		assert.Equal(t, "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Type: text/plain\r\n"+
+			"Content-Length: 40000\r\n\r\n", head)
+		assert.Equal(t, big, body)
+
+		head, body = rawExchange(t, s, "GET /errors HTTP/1.1\r\nHost: x\r\n\r\n", false)
+		assert.ErrorIs(t, <-errs, http.ErrContentLength)
+		assert.NoError(t, <-errs)
+		assert.True(t, strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n"), head)
+		assert.Contains(t, head, "Content-Length: 3\r\n")
+		assert.Equal(t, "abc", body)
+
+		head, _ = rawExchange(t, s, "GET /nobody HTTP/1.1\r\nHost: x\r\n\r\n", false)
+		assert.ErrorIs(t, <-errs, http.ErrBodyNotAllowed)
+		assert.Equal(t, "HTTP/1.1 204 No Content\r\nDate: <date>\r\n\r\n", head)
+	})
 }

@@ -195,51 +195,47 @@ func TestFromHTTPConformance(t *testing.T) {
 	h := conformanceMux(t)
 	ref := httptest.NewServer(h)
 	defer ref.Close()
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) { s.Handle("/", FromHTTP(h)) })
-			for _, ex := range conformanceCases {
-				t.Run(ex.name, func(t *testing.T) {
-					want := doExchange(t, ref.Listener.Addr().String(), ex)
-					for i := range want {
-						// The one deliberate difference: net/http answers an
-						// HTTP/1.0 request "HTTP/1.0 ..."; uringd, as RFC 9110
-						// section 2.5 asks, with the highest version it has.
-						want[i].ProtoLine = "HTTP/1.1"
-					}
-					got := doExchange(t, s.Addr().String(), ex)
-					assert.Equal(t, want, got)
-				})
-			}
-		})
-	}
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) { s.Handle("/", FromHTTP(h)) })
+		for _, ex := range conformanceCases {
+			t.Run(ex.name, func(t *testing.T) {
+				want := doExchange(t, ref.Listener.Addr().String(), ex)
+				for i := range want {
+					// The one deliberate difference: net/http answers an
+					// HTTP/1.0 request "HTTP/1.0 ..."; uringd, as RFC 9110
+					// section 2.5 asks, with the highest version it has.
+					want[i].ProtoLine = "HTTP/1.1"
+				}
+				got := doExchange(t, s.Addr().String(), ex)
+				assert.Equal(t, want, got)
+			})
+		}
+	})
 }
 
 func TestFromHTTPRequestFields(t *testing.T) {
 	got := make(chan *http.Request, 1)
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
-			s := startEngine(t, e, Config{}, func(s *Server) {
-				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					got <- r
-				})))
-			})
-			c := dialRaw(t, s)
-			_, err := io.WriteString(c, "PUT /p/a%20b?x=1 HTTP/1.1\r\nHost: h:1\r\nx-custom: v\r\nContent-Length: 2\r\n\r\nhi")
-			require.NoError(t, err)
-			r := <-got
-			c.read(t, "PUT")
-			assert.Equal(t, "PUT", r.Method)
-			assert.Equal(t, "/p/a b", r.URL.Path)
-			assert.Equal(t, "x=1", r.URL.RawQuery)
-			assert.Equal(t, "/p/a%20b?x=1", r.RequestURI)
-			assert.Equal(t, "h:1", r.Host)
-			assert.Equal(t, "v", r.Header.Get("X-Custom"))
-			assert.Empty(t, r.Header.Get("Host"))
-			assert.Equal(t, int64(2), r.ContentLength)
-			assert.Nil(t, r.TLS)
-			assert.Equal(t, c.LocalAddr().String(), r.RemoteAddr)
-			assert.Equal(t, 1, r.ProtoMinor)
+	ForEachMode(t, func(t *testing.T, e TestMode) {
+		s := startEngine(t, e, Config{}, func(s *Server) {
+			s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got <- r
+			})))
 		})
-	}
+		c := dialRaw(t, s)
+		_, err := io.WriteString(c, "PUT /p/a%20b?x=1 HTTP/1.1\r\nHost: h:1\r\nx-custom: v\r\nContent-Length: 2\r\n\r\nhi")
+		require.NoError(t, err)
+		r := <-got
+		c.read(t, "PUT")
+		assert.Equal(t, "PUT", r.Method)
+		assert.Equal(t, "/p/a b", r.URL.Path)
+		assert.Equal(t, "x=1", r.URL.RawQuery)
+		assert.Equal(t, "/p/a%20b?x=1", r.RequestURI)
+		assert.Equal(t, "h:1", r.Host)
+		assert.Equal(t, "v", r.Header.Get("X-Custom"))
+		assert.Empty(t, r.Header.Get("Host"))
+		assert.Equal(t, int64(2), r.ContentLength)
+		assert.Nil(t, r.TLS)
+		assert.Equal(t, c.LocalAddr().String(), r.RemoteAddr)
+		assert.Equal(t, 1, r.ProtoMinor)
+	})
 }

@@ -16,9 +16,12 @@ import (
 // per iteration through each off-loop handler kind (-benchmem: the
 // allocations per request of the pool path, client side included).
 func BenchmarkOffloadRoundTrip(b *testing.B) {
-	for _, e := range engines {
-		b.Run(e.String(), func(b *testing.B) {
-			s, err := New(Config{Addr: "127.0.0.1:0", Engine: e, Workers: 1})
+	for _, m := range TestModes {
+		b.Run(m.Name, func(b *testing.B) {
+			SkipWithoutIOUring(b, m.Engine)
+			cfg := Config{Addr: "127.0.0.1:0", Workers: 1}
+			m.Apply(&cfg)
+			s, err := New(cfg)
 			require.NoError(b, err)
 			func(s *Server) {
 				s.Handle("GET /blocking", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {

@@ -19,18 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// bodyModes: streamed bodies on the io_uring fast path, on its 5.10 path
-// (single-shot recv, provided buffers) and on the netpoll engine.
-var bodyModes = []struct {
-	name string
-	e    Engine
-	cfg  Config
-}{
-	{"iouring", EngineIOUring, Config{}},
-	{"iouring-5.10-path", EngineIOUring, Config{DisableMultishot: true, DisableBufRing: true, DisableShutdownOp: true}},
-	{"netpoll", EngineNetpoll, Config{}},
-}
-
 // frame returns body framed as Content-Length or chunked (random chunk
 // sizes, a trailer), and the head that goes with it.
 func frame(path string, body []byte, chunked bool) (head string, wire []byte) {
@@ -93,14 +81,14 @@ func TestStreamedBodyReachesHandlerBeforeItEnds(t *testing.T) {
 		body[i] = byte(i*7 + i>>12)
 	}
 	want := fmt.Sprintf("%d %x", len(body), sha256.Sum256(body))
-	for _, m := range bodyModes {
+	ForEachMode(t, func(t *testing.T, m TestMode) {
 		for _, path := range []string{"/up/x", "/blk"} {
 			for _, chunked := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s%s/chunked=%v", m.name, path, chunked), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/chunked=%v", path[1:], chunked), func(t *testing.T) {
 					started := make(chan struct{}, 1)
-					cfg := m.cfg
+					cfg := m.Cfg
 					cfg.MaxBody = 64 << 20
-					s := startEngine(t, m.e, cfg, func(s *Server) { streamRoutes(s, started) })
+					s := startEngine(t, m, cfg, func(s *Server) { streamRoutes(s, started) })
 					c := dialRaw(t, s)
 					head, wire := frame(path, body, chunked)
 					_, err := c.Write(append([]byte(head), wire[:1000]...))
@@ -121,7 +109,7 @@ func TestStreamedBodyReachesHandlerBeforeItEnds(t *testing.T) {
 				})
 			}
 		}
-	}
+	})
 }
 
 // A handler that answers without reading the body: its response arrives;
@@ -129,47 +117,45 @@ func TestStreamedBodyReachesHandlerBeforeItEnds(t *testing.T) {
 // connection goes on (as with net/http), a longer one closes it (the next
 // request's start is unknown).
 func TestStreamedBodyUnread(t *testing.T) {
-	for _, m := range bodyModes {
-		t.Run(m.name, func(t *testing.T) {
-			s := startEngine(t, m.e, m.cfg, func(s *Server) {
-				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					io.WriteString(w, "not reading")
-				})))
-				s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
-			})
-			c := dialRaw(t, s)
-			_, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc")
-			require.NoError(t, err)
-			resp, got := c.read(t, "POST")
-			assert.Equal(t, 200, resp.StatusCode)
-			assert.Equal(t, "not reading", got)
-			_, err = io.WriteString(c, strings.Repeat("b", 100000-3)+"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-			require.NoError(t, err)
-			resp, got = c.read(t, "GET")
-			assert.Equal(t, "hello", got, "the rest of a small body was dropped, the connection kept")
-
-			_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
-			require.NoError(t, err)
-			resp, got = c.read(t, "POST")
-			assert.Equal(t, 200, resp.StatusCode)
-			assert.Equal(t, "not reading", got)
-			var b [1]byte
-			_, err = c.br.Read(b[:])
-			require.Error(t, err, "the connection is closed")
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		s := startEngine(t, m, m.Cfg, func(s *Server) {
+			s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "not reading")
+			})))
+			s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 		})
-	}
+		c := dialRaw(t, s)
+		_, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc")
+		require.NoError(t, err)
+		resp, got := c.read(t, "POST")
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, "not reading", got)
+		_, err = io.WriteString(c, strings.Repeat("b", 100000-3)+"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+		require.NoError(t, err)
+		resp, got = c.read(t, "GET")
+		assert.Equal(t, "hello", got, "the rest of a small body was dropped, the connection kept")
+
+		_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+		require.NoError(t, err)
+		resp, got = c.read(t, "POST")
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, "not reading", got)
+		var b [1]byte
+		_, err = c.br.Read(b[:])
+		require.Error(t, err, "the connection is closed")
+	})
 }
 
 // A client that leaves in the middle of its body, or stalls past the body
 // timeout: the handler's read fails (never a clean EOF on a short body).
 func TestStreamedBodyClientGoneOrStalled(t *testing.T) {
-	for _, m := range bodyModes {
+	ForEachMode(t, func(t *testing.T, m TestMode) {
 		for _, stall := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/stall=%v", m.name, stall), func(t *testing.T) {
+			t.Run(fmt.Sprintf("stall=%v", stall), func(t *testing.T) {
 				readErr := make(chan error, 1)
-				cfg := m.cfg
+				cfg := m.Cfg
 				cfg.BodyTimeout = 300 * time.Millisecond
-				s := startEngine(t, m.e, cfg, func(s *Server) {
+				s := startEngine(t, m, cfg, func(s *Server) {
 					s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						_, err := io.Copy(io.Discard, r.Body)
 						readErr <- err
@@ -192,60 +178,58 @@ func TestStreamedBodyClientGoneOrStalled(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }
 
 // A body much bigger than the server's window goes through a handler that
 // reads slowly without the server's memory growing with it.
 func TestStreamedBodyMemoryBounded(t *testing.T) {
 	const size = 96 << 20
-	for _, m := range bodyModes {
-		t.Run(m.name, func(t *testing.T) {
-			cfg := m.cfg
-			cfg.MaxBody = 1 << 30
-			s := startEngine(t, m.e, cfg, func(s *Server) {
-				s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					p := make([]byte, 256<<10)
-					n := 0
-					for {
-						k, err := r.Body.Read(p)
-						n += k
-						if err != nil {
-							fmt.Fprintf(w, "%d %v", n, err)
-							return
-						}
-						time.Sleep(50 * time.Microsecond)
-					}
-				})))
-			})
-			before := rssKiB()
-			require.Positive(t, before)
-			peak := before
-			done, sampled := make(chan struct{}), make(chan struct{})
-			go func() {
-				defer close(sampled)
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		cfg := m.Cfg
+		cfg.MaxBody = 1 << 30
+		s := startEngine(t, m, cfg, func(s *Server) {
+			s.Handle("/", FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p := make([]byte, 256<<10)
+				n := 0
 				for {
-					select {
-					case <-done:
+					k, err := r.Body.Read(p)
+					n += k
+					if err != nil {
+						fmt.Fprintf(w, "%d %v", n, err)
 						return
-					case <-time.After(2 * time.Millisecond):
-						peak = max(peak, rssKiB())
 					}
+					time.Sleep(50 * time.Microsecond)
 				}
-			}()
-			req, err := http.NewRequest("POST", "http://"+s.Addr().String()+"/", io.LimitReader(zeros{}, size))
-			require.NoError(t, err)
-			req.ContentLength = size
-			resp, err := http.DefaultClient.Do(req)
-			close(done)
-			<-sampled
-			require.NoError(t, err)
-			got, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			assert.Equal(t, strconv.Itoa(size)+" EOF", string(got))
-			assert.Less(t, peak-before, int64(32<<10), "RSS grew by %d KiB for a %d MiB body", peak-before, size>>20)
+			})))
 		})
-	}
+		before := rssKiB()
+		require.Positive(t, before)
+		peak := before
+		done, sampled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(sampled)
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(2 * time.Millisecond):
+					peak = max(peak, rssKiB())
+				}
+			}
+		}()
+		req, err := http.NewRequest("POST", "http://"+s.Addr().String()+"/", io.LimitReader(zeros{}, size))
+		require.NoError(t, err)
+		req.ContentLength = size
+		resp, err := http.DefaultClient.Do(req)
+		close(done)
+		<-sampled
+		require.NoError(t, err)
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, strconv.Itoa(size)+" EOF", string(got))
+		assert.Less(t, peak-before, int64(32<<10), "RSS grew by %d KiB for a %d MiB body", peak-before, size>>20)
+	})
 }
 
 type zeros struct{}

@@ -20,11 +20,11 @@ import (
 // Content-Length body having arrived meanwhile.
 func TestStreamedBodyDeadlineEndsWithTheBody(t *testing.T) {
 	const bodyTimeout = 300 * time.Millisecond
-	for _, m := range bodyModes {
+	ForEachMode(t, func(t *testing.T, m TestMode) {
 		for _, path := range []string{"/up", "/blk", "/up-late", "/blk-late"} {
-			t.Run(m.name+path, func(t *testing.T) {
+			t.Run(path[1:], func(t *testing.T) {
 				late := strings.HasSuffix(path, "-late")
-				cfg := m.cfg
+				cfg := m.Cfg
 				cfg.BodyTimeout = bodyTimeout
 				cfg.Tick = 10 * time.Millisecond
 				work := func(r io.Reader, w io.Writer) {
@@ -35,7 +35,7 @@ func TestStreamedBodyDeadlineEndsWithTheBody(t *testing.T) {
 					time.Sleep(3 * bodyTimeout)
 					fmt.Fprintf(w, "%d %v", n, err)
 				}
-				s := startEngine(t, m.e, cfg, func(s *Server) {
+				s := startEngine(t, m, cfg, func(s *Server) {
 					up := FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						work(r.Body, w)
 					}))
@@ -58,5 +58,5 @@ func TestStreamedBodyDeadlineEndsWithTheBody(t *testing.T) {
 				assert.Equal(t, "100000 <nil>", got)
 			})
 		}
-	}
+	})
 }

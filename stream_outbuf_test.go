@@ -32,7 +32,8 @@ func TestStreamOutputBufferWithinLimitForSlowReaders(t *testing.T) {
 		size    = 8 << 20
 		slow    = 4 << 20 // read at about 3 MiB/s first, then the rest at once
 	)
-	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
+	SkipWithoutIOUring(t, EngineIOUring)
+	s := startEngine(t, fastPath, Config{}, func(s *Server) {
 		s.Handle("GET /big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(size))
 			p := make([]byte, 64<<10)

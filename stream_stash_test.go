@@ -26,11 +26,12 @@ func TestStreamedBodyPastFullWindow(t *testing.T) {
 		body[i] = byte(i*13 + i>>11)
 	}
 	want := fmt.Sprintf("%d %x", len(body), sha256.Sum256(body))
-	for _, m := range bodyModes {
+	for _, m := range TestModes {
 		for _, chunked := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/chunked=%v", m.name, chunked), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/chunked=%v", m.Name, chunked), func(t *testing.T) {
+				SkipWithoutIOUring(t, m.Engine)
 				blocked, started := make(chan struct{}, 1), make(chan struct{}, 1)
-				s := startEngine(t, m.e, m.cfg, func(s *Server) {
+				s := startEngine(t, m, Config{}, func(s *Server) {
 					s.Handle("POST /blk", Blocking(StreamingBody(BlockingHandlerFunc(
 						func(ctx context.Context, w ResponseWriter, r *Request) {
 							d, err := digest(Body(ctx, r), started)

@@ -2,61 +2,38 @@ package uringd_test
 
 import (
 	"bufio"
-	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd"
 )
 
-// mode is one way of driving the kernel; every end-to-end test runs in each.
-type mode struct {
-	name             string
-	disableMultishot bool
-	disableBufRing   bool
-	noShutdownOp     bool          // shutdown(2), as on 5.10, rather than IORING_OP_SHUTDOWN
-	engine           uringd.Engine // EngineNetpoll: the portable engine (offload engineer's row)
-	keepGOMAXPROCS   bool          // workers wait in a syscall the Go scheduler sees (no raw wait)
-}
-
-var modes = []mode{
-	{name: "fast_path=multishot+bufring"},
-	{name: "fallback=singleshot+provided_buffers", disableMultishot: true, disableBufRing: true, noShutdownOp: true},
-	{name: "engine=netpoll", engine: uringd.EngineNetpoll},
-	{name: "fast_path,wait=scheduler-visible(KeepGOMAXPROCS)", keepGOMAXPROCS: true},
-}
-
-// forEachMode runs fn as a subtest per mode, with a Config for that mode.
+// forEachMode runs fn as a subtest per mode of the one matrix
+// (uringd.TestModes: io_uring fast path, its 5.10 path, netpoll, the
+// scheduler-visible wait), with a Config for that mode; io_uring modes skip
+// where io_uring cannot be set up.
 func forEachMode(t *testing.T, fn func(t *testing.T, cfg uringd.Config)) {
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			cfg := testConfig(m)
-			cfg.Logger = testLogger(t)
-			fn(t, cfg)
-		})
-	}
+	uringd.ForEachMode(t, func(t *testing.T, m uringd.TestMode) {
+		cfg := testConfig(m)
+		cfg.Logger = testLogger(t)
+		fn(t, cfg)
+	})
 }
 
 // testConfig listens on a free loopback port with short timeouts and a fine
 // tick, so timeout tests take a fraction of a second.
-func testConfig(m mode) uringd.Config {
-	return uringd.Config{
+func testConfig(m uringd.TestMode) uringd.Config {
+	cfg := uringd.Config{
 		Addr:               "127.0.0.1:0",
 		Workers:            2,
-		DisableMultishot:   m.disableMultishot,
-		DisableBufRing:     m.disableBufRing,
-		DisableShutdownOp:  m.noShutdownOp,
-		Engine:             m.engine,
-		KeepGOMAXPROCS:     m.keepGOMAXPROCS,
 		HeaderTimeout:      10 * time.Second, // timeout tests set short ones; -race on a busy machine is slow
 		IdleTimeout:        10 * time.Second,
 		Tick:               10 * time.Millisecond,
@@ -64,6 +41,8 @@ func testConfig(m mode) uringd.Config {
 		RecvBuffers:        64,
 		DebugPoisonBuffers: true,
 	}
+	m.Apply(&cfg)
+	return cfg
 }
 
 // testLogger sends the server's logs to t.Log while the test runs.
@@ -116,32 +95,16 @@ func testRoutes(s *uringd.Server) {
 
 var bigBody = []byte(strings.Repeat("0123456789abcdef", 4096)) // 64 KiB
 
-// startServer starts a server with cfg and the test routes; it is shut down
-// gracefully when the test ends. The deadline is past the header timeout: a
-// graceful shutdown rightly waits for a partly received request until that
-// timeout. Once in CI (-race, loaded machine) a connection that had sent half
-// a request and then a reset saw no recv completion for the reset, and only
-// that timeout closed it; with a shorter deadline the test failed.
+// startServer starts a server with cfg and the test routes through
+// uringd.StartTestServer (the one harness, shared with the internal tests);
+// it is shut down gracefully when the test ends. The shutdown deadline is
+// past the header timeout: once in CI (-race, loaded machine) a connection
+// that had sent half a request and then a reset saw no recv completion for
+// the reset, and only that timeout closed it; with a shorter deadline the
+// test failed.
 func startServer(t *testing.T, cfg uringd.Config) *uringd.Server {
 	t.Helper()
-	s, err := uringd.New(cfg)
-	require.NoError(t, err)
-	testRoutes(s)
-	require.NoError(t, s.Start())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.HeaderTimeout+5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("shutdown: %v\n%s", err, buf[:runtime.Stack(buf, true)])
-		}
-		if cfg.Engine == uringd.EngineIOUring { // leak check: everything was given back
-			st := s.Stats().Total
-			assert.Zero(t, st.Open, "connections open after shutdown")
-			assert.Zero(t, st.BuffersInUse, "buffers held after shutdown")
-		}
-	})
-	return s
+	return uringd.StartTestServer(t, cfg, testRoutes)
 }
 
 func baseURL(s *uringd.Server) string { return "http://" + s.Addr().String() }
@@ -208,3 +171,25 @@ func (c *rawConn) expectClosed() {
 }
 
 const helloReq = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+// readHellos reads n pipelined hello responses and returns their body bytes.
+func readHellos(c net.Conn, n int) (int, error) {
+	br := bufio.NewReader(c)
+	total := 0
+	for i := 0; i < n; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return total, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return total, err
+		}
+		total += len(b)
+	}
+	if br.Buffered() != 0 {
+		return total, fmt.Errorf("%d unexpected bytes after the responses", br.Buffered())
+	}
+	return total, nil
+}

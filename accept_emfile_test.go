@@ -29,49 +29,47 @@ func TestAcceptEMFILEBacksOffThenServes(t *testing.T) {
 		emfileChild()
 		return
 	}
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestAcceptEMFILEBacksOffThenServes$")
-			cmd.Env = append(os.Environ(), "URINGD_EMFILE_CHILD="+m.name)
-			stdin, _ := cmd.StdinPipe()
-			stdout, _ := cmd.StdoutPipe()
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			defer cmd.Process.Kill()
-			out := bufio.NewReader(stdout)
-			addr, err := out.ReadString('\n')
-			require.NoError(t, err, stderr.String())
+	uringd.ForEachMode(t, func(t *testing.T, m uringd.TestMode) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAcceptEMFILEBacksOffThenServes$")
+		cmd.Env = append(os.Environ(), "URINGD_EMFILE_CHILD="+m.Name)
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		defer cmd.Process.Kill()
+		out := bufio.NewReader(stdout)
+		addr, err := out.ReadString('\n')
+		require.NoError(t, err, stderr.String())
 
-			const n = 10
-			conns := make([]net.Conn, n)
-			for i := range conns {
-				conns[i], err = net.Dial("tcp", strings.TrimSpace(addr))
-				require.NoError(t, err)
-				defer conns[i].Close()
-				io.WriteString(conns[i], helloReq)
-			}
-			time.Sleep(300 * time.Millisecond) // ~30 ticks with most clients waiting
-			io.WriteString(stdin, "stats\n")
-			var st uringd.WorkerStats
-			line, err := out.ReadString('\n')
+		const n = 10
+		conns := make([]net.Conn, n)
+		for i := range conns {
+			conns[i], err = net.Dial("tcp", strings.TrimSpace(addr))
 			require.NoError(t, err)
-			require.NoError(t, json.Unmarshal([]byte(line), &st))
-			assert.NotZero(t, st.AcceptErrors, "accept hit EMFILE")
-			assert.Less(t, st.Loops, uint64(2000), "no busy loop while out of descriptors")
+			defer conns[i].Close()
+			io.WriteString(conns[i], helloReq)
+		}
+		time.Sleep(300 * time.Millisecond) // ~30 ticks with most clients waiting
+		io.WriteString(stdin, "stats\n")
+		var st uringd.WorkerStats
+		line, err := out.ReadString('\n')
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal([]byte(line), &st))
+		assert.NotZero(t, st.AcceptErrors, "accept hit EMFILE")
+		assert.Less(t, st.Loops, uint64(2000), "no busy loop while out of descriptors")
 
-			for i, c := range conns { // each close frees a descriptor for the next
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				resp, err := readHellos(c, 1)
-				require.NoError(t, err, "client %d", i)
-				require.Equal(t, len("Hello, World!"), resp)
-				c.Close()
-			}
-			stdin.Close()
-			require.NoError(t, cmd.Wait(), stderr.String())
-			assert.Equal(t, 1, strings.Count(stderr.String(), "accept failing"), stderr.String())
-		})
-	}
+		for i, c := range conns { // each close frees a descriptor for the next
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			resp, err := readHellos(c, 1)
+			require.NoError(t, err, "client %d", i)
+			require.Equal(t, len("Hello, World!"), resp)
+			c.Close()
+		}
+		stdin.Close()
+		require.NoError(t, cmd.Wait(), stderr.String())
+		assert.Equal(t, 1, strings.Count(stderr.String(), "accept failing"), stderr.String())
+	})
 }
 
 // emfileChild serves until stdin closes, with descriptors for 2 connections.
@@ -79,9 +77,9 @@ func TestAcceptEMFILEBacksOffThenServes(t *testing.T) {
 // when an accept SQE is prepared (a multishot accept keeps that value); then
 // every free descriptor number but two is filled with dup'd placeholders.
 func emfileChild() {
-	var m mode
-	for _, x := range modes {
-		if x.name == os.Getenv("URINGD_EMFILE_CHILD") {
+	var m uringd.TestMode
+	for _, x := range uringd.TestModes {
+		if x.Name == os.Getenv("URINGD_EMFILE_CHILD") {
 			m = x
 		}
 	}

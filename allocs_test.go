@@ -107,8 +107,9 @@ func (c *rawSyscallClient) roundTrip(t testing.TB) {
 // keep-alive connection (client and server in this process: the numbers
 // include the client's syscalls). Allocations are the server's.
 func BenchmarkKeepAliveRoundTrip(b *testing.B) {
-	for _, m := range modes[:2] {
-		b.Run(m.name, func(b *testing.B) {
+	for _, m := range uringd.TestModes[:2] { // the io_uring fast and 5.10 paths
+		b.Run(m.Name, func(b *testing.B) {
+			uringd.SkipWithoutIOUring(b, m.Engine)
 			cfg := testConfig(m)
 			cfg.DebugPoisonBuffers = false
 			s, err := uringd.New(cfg)

@@ -16,7 +16,7 @@ import (
 // AllocsPerRun counts every goroutine's mallocs, so the client reuses its
 // buffers and the net.Conn read/write path does not allocate.
 func TestPlainPathAllocsWithOffloadRoutes(t *testing.T) {
-	s := startEngine(t, EngineIOUring, Config{}, func(s *Server) {
+	s := startEngine(t, fastPath, Config{}, func(s *Server) {
 		s.HandleFunc("GET /plain", func(w *Response, r *Request) { w.WriteString("Hello, World!") })
 		s.Handle("GET /blocking", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {}))
 		s.Handle("/std/", FromHTTP(nil2xx{}))

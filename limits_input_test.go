@@ -191,7 +191,7 @@ func TestHalfCloseAfterPipelinedRequestsUnderBackpressure(t *testing.T) {
 func TestIdleConnectionsBeyondProvidedBufferGroup(t *testing.T) {
 	for _, multishot := range []bool{false, true} {
 		t.Run(fmt.Sprintf("multishot=%v", multishot), func(t *testing.T) {
-			cfg := testConfig(mode{disableMultishot: !multishot, disableBufRing: true})
+			cfg := testConfig(uringd.TestMode{Cfg: uringd.Config{DisableMultishot: !multishot, DisableBufRing: true}})
 			cfg.Logger = testLogger(t)
 			cfg.Workers = 1
 			cfg.RecvBuffers = 16
