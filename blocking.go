@@ -153,10 +153,10 @@ func Offload(w *Response, r *Request, h BlockingHandler) bool {
 	}
 	// One closure per offloaded request (the engines' run functions differ
 	// in type), allocated only when Offload is called.
-	if worker.Detach(w, func(s *worker.Stream) { serveBlocking(s, h) }) == nil {
+	if worker.Detach(w.h1(), func(s *worker.Stream) { serveBlocking(s, h) }) == nil {
 		return true
 	}
-	return netpoll.Detach(w, func(s *netpoll.Stream) { serveBlocking(s, h) }) == nil
+	return netpoll.Detach(w.h1(), func(s *netpoll.Stream) { serveBlocking(s, h) }) == nil
 }
 
 // offloader is the Handler that Blocking and FromHTTP return. Its run
@@ -187,7 +187,7 @@ func (o *offloader) ServeHTTP(w *Response, r *Request) {
 }
 
 func (o *offloader) offload(w *Response) bool {
-	return worker.Detach(w, o.runW) == nil || netpoll.Detach(w, o.runNP) == nil
+	return worker.Detach(w.h1(), o.runW) == nil || netpoll.Detach(w.h1(), o.runNP) == nil
 }
 
 // serveBlocking runs h on the pool goroutine and completes its response.

@@ -68,22 +68,15 @@
 //
 // # Request and Response
 //
-// Request and Response are aliases of http1.Request and http1.Response, so
-// `go doc uringd.Request` shows only this package's words; the methods are
-// listed by `go doc github.com/uringd/uringd/http1.Request` and
-// `go doc github.com/uringd/uringd/http1.Response`. What a handler uses:
-//
-//   - Request: the fields Method, Target, Path, Query, ProtoMinor, Headers,
-//     Host, ContentLength, Chunked, Close, Body; the methods Header(name),
-//     PathValue(name), PathValueNames(), IsHead().
-//   - Response: SetStatus, SetHeader, SetHeaderBytes, AddHeader,
-//     SetContentType, Write, WriteString, SetClose, WillClose. The server adds
-//     Date, Content-Length (or the chunked framing) and Connection.
-//
-// Response's other methods (Reset, Finish, FinishStream, SetDate,
-// SetContentLength, Grown, FromPool), its Pool field and
-// Request.SetPathValues belong to the engines, which compose the response
-// around the handler's call; a handler must not call them.
+// Request is an alias of http1.Request (`go doc
+// github.com/uringd/uringd/http1.Request` shows its methods): a handler
+// reads its fields (Method, Target, Path, Query, ProtoMinor, Headers, Host,
+// ContentLength, Chunked, Close, Body) and calls Header(name),
+// PathValue(name), PathValueNames() and IsHead(). Response is http1.Response
+// with only the handler's methods (SetStatus, SetHeader, SetHeaderBytes,
+// AddHeader, SetContentType, Write, WriteString, SetClose, WillClose); the
+// engines frame the response around the handler's call. The server adds
+// Date, Content-Length (or the chunked framing) and Connection.
 //
 // Every []byte of a Request is a view into the receive buffer, valid only
 // during the handler call: copy what must outlive it with CopyBytes or

@@ -30,28 +30,50 @@ type Request = http1.Request
 type Header = http1.Header
 
 // Response writes the answer to one request into the connection's output
-// buffer; Date, Content-Length and Connection are added by the server. It is
-// valid only during the handler call.
+// buffer; Date, Content-Length (or the chunked framing) and Connection are
+// added by the server. It is valid only during the handler call.
 //
-// Response is an alias: `go doc github.com/uringd/uringd/http1.Response`
-// shows its methods. A handler calls:
-//
-//	func (w *Response) SetStatus(code int)                             // default 200
-//	func (w *Response) SetHeader(name, value string) error             // replaces a field of that name
-//	func (w *Response) SetHeaderBytes(name string, value []byte) error // the same, value from bytes
-//	func (w *Response) AddHeader(name, value string) error             // one more field line
-//	func (w *Response) SetContentType(v string)
-//	func (w *Response) Write(p []byte) (int, error)                    // appends to the body
-//	func (w *Response) WriteString(s string) (int, error)
-//	func (w *Response) SetClose()                                      // "Connection: close", then close
-//	func (w *Response) WillClose() bool
-//
-// The header setters refuse (with an error) a name or value that cannot be
-// sent, and the fields the server frames itself. Reset, Finish,
-// FinishStream, SetDate, SetContentLength, Grown, FromPool and the Pool field
-// belong to the engines, which compose the response around the handler's
-// call; a handler does not call them.
-type Response = http1.Response
+// It is http1.Response with only the handler's methods: the engine composes
+// the response around the handler's call with http1.Response's others
+// (Reset, Finish, FinishStream, SetDate, SetContentLength, ...). A
+// *Response and a *http1.Response convert into each other for free.
+type Response http1.Response
+
+func (w *Response) h1() *http1.Response { return (*http1.Response)(w) }
+
+// SetStatus sets the status code (default 200); see http1.Response.SetStatus.
+func (w *Response) SetStatus(code int) { w.h1().SetStatus(code) }
+
+// SetHeader sets a header field, replacing any earlier value of that name.
+// It refuses names that are not tokens, values with CR, LF or other control
+// bytes, and Content-Length and Transfer-Encoding (the server frames the
+// body); see http1.Response.SetHeader.
+func (w *Response) SetHeader(name, value string) error { return w.h1().SetHeader(name, value) }
+
+// SetHeaderBytes is SetHeader with a []byte value (copied; not retained).
+func (w *Response) SetHeaderBytes(name string, value []byte) error {
+	return w.h1().SetHeaderBytes(name, value)
+}
+
+// AddHeader adds a field line without removing earlier ones of the same
+// name (Set-Cookie). Same rules as SetHeader.
+func (w *Response) AddHeader(name, value string) error { return w.h1().AddHeader(name, value) }
+
+// SetContentType sets Content-Type (a value that cannot be sent is ignored).
+func (w *Response) SetContentType(v string) { w.h1().SetContentType(v) }
+
+// Write appends p to the body.
+func (w *Response) Write(p []byte) (int, error) { return w.h1().Write(p) }
+
+// WriteString appends s to the body.
+func (w *Response) WriteString(s string) (int, error) { return w.h1().WriteString(s) }
+
+// SetClose makes the response say "Connection: close"; the server closes
+// the connection after sending it.
+func (w *Response) SetClose() { w.h1().SetClose() }
+
+// WillClose reports whether the connection closes after this response.
+func (w *Response) WillClose() bool { return w.h1().WillClose() }
 
 // Handler serves HTTP requests. ServeHTTP runs on a worker's event loop
 // thread: it must not block (no disk, network or lock waits), or every

@@ -240,14 +240,14 @@ type loopMux struct {
 	n  uint32
 }
 
-func (m *loopMux) ServeHTTP(w *Response, r *Request) {
+func (m *loopMux) ServeHTTP(w *http1.Response, r *Request) {
 	m.n++
-	m.rt.serve(w, r, m.n%slowSample == 1)
+	m.rt.serve((*Response)(w), r, m.n%slowSample == 1)
 }
 
 // ServeHTTP dispatches to the matching route, or answers 307, 404 or 405.
 // Called concurrently (the netpoll engine), it times every plain request.
-func (rt *router) ServeHTTP(w *Response, r *Request) { rt.serve(w, r, true) }
+func (rt *router) ServeHTTP(w *http1.Response, r *Request) { rt.serve((*Response)(w), r, true) }
 
 func (rt *router) serve(w *Response, r *Request, timed bool) {
 	var spans http1.PathSpans

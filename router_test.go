@@ -57,7 +57,7 @@ func serveRouter(t testing.TB, rt *router, method, target string) routeAnswer {
 	if hasQuery {
 		req.Query = []byte(query)
 	}
-	var w Response
+	var w http1.Response
 	w.Reset(nil, &req, nil)
 	rt.ServeHTTP(&w, &req)
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(w.Finish())), &http.Request{Method: method})
@@ -333,7 +333,7 @@ func TestRouterLookupDoesNotAllocate(t *testing.T) {
 			reqs = append(reqs, Request{Method: []byte("GET"), Path: []byte(tg), Target: []byte(tg), ProtoMinor: 1})
 		}
 		out := make([]byte, 0, 4096)
-		var w Response
+		var w http1.Response
 		allocs := testing.AllocsPerRun(1000, func() {
 			for i := range reqs {
 				w.Reset(out[:0], &reqs[i], nil)
@@ -426,13 +426,15 @@ func BenchmarkRouterServe(b *testing.B) {
 		for _, worker := range []bool{true, false} {
 			// A worker's loopMux times one request in slowSample; the
 			// netpoll engine calls the router, which times each.
-			var h Handler = &rt
+			var h interface {
+				ServeHTTP(*http1.Response, *Request)
+			} = &rt
 			if worker {
 				h = &loopMux{rt: &rt}
 			}
 			b.Run(fmt.Sprintf("%s/worker=%v", p, worker), func(b *testing.B) {
 				b.ReportAllocs()
-				var w Response
+				var w http1.Response
 				for i := 0; i < b.N; i++ {
 					w.Reset(out[:0], &req, nil)
 					h.ServeHTTP(&w, &req)

@@ -17,7 +17,7 @@ import (
 type hitRig struct {
 	h    *static.Handler
 	req  uringd.Request
-	resp uringd.Response
+	resp http1.Response
 	out  []byte
 	date http1.DateCache
 }
@@ -41,7 +41,7 @@ func newHitRig(tb testing.TB, size int, hdr ...http1.Header) *hitRig {
 
 func (g *hitRig) serve() []byte {
 	g.resp.Reset(g.out[:0], &g.req, g.date.Bytes())
-	g.h.ServeHTTP(&g.resp, &g.req)
+	g.h.ServeHTTP((*uringd.Response)(&g.resp), &g.req)
 	return g.resp.Finish()
 }
 

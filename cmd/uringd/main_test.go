@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/uringd/uringd"
 	"github.com/uringd/uringd/http1"
 )
 
@@ -12,12 +13,12 @@ func TestFibonacciBodyAndNoAllocation(t *testing.T) {
 	var w http1.Response
 	buf := make([]byte, 0, 4096)
 	w.Reset(buf, nil, nil)
-	fibonacci(&w, nil)
+	fibonacci((*uringd.Response)(&w), nil)
 	out := string(w.Finish())
 	assert.Contains(t, out, "\r\n\r\nFibonacci(10^6) = 1884755131 (with overflow)\n")
 	allocs := testing.AllocsPerRun(5, func() {
 		w.Reset(buf, nil, nil)
-		fibonacci(&w, nil)
+		fibonacci((*uringd.Response)(&w), nil)
 		w.Finish()
 	})
 	assert.Zero(t, allocs)
