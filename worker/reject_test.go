@@ -18,18 +18,7 @@ import (
 func TestRejectSendAndCloseShareASubmission(t *testing.T) {
 	runtime.LockOSThread() // the ring belongs to this thread (SINGLE_ISSUER)
 	defer runtime.UnlockOSThread()
-	fds, _, err := Listen("127.0.0.1:0", 1, 16)
-	require.NoError(t, err)
-	w, err := New(Config{
-		CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
-		MaxConns: 1, MaxPendingOutput: 1 << 20,
-		HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
-		Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
-	})
-	require.NoError(t, err)
-	defer w.Close()
-	defer close(w.done)
-	require.NoError(t, w.setup())
+	w := newRejectWorker(t, true)
 	defer w.teardown()
 
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -65,18 +54,7 @@ func TestRejectSendAndCloseShareASubmission(t *testing.T) {
 func TestRejectDoesNotWaitForRoom(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	fds, _, err := Listen("127.0.0.1:0", 1, 16)
-	require.NoError(t, err)
-	w, err := New(Config{
-		CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
-		MaxConns: 1, MaxPendingOutput: 1 << 20,
-		HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
-		Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
-	})
-	require.NoError(t, err)
-	defer w.Close()
-	defer close(w.done)
-	require.NoError(t, w.setup())
+	w := newRejectWorker(t, true)
 	defer w.teardown()
 
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
@@ -114,18 +92,7 @@ func TestRejectCompletesBeforeExit(t *testing.T) {
 		t.Run(map[bool]string{true: "fast_path", false: "5.10_path"}[multishot], func(t *testing.T) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			fds, _, err := Listen("127.0.0.1:0", 1, 16)
-			require.NoError(t, err)
-			w, err := New(Config{
-				CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
-				MaxConns: 1, MaxPendingOutput: 1 << 20, DisableMultishot: !multishot, DisableBufRing: !multishot,
-				HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
-				Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
-			})
-			require.NoError(t, err)
-			defer w.Close()
-			defer close(w.done)
-			require.NoError(t, w.setup())
+			w := newRejectWorker(t, multishot)
 			var peers []int
 			var refused []int
 			var inodes []uint64
@@ -187,4 +154,25 @@ func readToEOF(fd int) ([]byte, error) {
 		}
 		got = append(got, buf[:n]...)
 	}
+}
+
+// newRejectWorker sets up, on the calling (locked) thread, a worker with a
+// tiny ring (8 SQEs) that refuses every connection past the first, so that
+// the SQ fills between rejects. The caller tears it down (teardown) while
+// still on that thread; the ring and done channel are closed at cleanup.
+func newRejectWorker(t *testing.T, multishot bool) *Worker {
+	t.Helper()
+	fds, _, err := Listen("127.0.0.1:0", 1, 16)
+	require.NoError(t, err)
+	w, err := New(Config{
+		CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
+		MaxConns: 1, MaxPendingOutput: 1 << 20, DisableMultishot: !multishot, DisableBufRing: !multishot,
+		HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
+		Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	t.Cleanup(func() { close(w.done) })
+	require.NoError(t, w.setup())
+	return w
 }
