@@ -7,8 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 
-	"github.com/uringd/uringd/netpoll"
-	"github.com/uringd/uringd/worker"
+	"github.com/uringd/uringd/internal/engine"
 )
 
 // BlockingHandler serves a request that may block: disk, database, another
@@ -151,21 +150,16 @@ func Offload(w *Response, r *Request, h BlockingHandler) bool {
 	if h == nil {
 		panic("uringd: Offload with a nil BlockingHandler")
 	}
-	// One closure per offloaded request (the engines' run functions differ
-	// in type), allocated only when Offload is called.
-	if worker.Detach(w.h1(), func(s *worker.Stream) { serveBlocking(s, h) }) == nil {
-		return true
-	}
-	return netpoll.Detach(w.h1(), func(s *netpoll.Stream) { serveBlocking(s, h) }) == nil
+	// One closure per offloaded request, allocated only when Offload is called.
+	return engine.Detach(w.h1(), func(s engine.Stream) { serveBlocking(s, h) }) == nil
 }
 
 // offloader is the Handler that Blocking and FromHTTP return. Its run
-// functions are allocated once, at registration, not per request.
+// function is allocated once, at registration, not per request.
 type offloader struct {
 	h      BlockingHandler
 	stream bool // h reads its body as it arrives (StreamingBody)
-	runW   func(*worker.Stream)
-	runNP  func(*netpoll.Stream)
+	run    func(engine.Stream)
 }
 
 func newOffloader(h BlockingHandler) *offloader {
@@ -173,8 +167,7 @@ func newOffloader(h BlockingHandler) *offloader {
 		panic("uringd: nil BlockingHandler")
 	}
 	o := &offloader{h: h, stream: streamsBody(h)}
-	o.runW = func(s *worker.Stream) { serveBlocking(s, o.h) }
-	o.runNP = func(s *netpoll.Stream) { serveBlocking(s, o.h) }
+	o.run = func(s engine.Stream) { serveBlocking(s, o.h) }
 	return o
 }
 
@@ -187,7 +180,7 @@ func (o *offloader) ServeHTTP(w *Response, r *Request) {
 }
 
 func (o *offloader) offload(w *Response) bool {
-	return worker.Detach(w.h1(), o.runW) == nil || netpoll.Detach(w.h1(), o.runNP) == nil
+	return engine.Detach(w.h1(), o.run) == nil
 }
 
 // serveBlocking runs h on the pool goroutine and completes its response.

@@ -139,14 +139,10 @@ func TestBlockingClientGoneCancelsContext(t *testing.T) {
 	})
 }
 
+// Both engines run blocking handlers on the one pool: netpoll used to run
+// them on the connection's goroutine, bounded by nothing.
 func TestBlockingQueueFull503(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, m TestMode) {
-		if m.Engine == EngineNetpoll {
-			// Found when this test joined the matrix: netpoll runs blocking
-			// handlers on the connection's goroutine, so BlockingWorkers and
-			// BlockingQueue bound nothing there (issue 11 §3: one engine seam).
-			t.Skip("netpoll has no offload pool: BlockingQueue does not apply")
-		}
 		release := make(chan struct{})
 		var once sync.Once
 		s := startEngine(t, m, Config{BlockingWorkers: 1, BlockingQueue: 1}, func(s *Server) {

@@ -42,7 +42,10 @@ type Config struct {
 
 	// Workers is the number of event loops, one per OS thread, each pinned to
 	// one CPU of the process's affinity mask (round robin when there are more
-	// workers than CPUs). Default: the number of CPUs the process may use.
+	// workers than CPUs), each on its own SO_REUSEPORT listener. Default: the
+	// number of CPUs the process may use. On the netpoll engine a worker is
+	// an accept loop on its own listener (its connections' goroutines run on
+	// any CPU), so the per-worker bounds below mean the same on both engines.
 	Workers int
 
 	// MaxConnsPerWorker bounds the open connections of one worker. A
@@ -65,8 +68,7 @@ type Config struct {
 	// closed. A body costs memory as it arrives, up to twice its size (the
 	// buffer grows by doubling), not when its head declares it. Default:
 	// DefaultMaxBodyBufferPerWorker, or 4×MaxBody + 1 MiB if that is more,
-	// so that two bodies of MaxBody fit. With the netpoll engine the bound
-	// is this times Workers, for the whole server.
+	// so that two bodies of MaxBody fit.
 	MaxBodyBufferPerWorker int64
 	// MaxStreamBody bounds a body its handler reads as it arrives
 	// (StreamingBody, net/http handlers), which the server never holds

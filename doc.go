@@ -91,7 +91,10 @@
 //   - EngineIOUring (the default): the io_uring event loops of package
 //     worker, described below.
 //   - EngineNetpoll: Go's net package, one goroutine per connection (package
-//     netpoll), for kernels, containers or sandboxes that refuse io_uring.
+//     internal/netpoll), for kernels, containers or sandboxes that refuse
+//     io_uring. What both share (the handler interface, the limits, the
+//     counters, the detach contract and the offload pool) is package
+//     internal/engine.
 //   - EngineAuto: io_uring, else netpoll, logging why.
 //
 // # How the io_uring engine runs

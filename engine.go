@@ -1,16 +1,13 @@
 package uringd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 
 	"github.com/uringd/uringd/http1"
-	"github.com/uringd/uringd/netpoll"
+	"github.com/uringd/uringd/internal/engine"
 	"github.com/uringd/uringd/uring"
-	"github.com/uringd/uringd/worker"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,10 +58,74 @@ const (
 	DefaultBlockingQueue   = 4096
 )
 
-// newOffloadPool is the pool every worker hands detached requests to
-// (c is defaulted and validated).
-func newOffloadPool(c *Config) *worker.OffloadPool {
-	return worker.NewOffloadPool(c.BlockingWorkers, c.BlockingQueue)
+// engineServer is a started engine, as the Server sees it: the one seam
+// between the root package and the engines (engine_uring.go,
+// engine_netpoll.go).
+type engineServer interface {
+	kind() Engine
+	workers() int
+	features() uring.Features
+	stats() []WorkerStats // per worker
+	// shutdown starts the graceful shutdown (at most once), or forces it:
+	// the remaining connections are closed at once. Safe after done.
+	shutdown(force bool)
+	// done is closed once every worker has exited and released what it held.
+	done() <-chan struct{}
+	// err is what stopped serving, other than a shutdown; nil after one.
+	err() error
+}
+
+// startEngine starts the configured engine on its listeners; s.mu is held.
+// With EngineAuto, an io_uring that cannot be set up falls back to netpoll,
+// with a warning that gives the io_uring error.
+func (s *Server) startEngine() (engineServer, *net.TCPAddr, error) {
+	n := s.cfg.Workers
+	if n == 0 {
+		cpus, err := engine.AllowedCPUs()
+		if err != nil {
+			return nil, nil, err
+		}
+		n = len(cpus)
+	}
+	if s.cfg.Engine == EngineNetpoll {
+		return startNetpoll(s, n)
+	}
+	u, addr, err := startUring(s, n)
+	if err != nil && s.cfg.Engine == EngineAuto && uringUnavailable(err) {
+		s.cfg.Logger.Warn("io_uring unavailable; serving with the netpoll engine (goroutine per connection)",
+			"reason", err.Error())
+		return startNetpoll(s, n)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, addr, nil
+}
+
+// engineConfig is what both engines take from the Config, per worker, with
+// h as the entry to the router.
+func (s *Server) engineConfig(h engine.Handler) engine.Config {
+	c := &s.cfg
+	return engine.Config{
+		Handler: h, Logger: c.Logger,
+		Limits: http1.Limits{
+			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
+			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,
+		},
+		MaxConns:           c.MaxConnsPerWorker,
+		MaxPendingOutput:   c.MaxPendingOutput,
+		MaxBodyBuffer:      int(c.MaxBodyBufferPerWorker),
+		HeaderTimeout:      c.HeaderTimeout,
+		BodyTimeout:        c.BodyTimeout,
+		MinBodyRate:        c.MinBodyRate,
+		MinBodyRateGrace:   c.MinBodyRateGrace,
+		RequestReadTimeout: c.RequestReadTimeout,
+		IdleTimeout:        c.IdleTimeout,
+		WriteTimeout:       c.WriteTimeout,
+		Offload:            s.offload,
+		StreamBody:         s.mux.streamsBody,
+		DebugPoisonBuffers: c.DebugPoisonBuffers,
+	}
 }
 
 // uringUnavailable reports whether err says io_uring cannot be used here
@@ -74,101 +135,4 @@ func uringUnavailable(err error) bool {
 	var se *uring.SetupError
 	return errors.As(err, &se) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) ||
 		errors.Is(err, errors.ErrUnsupported)
-}
-
-// npEngine is a server running on the netpoll engine.
-type npEngine struct {
-	srv      *netpoll.Server
-	ln       net.Listener
-	force    context.CancelFunc // ends the graceful shutdown at once
-	forceCtx context.Context
-	once     sync.Once
-}
-
-// startNetpoll serves with the netpoll engine; s.mu is held. why is the
-// io_uring error that made EngineAuto fall back (nil when chosen).
-func (s *Server) startNetpoll(why error) error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("uringd: listen %s: %w", s.cfg.Addr, err)
-	}
-	if why != nil {
-		s.cfg.Logger.Warn("io_uring unavailable; serving with the netpoll engine (goroutine per connection)",
-			"reason", why.Error())
-	}
-	c := &s.cfg
-	np := &npEngine{ln: ln, srv: netpoll.New(netpoll.Config{
-		Handler: &s.mux, Logger: c.Logger,
-		Limits: http1.Limits{
-			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
-			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,
-		},
-		MaxConns:           c.MaxConnsPerWorker * max(c.Workers, 1),
-		MaxPendingOutput:   c.MaxPendingOutput,
-		MaxBodyBuffer:      c.MaxBodyBufferPerWorker * int64(max(c.Workers, 1)),
-		HeaderTimeout:      c.HeaderTimeout,
-		BodyTimeout:        c.BodyTimeout,
-		MinBodyRate:        c.MinBodyRate,
-		MinBodyRateGrace:   c.MinBodyRateGrace,
-		RequestReadTimeout: c.RequestReadTimeout,
-		IdleTimeout:        c.IdleTimeout,
-		WriteTimeout:       c.WriteTimeout,
-
-		DebugPoisonBuffers: c.DebugPoisonBuffers,
-		StreamBody:         s.mux.streamsBody,
-	})}
-	np.forceCtx, np.force = context.WithCancel(context.Background())
-	s.np, s.started, s.addr = np, true, ln.Addr().(*net.TCPAddr)
-	go func() {
-		err := np.srv.Serve(ln)
-		if !errors.Is(err, netpoll.ErrServerClosed) {
-			s.cfg.Logger.Error("netpoll: accept loop stopped", "err", err)
-		}
-	}()
-	return nil
-}
-
-// signalNetpoll starts (once) the graceful shutdown, or forces it.
-func (s *Server) signalNetpoll(force bool) {
-	np := s.np
-	np.once.Do(func() {
-		go func() {
-			np.srv.Shutdown(np.forceCtx)
-			s.mu.Lock()
-			s.closed = true
-			s.mu.Unlock()
-			close(s.done)
-		}()
-	})
-	if force {
-		np.force()
-	}
-}
-
-// Engine reports the engine serving (EngineIOUring or EngineNetpoll once
-// started; Config.Engine before).
-func (s *Server) Engine() Engine {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.np != nil {
-		return EngineNetpoll
-	}
-	if s.started {
-		return EngineIOUring
-	}
-	return s.cfg.Engine
-}
-
-// stats reports the netpoll engine's counters as one worker's.
-func (np *npEngine) stats() Stats {
-	n := np.srv.Stats()
-	w := WorkerStats{
-		Accepted: n.Accepted, Open: n.Open, Requests: n.Requests, BytesIn: n.BytesIn,
-		BytesOut: n.BytesOut, BadRequests: n.BadRequests, Rejected: n.Rejected, Panics: n.Panics,
-		TimeoutHead: n.TimeoutHead, TimeoutBody: n.TimeoutBody, TimeoutIdle: n.TimeoutIdle,
-		TimeoutWrite: n.TimeoutWrite, RecvErrors: n.RecvErrors, SendErrors: n.SendErrors,
-		AcceptErrors: n.AcceptErrors, Paused: n.Paused,
-		BodyBufferFull: n.BodyBufferFull, BodyBufferBytes: n.BodyBufferBytes,
-	}
-	return Stats{Total: w, Workers: []WorkerStats{w}}
 }

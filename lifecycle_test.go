@@ -137,7 +137,7 @@ func TestConnectionCloseBodyIntactNoReset(t *testing.T) {
 			s.HandleFunc("GET /big", func(w *Response, r *Request) { w.WriteString(big) })
 		})
 		if m.Engine == EngineIOUring {
-			for _, w := range s.workers {
+			for _, w := range s.eng.(*uringServer).ws {
 				assert.Equal(t, !m.Cfg.DisableShutdownOp, w.ShutdownOp(), "IORING_OP_SHUTDOWN in use")
 			}
 		}
@@ -229,7 +229,7 @@ func TestDetachedInputStopsReadingWithOneCancel(t *testing.T) {
 		}))
 		s.HandleFunc("GET /hello", func(w *Response, r *Request) { w.WriteString("hello") })
 	})
-	if !s.workers[0].Features().Has(uring.FeatMultishotRecv) {
+	if !s.Features().Has(uring.FeatMultishotRecv) {
 		t.Skip("the kernel has no multishot recv: a single-shot recv is just not re-armed")
 	}
 	c := dialRaw(t, s)

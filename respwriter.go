@@ -1,10 +1,7 @@
 package uringd
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,20 +10,13 @@ import (
 	"sync/atomic"
 
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
-// sink is where a blocking response's bytes go: a worker.Stream (io_uring
-// engine: posted to the worker that owns the connection) or a
-// netpoll.Stream (portable engine: written to the net.Conn).
-type sink interface {
-	Request() *http1.Request
-	Body() io.Reader // the body as it arrives; nil when it is all in Request().Body
-	RemoteAddr() string
-	Context() context.Context
-	Logger() *slog.Logger // Config.Logger
-	Write(p []byte) (int, error)
-	Finish(closeConn bool)
-}
+// sink is where a blocking response's bytes go: the detached request's
+// engine.Stream (io_uring: posted to the worker that owns the connection;
+// netpoll: written to the net.Conn).
+type sink = engine.Stream
 
 // rwBufSize is how much of a body the writer holds before it must commit to
 // a framing: a response whose body fits and that is not flushed gets a

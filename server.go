@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 	"github.com/uringd/uringd/uring"
-	"github.com/uringd/uringd/worker"
 )
 
 // ErrServerClosed is returned by ListenAndServe and Serve after Shutdown.
-var ErrServerClosed = errors.New("uringd: server closed")
+var ErrServerClosed = engine.ErrServerClosed
 
 // listenBacklog is the accept queue length of each worker's listener.
 const listenBacklog = 4096
@@ -30,15 +27,12 @@ type Server struct {
 
 	mu       sync.Mutex // guards the fields below (never taken by workers)
 	started  bool
-	closed   bool // workers exited and were closed
-	shutdown bool // Shutdown was called
-	workers  []*worker.Worker
+	shutdown bool         // Shutdown was called
+	eng      engineServer // the engine serving, once started (engine.go)
 	addr     *net.TCPAddr
-	done     chan struct{} // closed when every worker has exited
-	runErr   error         // first error a worker loop returned
+	done     chan struct{} // closed when the engine has stopped
 
-	offload *worker.OffloadPool // runs blocking handlers (blocking.go)
-	np      *npEngine           // non-nil when serving with EngineNetpoll (engine.go)
+	offload *engine.Pool // runs blocking handlers (blocking.go)
 }
 
 // New checks cfg (zero fields take their defaults, see Config) and returns
@@ -48,7 +42,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{}), offload: newOffloadPool(&cfg)}
+	s := &Server{cfg: cfg, done: make(chan struct{}), offload: engine.NewPool(cfg.BlockingWorkers, cfg.BlockingQueue)}
 	s.mux.slow, s.mux.log, s.mux.epoch = cfg.SlowHandler, cfg.Logger, time.Now()
 	return s, nil
 }
@@ -107,8 +101,8 @@ func (s *Server) Wait() error {
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.runErr != nil {
-		return s.runErr
+	if err := s.eng.err(); err != nil {
+		return err
 	}
 	return ErrServerClosed
 }
@@ -121,126 +115,16 @@ func (s *Server) Start() error {
 	if s.started {
 		return errors.New("uringd: server already started")
 	}
-	if s.cfg.Engine == EngineNetpoll {
-		return s.startNetpoll(nil) // engine.go
-	}
-	cpus, err := worker.AllowedCPUs()
+	eng, addr, err := s.startEngine() // engine.go
 	if err != nil {
 		return err
 	}
-	n := s.cfg.Workers
-	if n == 0 {
-		n = len(cpus)
-	}
-	fds, addr, err := worker.Listen(s.cfg.Addr, n, listenBacklog)
-	if err != nil {
-		return err
-	}
-	if !s.cfg.KeepGOMAXPROCS && runtime.GOMAXPROCS(0) < n+1 {
-		runtime.GOMAXPROCS(n + 1) // a spare P: workers hold theirs while they wait (Config.KeepGOMAXPROCS)
-	}
-	ws, err := s.startWorkers(fds, cpus)
-	if err != nil {
-		if s.cfg.Engine == EngineAuto && uringUnavailable(err) {
-			return s.startNetpoll(err) // engine.go
-		}
-		return err
-	}
-	s.started, s.workers, s.addr = true, ws, addr
-	go s.reap()
+	s.started, s.eng, s.addr = true, eng, addr
+	go func() {
+		<-eng.done()
+		close(s.done)
+	}()
 	return nil
-}
-
-func (s *Server) startWorkers(fds []int, cpus []int) ([]*worker.Worker, error) {
-	ws := make([]*worker.Worker, 0, len(fds))
-	ready := make(chan error, len(fds))
-	var err error
-	for i, fd := range fds {
-		var w *worker.Worker
-		if w, err = worker.New(s.workerConfig(i, cpus[i%len(cpus)], fd)); err != nil {
-			break
-		}
-		ws = append(ws, w)
-		go func() {
-			if err := w.Run(ready); err != nil {
-				s.loopStopped(w, err)
-			}
-		}()
-		if err = <-ready; err != nil {
-			break
-		}
-	}
-	if err == nil {
-		return ws, nil
-	}
-	for _, w := range ws {
-		w.Shutdown(true)
-		w.Close()
-	}
-	for _, fd := range fds[len(ws):] {
-		closeFD(fd)
-	}
-	return nil, err
-}
-
-// loopStopped records err as what stopped the server, if w was serving. A
-// worker that failed its setup sent err to Start, which handled it (undone,
-// returned, or with EngineAuto the netpoll fallback): recording it again
-// would make Wait report the io_uring error after a clean Shutdown of the
-// fallback. Such a worker never joins s.workers, since Start holds s.mu
-// until it has decided.
-func (s *Server) loopStopped(w *worker.Worker, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.runErr == nil && slices.Contains(s.workers, w) {
-		s.runErr = err
-	}
-}
-
-func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
-	c := &s.cfg
-	return worker.Config{
-		ID: id, CPU: cpu, Listener: fd, Handler: &loopMux{rt: &s.mux}, Logger: c.Logger,
-		Limits: http1.Limits{
-			MaxURI: c.MaxURI, MaxHeaderBytes: c.MaxHeaderBytes,
-			MaxHeaders: c.MaxHeaders, MaxBody: c.MaxBody, MaxStreamBody: c.MaxStreamBody,
-		},
-		MaxConns:           c.MaxConnsPerWorker,
-		MaxPendingOutput:   c.MaxPendingOutput,
-		MaxBodyBuffer:      int(c.MaxBodyBufferPerWorker),
-		HeaderTimeout:      c.HeaderTimeout,
-		BodyTimeout:        c.BodyTimeout,
-		MinBodyRate:        c.MinBodyRate,
-		MinBodyRateGrace:   c.MinBodyRateGrace,
-		RequestReadTimeout: c.RequestReadTimeout,
-		IdleTimeout:        c.IdleTimeout,
-		WriteTimeout:       c.WriteTimeout,
-		Tick:               c.Tick,
-		RingEntries:        uint32(c.RingEntries),
-		RecvBufferSize:     c.RecvBufferSize,
-		RecvBuffers:        c.RecvBuffers,
-		DisableMultishot:   c.DisableMultishot,
-		DisableBufRing:     c.DisableBufRing,
-		DisableShutdownOp:  c.DisableShutdownOp,
-		DebugPoisonBuffers: c.DebugPoisonBuffers,
-		RawWait:            !c.KeepGOMAXPROCS,
-		Offload:            s.offload,
-		StreamBody:         s.mux.streamsBody,
-	}
-}
-
-// reap waits for every worker to exit, then releases them.
-func (s *Server) reap() {
-	for _, w := range s.workers {
-		<-w.Done()
-	}
-	s.mu.Lock()
-	for _, w := range s.workers {
-		w.Close()
-	}
-	s.closed = true
-	s.mu.Unlock()
-	close(s.done)
 }
 
 // Shutdown stops the server gracefully: every worker stops accepting,
@@ -268,20 +152,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// signal asks every worker to stop; s.mu is held (so reap cannot close the
-// workers' eventfds meanwhile).
-func (s *Server) signal(force bool) {
-	if s.closed {
-		return
-	}
-	if s.np != nil {
-		s.signalNetpoll(force) // engine.go
-		return
-	}
-	for _, w := range s.workers {
-		w.Shutdown(force)
-	}
-}
+// signal asks the engine to stop; s.mu is held.
+func (s *Server) signal(force bool) { s.eng.shutdown(force) }
 
 // Addr is the address the server listens on (with the real port when
 // Config.Addr had port 0); nil before Start.
@@ -300,22 +172,23 @@ type Stats struct {
 	Workers []WorkerStats
 }
 
-// WorkerStats are one worker's counters (see worker.Stats).
-type WorkerStats = worker.Stats
+// WorkerStats are one worker's counters: an io_uring event loop's, or a
+// netpoll accept loop's (which leaves the ring's counters at 0). See
+// engine.Stats in internal/engine for each field.
+type WorkerStats = engine.Stats
 
 // Stats reads every worker's counters without stopping them (they are
-// published once per loop turn).
+// published once per loop turn); zero before Start.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	ws, np := s.workers, s.np
+	eng := s.eng
 	s.mu.Unlock()
-	if np != nil {
-		return np.stats() // engine.go
+	if eng == nil {
+		return Stats{}
 	}
-	st := Stats{Workers: make([]WorkerStats, len(ws))}
-	for i, w := range ws {
-		st.Workers[i] = w.Stats()
-		st.Total.Add(st.Workers[i])
+	st := Stats{Workers: eng.stats()}
+	for _, w := range st.Workers {
+		st.Total.Add(w)
 	}
 	return st
 }
@@ -324,18 +197,32 @@ func (s *Server) Stats() Stats {
 func (s *Server) Workers() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.workers)
+	if s.eng == nil {
+		return 0
+	}
+	return s.eng.workers()
 }
 
 // Features reports the io_uring features the first worker's ring uses
-// (all workers run the same kernel and configuration).
+// (all workers run the same kernel and configuration); 0 on netpoll.
 func (s *Server) Features() uring.Features {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.workers) == 0 {
+	if s.eng == nil {
 		return 0
 	}
-	return s.workers[0].Features()
+	return s.eng.features()
+}
+
+// Engine reports the engine serving (EngineIOUring or EngineNetpoll once
+// started; Config.Engine before).
+func (s *Server) Engine() Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eng == nil {
+		return s.cfg.Engine
+	}
+	return s.eng.kind()
 }
 
 func (s *Server) String() string {

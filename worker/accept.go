@@ -3,11 +3,9 @@ package worker
 import (
 	"time"
 
+	"github.com/uringd/uringd/internal/engine"
 	"golang.org/x/sys/unix"
 )
-
-// acceptLogEvery rate-limits the "out of file descriptors" log.
-const acceptLogEvery = 10 * time.Second
 
 // response503 answers a connection over MaxConnsPerWorker. It is a package
 // variable (static data: never moved, never freed), so the kernel may read it
@@ -74,7 +72,7 @@ func (w *Worker) acceptBackoff(e unix.Errno, more bool) {
 	if more { // a multishot accept still armed: stop it
 		w.cancel(pack(opAccept, 0, 0), pack(opListenerClose, 0, 0))
 	}
-	if now := time.Now(); now.Sub(w.lastAcceptLog) >= acceptLogEvery {
+	if now := time.Now(); now.Sub(w.lastAcceptLog) >= engine.AcceptLogEvery {
 		w.lastAcceptLog = now
 		w.log.Warn("accept failing; pausing accepts for one tick", "errno", e.Error(),
 			"open", w.conns.open, "retry_in", w.tick.String())

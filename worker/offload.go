@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 
-	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,9 +34,6 @@ import (
 // hot path are nil checks of w.off.run and c.stream.
 
 var (
-	// ErrNotDetachable: Detach was given a Response that is not the one a
-	// worker is serving right now, or the worker has no offload pool.
-	ErrNotDetachable = errors.New("uringd: Detach outside a worker handler, or no offload pool")
 	// ErrClientGone: the connection of a detached response was closed (the
 	// client went away, a timeout, or a forced shutdown).
 	ErrClientGone = errors.New("uringd: client connection closed")
@@ -58,22 +55,14 @@ const maxJump = 4 << 20
 // client that disconnects is noticed (and the producer's context cancelled).
 const detachReadMax = 64 << 10
 
-// response503Offload answers a request the pool has no room for.
-const response503Body = "Service Unavailable: too many blocking requests\n"
-
-// workers maps each running worker's *http1.Response (the one its handlers
-// get) to the worker, so that Detach, given only that Response, finds the
-// worker without a goroutine-local. Registered in setup, removed in
-// teardown. A sync.Map Load of a pointer key does not allocate.
-var workers sync.Map // *http1.Response -> *Worker
-
-func (w *Worker) registerOffload() { workers.Store(&w.resp, w) }
+// registerOffload makes the worker's one Response detachable (setup).
+func (w *Worker) registerOffload() { engine.Register(&w.resp, w) }
 
 // unregisterOffload runs at teardown, before the eventfd is closed (Close):
 // from then on producers post nothing and write no eventfd (its number could
 // belong to another file by then).
 func (w *Worker) unregisterOffload() {
-	workers.Delete(&w.resp)
+	engine.Unregister(&w.resp)
 	w.off.mu.Lock()
 	w.off.closed = true
 	w.off.mu.Unlock()
@@ -81,7 +70,7 @@ func (w *Worker) unregisterOffload() {
 
 // offload is a worker's side of the offload path.
 type offload struct {
-	run func(*Stream) // set by Detach during the handler call; taken by takeDetach
+	run func(engine.Stream) // set by DetachCurrent during the handler call; taken by takeDetach
 
 	mu     sync.Mutex // guards msgs and posted; taken by producers and the worker
 	msgs   []post     // posted since the last drain
@@ -110,25 +99,14 @@ type post struct {
 	input  []byte // what followed a streamed body: pipelined requests (body.go)
 }
 
-// Detach, called by a Handler during ServeHTTP on the worker's thread, hands
-// the request being answered through resp to the offload pool: once the
-// handler returns, whatever it wrote to resp is discarded, and run is called
-// on a pool goroutine with a Stream carrying an owned copy of the request.
-// run writes the complete response (status line, headers, framed body)
-// through the Stream and calls Finish. If the pool's queue is full, run is
-// never called and the client gets 503.
-//
-// It returns ErrNotDetachable if resp is not a worker's current response or
-// the worker has no pool (Config.Offload); the handler should then answer
-// inline. It does not allocate; detaching (after the handler) does.
-func Detach(resp *http1.Response, run func(*Stream)) error {
-	v, ok := workers.Load(resp)
-	if !ok {
-		return ErrNotDetachable
-	}
-	w := v.(*Worker)
-	if w.cfg.Offload == nil || run == nil {
-		return ErrNotDetachable
+// DetachCurrent is the worker's side of engine.Detach, called by a handler
+// on the worker's thread: once the handler returns, whatever it wrote to
+// the response is discarded and run is called on a pool goroutine with a
+// Stream carrying an owned copy of the request (takeDetach). It does not
+// allocate; detaching (after the handler) does.
+func (w *Worker) DetachCurrent(run func(engine.Stream)) error {
+	if w.cfg.Offload == nil {
+		return engine.ErrNotDetachable
 	}
 	w.off.run = run
 	return nil
@@ -151,7 +129,7 @@ func (w *Worker) takeDetach(c *conn, ok bool) bool {
 	}
 	s := w.newStream(c)
 	s.run = run
-	if !w.cfg.Offload.submit(s) {
+	if !w.cfg.Offload.Submit(s) {
 		s.cancel()
 		w.rejectBusy(c)
 		return true
@@ -195,7 +173,7 @@ func (w *Worker) rejectBusy(c *conn) {
 	w.resp.SetStatus(503)
 	w.resp.SetContentType("text/plain; charset=utf-8")
 	_ = w.resp.SetHeader("Retry-After", "1")
-	_, _ = w.resp.WriteString(response503Body)
+	_, _ = w.resp.WriteString(engine.BusyBody)
 	w.finish(c)
 }
 
@@ -474,7 +452,7 @@ func peerName(fd int32) string {
 
 // serve runs the job on a pool goroutine. A job that panics or returns
 // without Finish closes the connection: the client may have half a response.
-func (s *Stream) serve(run func(*Stream)) {
+func (s *Stream) serve(run func(engine.Stream)) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.w.log.Error("detached handler panic; closing the connection",

@@ -14,48 +14,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
-
-func TestOffloadPoolRunsQueuesAndRefuses(t *testing.T) {
-	p := NewOffloadPool(2, 1)
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var order []int
-	mk := func(i int) func() {
-		wg.Add(1)
-		return func() {
-			defer wg.Done()
-			<-release
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-		}
-	}
-	require.True(t, p.submit(funcJob(mk(1))))
-	require.True(t, p.submit(funcJob(mk(2))))
-	require.True(t, p.submit(funcJob(mk(3)))) // queued
-	run, queued := p.Running()
-	assert.Equal(t, 2, run)
-	assert.Equal(t, 1, queued)
-	assert.False(t, p.submit(funcJob(func() {})), "a full queue refuses")
-	close(release)
-	wg.Wait()
-	assert.ElementsMatch(t, []int{1, 2, 3}, order)
-	require.Eventually(t, func() bool { r, q := p.Running(); return r == 0 && q == 0 },
-		5*time.Second, time.Millisecond, "every job done")
-	// Idle goroutines are reused: more jobs than size run without a queue.
-	for i := 0; i < 10; i++ {
-		done := make(chan struct{})
-		require.True(t, p.submit(funcJob(func() { close(done) })))
-		<-done
-	}
-}
 
 // detachHandler detaches every request whose path starts with /raw and
 // answers the others inline.
 type detachHandler struct {
-	run func(*Stream)
+	run func(engine.Stream)
 }
 
 func (h *detachHandler) ServeHTTP(w *http1.Response, r *http1.Request) {
@@ -64,7 +29,7 @@ func (h *detachHandler) ServeHTTP(w *http1.Response, r *http1.Request) {
 		if string(r.Path) == "/rawbig" { // grows the response from the pool first
 			w.WriteString(strings.Repeat("x", 64<<10))
 		}
-		if err := Detach(w, h.run); err != nil {
+		if err := engine.Detach(w, h.run); err != nil {
 			panic(err)
 		}
 		return
@@ -73,17 +38,20 @@ func (h *detachHandler) ServeHTTP(w *http1.Response, r *http1.Request) {
 }
 
 // startOffloadWorker runs one worker with an offload pool on 127.0.0.1:0.
-func startOffloadWorker(t *testing.T, h Handler, maxPending int) string {
+func startOffloadWorker(t *testing.T, h engine.Handler, maxPending int) string {
 	t.Helper()
-	fds, addr, err := Listen("127.0.0.1:0", 1, 128)
+	fds, addr, err := engine.Listen("127.0.0.1:0", 1, 128)
 	require.NoError(t, err)
 	w, err := New(Config{
-		CPU: -1, Listener: fds[0], Handler: h, Offload: NewOffloadPool(4, 4),
-		Limits:           http1.DefaultLimits,
-		MaxConns:         64,
-		MaxPendingOutput: maxPending,
-		HeaderTimeout:    10 * time.Second, BodyTimeout: 10 * time.Second,
-		IdleTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		Config: engine.Config{
+			Handler: h, Offload: engine.NewPool(4, 4),
+			Limits:           http1.DefaultLimits,
+			MaxConns:         64,
+			MaxPendingOutput: maxPending,
+			HeaderTimeout:    10 * time.Second, BodyTimeout: 10 * time.Second,
+			IdleTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		},
+		CPU: -1, Listener: fds[0],
 		Tick: 10 * time.Millisecond, RingEntries: 64, RecvBufferSize: 4096, RecvBuffers: 16,
 	})
 	require.NoError(t, err)
@@ -99,7 +67,7 @@ func startOffloadWorker(t *testing.T, h Handler, maxPending int) string {
 }
 
 func TestDetachRawStreamInOrder(t *testing.T) {
-	h := &detachHandler{run: func(s *Stream) {
+	h := &detachHandler{run: func(s engine.Stream) {
 		body := "raw " + string(s.Request().Target)
 		s.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: "))
 		s.Write([]byte(strconv.Itoa(len(body)) + "\r\n\r\n"))
@@ -129,7 +97,8 @@ func TestDetachBackpressureBoundsUnsent(t *testing.T) {
 	var maxSeen int
 	var mu sync.Mutex
 	done := make(chan struct{})
-	h := &detachHandler{run: func(s *Stream) {
+	h := &detachHandler{run: func(es engine.Stream) {
+		s := es.(*Stream)
 		defer close(done)
 		s.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"))
 		chunk := make([]byte, 4096)
@@ -165,9 +134,9 @@ func TestDetachBackpressureBoundsUnsent(t *testing.T) {
 }
 
 func TestDetachClientGoneFailsWrites(t *testing.T) {
-	started := make(chan *Stream, 1)
+	started := make(chan engine.Stream, 1)
 	result := make(chan error, 1)
-	h := &detachHandler{run: func(s *Stream) {
+	h := &detachHandler{run: func(s engine.Stream) {
 		started <- s
 		<-s.Context().Done()
 		// The EOF cancels the context, but only a failed send tells a
@@ -198,5 +167,5 @@ func TestDetachClientGoneFailsWrites(t *testing.T) {
 
 func TestDetachOutsideWorkerRefused(t *testing.T) {
 	var r http1.Response
-	assert.ErrorIs(t, Detach(&r, func(*Stream) {}), ErrNotDetachable)
+	assert.ErrorIs(t, engine.Detach(&r, func(engine.Stream) {}), engine.ErrNotDetachable)
 }

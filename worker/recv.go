@@ -322,13 +322,8 @@ func (w *Worker) chargeIn(c *conn) {
 	c.inCharge = cap(c.in)
 }
 
-// stitchMax bounds a connection's input buffer: a head, a body (decoded:
-// the framing of a chunked body is compacted away as it is decoded), a
-// trailer section or chunk line in progress, and one receive beyond.
-func (w *Worker) stitchMax() int {
-	l := &w.cfg.Limits
-	return 2*l.MaxHeaderBytes + int(l.MaxBody) + w.cfg.RecvBufferSize + 64<<10
-}
+// stitchMax bounds a connection's input buffer (engine.Config.StitchMax).
+func (w *Worker) stitchMax() int { return w.cfg.StitchMax(w.cfg.RecvBufferSize) }
 
 // dropInput forgets c's buffered input (the connection will close).
 func (w *Worker) dropInput(c *conn) {

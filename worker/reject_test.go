@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 	"golang.org/x/sys/unix"
 )
 
@@ -162,12 +163,14 @@ func readToEOF(fd int) ([]byte, error) {
 // still on that thread; the ring and done channel are closed at cleanup.
 func newRejectWorker(t *testing.T, multishot bool) *Worker {
 	t.Helper()
-	fds, _, err := Listen("127.0.0.1:0", 1, 16)
+	fds, _, err := engine.Listen("127.0.0.1:0", 1, 16)
 	require.NoError(t, err)
 	w, err := New(Config{
-		CPU: -1, Listener: fds[0], Handler: &detachHandler{}, Limits: http1.DefaultLimits,
-		MaxConns: 1, MaxPendingOutput: 1 << 20, DisableMultishot: !multishot, DisableBufRing: !multishot,
-		HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
+		Config: engine.Config{
+			Handler: &detachHandler{}, Limits: http1.DefaultLimits, MaxConns: 1, MaxPendingOutput: 1 << 20,
+			HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second,
+		},
+		CPU: -1, Listener: fds[0], DisableMultishot: !multishot, DisableBufRing: !multishot,
 		Tick: 10 * time.Millisecond, RingEntries: 8, RecvBufferSize: 4096, RecvBuffers: 8,
 	})
 	require.NoError(t, err)

@@ -1,6 +1,14 @@
 package worker
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/uringd/uringd/internal/engine"
+)
+
+// Stats is a snapshot of one worker's counters (engine.Stats: both engines
+// report the same type).
+type Stats = engine.Stats
 
 // counter indexes a worker's counters.
 type counter int
@@ -34,60 +42,6 @@ const (
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	nCounters
 )
-
-// Stats is a snapshot of one worker's counters. Counters only grow, except
-// the gauges Open, BuffersInUse and BufferBytesMapped.
-type Stats struct {
-	Accepted, Open, Requests, BytesIn, BytesOut         uint64
-	BadRequests, Rejected, Panics                       uint64
-	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
-	RecvErrors, SendErrors, AcceptErrors                uint64
-	NoBufs, StaleCQEs, CQOverflows, Paused, Loops       uint64
-	Cancels                                             uint64
-	// BuffersInUse counts the input/output buffers connections hold now (an
-	// idle connection holds none); BufferBytesMapped is the memory mapped
-	// for them, kept for reuse. Both are gauges.
-	BuffersInUse, BufferBytesMapped uint64
-	// BodyBufferFull counts requests answered 503 because the worker's
-	// input buffers (unfinished requests, their bodies above all) would
-	// have passed Config.MaxBodyBufferPerWorker; BodyBufferBytes is what
-	// they hold now (a gauge).
-	BodyBufferFull, BodyBufferBytes uint64
-	// RecvBuffersHeld is the receive-group buffers the kernel handed over
-	// and the worker has not given back (a gauge: 0 between loop turns;
-	// more means a buffer leaked from the group).
-	RecvBuffersHeld uint64
-}
-
-// Add accumulates o into s (for totals over workers).
-func (s *Stats) Add(o Stats) {
-	s.Accepted += o.Accepted
-	s.Open += o.Open
-	s.Requests += o.Requests
-	s.BytesIn += o.BytesIn
-	s.BytesOut += o.BytesOut
-	s.BadRequests += o.BadRequests
-	s.Rejected += o.Rejected
-	s.Panics += o.Panics
-	s.TimeoutHead += o.TimeoutHead
-	s.TimeoutBody += o.TimeoutBody
-	s.TimeoutIdle += o.TimeoutIdle
-	s.TimeoutWrite += o.TimeoutWrite
-	s.RecvErrors += o.RecvErrors
-	s.SendErrors += o.SendErrors
-	s.AcceptErrors += o.AcceptErrors
-	s.NoBufs += o.NoBufs
-	s.StaleCQEs += o.StaleCQEs
-	s.CQOverflows += o.CQOverflows
-	s.Paused += o.Paused
-	s.Loops += o.Loops
-	s.Cancels += o.Cancels
-	s.BuffersInUse += o.BuffersInUse
-	s.BufferBytesMapped += o.BufferBytesMapped
-	s.BodyBufferFull += o.BodyBufferFull
-	s.BodyBufferBytes += o.BodyBufferBytes
-	s.RecvBuffersHeld += o.RecvBuffersHeld
-}
 
 // stats is the worker's counters: the owning worker counts in plain fields
 // (hot path: no atomics) and publishes them with atomic stores once per loop

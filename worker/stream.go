@@ -4,9 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
 // Stream is a detached response, written by a pool goroutine and sent by the
@@ -29,7 +29,7 @@ type Stream struct {
 	err    error     // guarded by mu: ErrClientGone once the connection closed
 	done   bool      // guarded by mu: Finish was called
 
-	run func(*Stream) // the job, for runJob
+	run func(engine.Stream) // the job, for RunJob
 
 	// A streamed request body (body.go); nil when the body is in req.
 	body     *bodyPipe
@@ -41,8 +41,8 @@ type Stream struct {
 	behind bool // a send of the stream was partial: the client is slower than the producer
 }
 
-// runJob runs the detached job on a pool goroutine.
-func (s *Stream) runJob() { s.serve(s.run) }
+// RunJob runs the detached job on a pool goroutine (engine.Job).
+func (s *Stream) RunJob() { s.serve(s.run) }
 
 // Request is the owned copy of the request: its views point into memory of
 // its own, valid until Finish (the producer may keep them that long).
@@ -192,124 +192,4 @@ func (s *Stream) fail(err error) {
 	}
 	s.mu.Unlock()
 	s.cancel()
-}
-
-// OffloadPool runs detached requests on at most Size goroutines; up to
-// Queue more wait in FIFO order. Past that, submit refuses (the worker
-// answers 503) rather than letting memory grow without bound. Goroutines
-// start on demand and stay for poolIdle after their last job: a fresh
-// goroutine per request would pay for its creation and, above all, for
-// growing its stack again each time (a profile showed runtime.newstack at
-// 17% of the CPU). One pool serves every worker of a server.
-type OffloadPool struct {
-	mu      sync.Mutex
-	size    int
-	qmax    int
-	running int        // goroutines alive, busy or idle
-	idle    []chan job // idle goroutines, most recently used last (warm stacks)
-	queue   []job      // FIFO; queue[0] is next
-}
-
-// job is what the pool runs: a detached *Stream (no closure to allocate per
-// request), or a funcJob.
-type job interface{ runJob() }
-
-// funcJob runs a function as a job.
-type funcJob func()
-
-func (f funcJob) runJob() { f() }
-
-// poolIdle is how long an idle pool goroutine waits for work before exiting.
-const poolIdle = 10 * time.Second
-
-// NewOffloadPool returns a pool of size goroutines and a queue of qmax.
-func NewOffloadPool(size, qmax int) *OffloadPool {
-	return &OffloadPool{size: max(size, 1), qmax: max(qmax, 0)}
-}
-
-// submit runs job on a goroutine, now or after the jobs queued before it;
-// false when the queue is full. It never blocks (the worker calls it).
-func (p *OffloadPool) submit(j job) bool {
-	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
-		ch := p.idle[n-1]
-		p.idle[n-1] = nil
-		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		ch <- j // buffered (1) and empty: an idle goroutine waits on it
-		return true
-	}
-	if p.running < p.size {
-		p.running++
-		p.mu.Unlock()
-		go p.loop(j)
-		return true
-	}
-	if len(p.queue) >= p.qmax {
-		p.mu.Unlock()
-		return false
-	}
-	p.queue = append(p.queue, j)
-	p.mu.Unlock()
-	return true
-}
-
-// loop runs job, then queued jobs, then waits idle for more until poolIdle
-// passes without any.
-func (p *OffloadPool) loop(j job) {
-	ch := make(chan job, 1)
-	t := time.NewTimer(poolIdle)
-	defer t.Stop()
-	for {
-		j.runJob()
-		if j = p.next(ch); j != nil {
-			continue
-		}
-		t.Reset(poolIdle)
-		select {
-		case j = <-ch:
-		case <-t.C:
-			if p.retire(ch) {
-				return
-			}
-			j = <-ch // submit took ch just before the timeout
-		}
-	}
-}
-
-// next pops a queued job, or parks ch on the idle list and returns nil.
-func (p *OffloadPool) next(ch chan job) job {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.queue) > 0 {
-		j := p.queue[0]
-		p.queue[0] = nil
-		p.queue = p.queue[1:]
-		return j
-	}
-	p.idle = append(p.idle, ch)
-	return nil
-}
-
-// retire removes an idle goroutine's ch from the idle list; false if a
-// submit took it meanwhile (a job is on its way).
-func (p *OffloadPool) retire(ch chan job) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, c := range p.idle {
-		if c == ch {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			p.running--
-			return true
-		}
-	}
-	return false
-}
-
-// Running reports the goroutines running jobs (idle ones excluded) and the
-// jobs queued.
-func (p *OffloadPool) Running() (running, queued int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.running - len(p.idle), len(p.queue)
 }

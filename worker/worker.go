@@ -12,56 +12,29 @@ import (
 	"time"
 
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 	"github.com/uringd/uringd/uring"
 	"golang.org/x/sys/unix"
 )
 
-// Handler serves one request on the worker's thread. r and everything it
-// points to, and w, are valid only during the call.
-type Handler interface {
-	ServeHTTP(w *http1.Response, r *http1.Request)
-}
-
-// Config is one worker's configuration; the uringd package fills it from its
-// own Config (see there for the meaning and defaults of each field).
+// Config is one worker's configuration: what both engines share
+// (engine.Config, filled by the uringd package from its own Config) and
+// the ring's own settings.
 type Config struct {
+	engine.Config
+
 	ID       int // worker number, for logs
 	CPU      int // CPU to pin the thread to; -1: no pinning
-	Listener int // listening socket fd (from Listen); the worker closes it
-	Handler  Handler
-	Logger   *slog.Logger
+	Listener int // listening socket fd (from engine.Listen); the worker closes it
 
-	Limits             http1.Limits
-	MaxConns           int
-	MaxPendingOutput   int
-	MaxBodyBuffer      int // bytes of input buffers (unfinished requests) over all connections; 0: no bound
-	HeaderTimeout      time.Duration
-	BodyTimeout        time.Duration
-	MinBodyRate        int64 // bytes/s; with MinBodyRateGrace (timeout.go)
-	MinBodyRateGrace   time.Duration
-	RequestReadTimeout time.Duration
-	IdleTimeout        time.Duration
-	WriteTimeout       time.Duration
-	Tick               time.Duration
-	RingEntries        uint32
-	RecvBufferSize     int
-	RecvBuffers        int
-	DisableMultishot   bool
-	DisableBufRing     bool
-	DisableShutdownOp  bool // shutdown(2) rather than IORING_OP_SHUTDOWN (the 5.10 path)
-	DebugPoisonBuffers bool
-	RawWait            bool // uring.Options.RawWait: the caller keeps a spare P for other goroutines
-
-	// Offload runs the requests handlers hand over with Detach (offload.go);
-	// nil: Detach refuses. Shared by all workers of a server.
-	Offload *OffloadPool
-
-	// StreamBody reports whether the request in req, whose head is parsed
-	// and whose body is still to come, goes to a handler that reads its
-	// body as a stream (Stream.Body). Such a request is handed to its
-	// handler at once, which must Detach it (body.go). nil: bodies are
-	// always received in full first.
-	StreamBody func(req *http1.Request) bool
+	Tick              time.Duration
+	RingEntries       uint32
+	RecvBufferSize    int
+	RecvBuffers       int
+	DisableMultishot  bool
+	DisableBufRing    bool
+	DisableShutdownOp bool // shutdown(2) rather than IORING_OP_SHUTDOWN (the 5.10 path)
+	RawWait           bool // uring.Options.RawWait: the caller keeps a spare P for other goroutines
 }
 
 // Shutdown modes, set by another goroutine and read by the worker after a
@@ -76,7 +49,7 @@ const (
 // goroutine; Shutdown, Stats and Done may be called from any goroutine.
 type Worker struct {
 	cfg     Config
-	handler Handler
+	handler engine.Handler
 	log     *slog.Logger
 
 	ring *uring.Ring

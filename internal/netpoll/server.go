@@ -16,45 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
-// Handler serves one request, as worker.Handler: r, w and everything r
-// points to are valid only during the call.
-type Handler interface {
-	ServeHTTP(w *http1.Response, r *http1.Request)
-}
-
-// Config configures a Server; the uringd package fills it from its Config.
-type Config struct {
-	Handler          Handler
-	Logger           *slog.Logger
-	Limits           http1.Limits
-	MaxConns         int // open connections; over it: 503 and close
-	MaxPendingOutput int // output buffered before it is written out
-	// MaxBodyBuffer bounds the input buffers of all connections beyond
-	// their first bufSize bytes (requests still arriving, bodies above
-	// all); a request that would pass it is answered 503. 0: no bound.
-	MaxBodyBuffer      int64
-	HeaderTimeout      time.Duration
-	BodyTimeout        time.Duration
-	MinBodyRate        int64 // bytes/s; with MinBodyRateGrace (clock.go)
-	MinBodyRateGrace   time.Duration
-	RequestReadTimeout time.Duration
-	IdleTimeout        time.Duration
-	WriteTimeout       time.Duration
-	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
-	// answered, so a handler that kept a view reads garbage (tests only).
-	DebugPoisonBuffers bool
-	// StreamBody reports whether the request in req, whose head is parsed
-	// and whose body is still to come, goes to a handler that reads its
-	// body as it arrives (Stream.Body): that handler is called at once and
-	// must Detach. nil: bodies are always read in full first.
-	StreamBody func(req *http1.Request) bool
-}
-
-// ErrServerClosed is returned by Serve after Shutdown.
-var ErrServerClosed = errors.New("netpoll: server closed")
+// Config is what a Server takes: the engines' shared configuration (one
+// Server is one netpoll worker: MaxConns and MaxBodyBuffer bound it alone).
+type Config = engine.Config
 
 // Server serves HTTP/1.1 on a net.Listener, one goroutine per connection.
 type Server struct {
@@ -72,7 +39,9 @@ type Server struct {
 }
 
 // New returns a Server for cfg (zero limits and timeouts are the caller's
-// business: the uringd package passes defaulted values).
+// business: the uringd package passes defaulted values). Detached responses
+// run on cfg.Offload, as on the io_uring engine; without one, Detach
+// refuses.
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -82,7 +51,7 @@ func New(cfg Config) *Server {
 }
 
 // Serve accepts connections on ln until Shutdown, then returns
-// ErrServerClosed (or the accept error that stopped it).
+// engine.ErrServerClosed (or the accept error that stopped it).
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.ln = ln
@@ -93,13 +62,13 @@ func (s *Server) Serve(ln net.Listener) error {
 		nc, err := ln.Accept()
 		if err != nil {
 			if s.draining.Load() {
-				return ErrServerClosed
+				return engine.ErrServerClosed
 			}
 			s.stats.acceptE.Add(1)
 			if ne, ok := err.(net.Error); ok && ne.Timeout() || isTemporary(err) {
 				// EMFILE & co: back off instead of spinning (as net/http does).
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				if now := time.Now(); now.Sub(lastLog) >= acceptLogEvery {
+				if now := time.Now(); now.Sub(lastLog) >= engine.AcceptLogEvery {
 					lastLog = now
 					s.cfg.Logger.Warn("netpoll: accept failing; backing off", "err", err, "retry_in", backoff)
 				}
@@ -112,9 +81,6 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.track(nc)
 	}
 }
-
-// acceptLogEvery rate-limits the "accept failing" log (EMFILE & co).
-const acceptLogEvery = 10 * time.Second
 
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }

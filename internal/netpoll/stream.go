@@ -4,39 +4,32 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
-// ErrNotDetachable: Detach was given a Response that no connection of a
-// netpoll Server is serving right now.
-var ErrNotDetachable = errors.New("netpoll: Detach outside a netpoll handler")
-
-// conns maps the *http1.Response each connection goroutine passes to its
-// handler to that connection, so that Detach finds it (registered for the
-// connection's life).
-var conns sync.Map // *http1.Response -> *conn
-
-// Detach, called by a Handler during ServeHTTP, makes the connection run
-// run(stream) once the handler returns, instead of sending what the handler
-// wrote to resp. Here the connection has its own goroutine, which may block,
-// so run is called on it: the response goes out in order by construction,
-// and the next pipelined request is read when run returns. The Stream has the
-// same methods as worker.Stream.
-func Detach(resp *http1.Response, run func(*Stream)) error {
-	v, ok := conns.Load(resp)
-	if !ok || run == nil {
-		return ErrNotDetachable
+// DetachCurrent is the connection's side of engine.Detach, called by the
+// handler on the connection's goroutine: once the handler returns, run
+// answers the request on a goroutine of Config.Offload (runDetached), so
+// that Config.BlockingWorkers and BlockingQueue bound blocking handlers on
+// this engine as on io_uring.
+func (c *conn) DetachCurrent(run func(engine.Stream)) error {
+	if c.s.cfg.Offload == nil {
+		return engine.ErrNotDetachable
 	}
-	v.(*conn).detached = run
+	c.detached = run
 	return nil
 }
 
-// Stream is a detached response written straight to the connection by the
-// connection's goroutine.
+// Stream is a detached response, written by a pool goroutine straight to
+// the connection while the connection's goroutine waits for it to finish:
+// the response goes out in order by construction, and the next pipelined
+// request is read when it is done.
 type Stream struct {
 	c      *conn
+	run    func(engine.Stream)
+	ran    chan struct{} // closed when run returned
 	req    http1.Request // the request, valid until Finish
 	ctx    context.Context
 	cancel context.CancelFunc

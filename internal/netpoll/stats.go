@@ -1,18 +1,10 @@
 package netpoll
 
-import "sync/atomic"
+import (
+	"sync/atomic"
 
-// Stats are the netpoll engine's counters, named like the io_uring worker's
-// (worker.Stats) so that the uringd package reports both the same way.
-type Stats struct {
-	Accepted, Open, Requests, BytesIn, BytesOut         uint64
-	BadRequests, Rejected, Panics                       uint64
-	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
-	RecvErrors, SendErrors, AcceptErrors                uint64
-	Paused                                              uint64 // output flushed early: over MaxPendingOutput
-	BodyBufferFull                                      uint64 // requests answered 503: MaxBodyBuffer was spent
-	BodyBufferBytes                                     uint64 // input buffer bytes counted against it (gauge)
-}
+	"github.com/uringd/uringd/internal/engine"
+)
 
 // counters are updated by every connection goroutine: atomics, and only on
 // events a syscall accompanies anyway (a read, a write, an accept).
@@ -24,10 +16,11 @@ type counters struct {
 	paused, bodyBufferFull                        atomic.Uint64
 }
 
-// Stats returns the server's counters.
-func (s *Server) Stats() Stats {
+// Stats returns the server's counters; those of the io_uring engine alone
+// (ring, buffer group, loop turns) stay 0.
+func (s *Server) Stats() engine.Stats {
 	c := &s.stats
-	return Stats{
+	return engine.Stats{
 		Accepted: c.accepted.Load(), Open: c.open.Load(), Requests: c.requests.Load(),
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
 		BadRequests: c.badRequests.Load(), Rejected: c.rejected.Load(), Panics: c.panics.Load(),

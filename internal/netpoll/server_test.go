@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
 // testHandler answers "/d..." through Detach (raw bytes written by the
@@ -22,7 +23,7 @@ type testHandler struct{}
 
 func (testHandler) ServeHTTP(w *http1.Response, r *http1.Request) {
 	if strings.HasPrefix(string(r.Path), "/d") {
-		if err := Detach(w, func(s *Stream) {
+		if err := engine.Detach(w, func(s engine.Stream) {
 			body := "detached " + string(s.Request().Path) + " " + strconv.FormatBool(s.RemoteAddr() != "")
 			s.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
 			s.Finish(false)
@@ -39,7 +40,7 @@ func startTest(t *testing.T) (*Server, string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := New(Config{
-		Handler: testHandler{}, Limits: http1.DefaultLimits, MaxPendingOutput: 1 << 20,
+		Handler: testHandler{}, Offload: engine.NewPool(4, 4), Limits: http1.DefaultLimits, MaxPendingOutput: 1 << 20,
 		HeaderTimeout: 5 * time.Second, BodyTimeout: 5 * time.Second,
 		IdleTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
 	})
@@ -49,7 +50,7 @@ func startTest(t *testing.T) (*Server, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		assert.NoError(t, s.Shutdown(ctx))
-		assert.ErrorIs(t, <-served, ErrServerClosed)
+		assert.ErrorIs(t, <-served, engine.ErrServerClosed)
 	})
 	return s, ln.Addr().String()
 }
@@ -93,7 +94,7 @@ func TestBadRequestAnsweredAndClosed(t *testing.T) {
 func TestShutdownClosesIdleConnections(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := New(Config{Handler: testHandler{}, Limits: http1.DefaultLimits, MaxPendingOutput: 1 << 20,
+	s := New(Config{Handler: testHandler{}, Offload: engine.NewPool(4, 4), Limits: http1.DefaultLimits, MaxPendingOutput: 1 << 20,
 		HeaderTimeout: time.Minute, BodyTimeout: time.Minute, IdleTimeout: time.Minute, WriteTimeout: time.Minute})
 	go s.Serve(ln)
 	c, err := net.Dial("tcp", ln.Addr().String())

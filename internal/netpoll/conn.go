@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
 // bufSize is the first size of a connection's input and output buffers
@@ -42,8 +43,8 @@ type conn struct {
 	resp   http1.Response
 	date   http1.DateCache
 
-	detached func(*Stream) // set by Detach during the handler
-	peek     [1]byte       // a byte the watch read while a detached response ran
+	detached func(engine.Stream) // set by DetachCurrent during the handler
+	peek     [1]byte             // a byte the watch read while a detached response ran
 	peeked   bool
 
 	body  *http1.BodyReader // the streamed body of the request being answered (body.go)
@@ -85,7 +86,7 @@ func (c *conn) setIdle(idle bool) bool {
 // input, answer it into the output, write the output when the input has no
 // complete request left (so pipelined answers share a write), read more.
 func (c *conn) serve() {
-	conns.Store(&c.resp, c)
+	engine.Register(&c.resp, c)
 	c.in, c.out = bufs.Get().(*[]byte), bufs.Get().(*[]byte)
 	c.parser.Init(&c.s.cfg.Limits, make([]http1.Header, 0, c.s.cfg.Limits.MaxHeaders))
 	c.resp.Pool = heapPool{}
@@ -156,7 +157,7 @@ func (c *conn) end() {
 		c.nc.Close()
 	}
 	c.mu.Unlock()
-	conns.Delete(&c.resp)
+	engine.Unregister(&c.resp)
 	c.s.inHeld.Add(-c.held)
 	c.held = 0
 	*c.in, *c.out = (*c.in)[:0], (*c.out)[:0]
@@ -238,7 +239,7 @@ func (c *conn) fill(inRequest bool) bool {
 	var deadline time.Time
 	cfg := &c.s.cfg
 	now := time.Now()
-	inBody := inRequest && inBodyGuess(in)
+	inBody := inRequest && c.parser.InBody() // the head is in: the body's limits apply
 	switch {
 	case !inRequest && len(in) == 0:
 		deadline = now.Add(cfg.IdleTimeout)
@@ -281,7 +282,7 @@ func (c *conn) countReadError(err error, inRequest bool, in []byte) {
 		// Shutdown woke an idle read (closeIfIdle): not a timeout.
 	case errors.Is(err, os.ErrDeadlineExceeded) && !inRequest && len(in) == 0:
 		st.timeoutIdle.Add(1)
-	case errors.Is(err, os.ErrDeadlineExceeded) && inBodyGuess(in):
+	case errors.Is(err, os.ErrDeadlineExceeded) && c.parser.InBody():
 		st.timeoutBody.Add(1)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		st.timeoutHead.Add(1)
@@ -307,30 +308,14 @@ func (c *conn) countWrite(n int, err error) {
 	}
 }
 
-// inBodyGuess: the head is complete in the buffer, so a slow body is under
-// the body timeout rather than the header one.
-func inBodyGuess(in []byte) bool {
-	for i := 0; i+3 < len(in); i++ {
-		if in[i] == '\r' && in[i+1] == '\n' && in[i+2] == '\r' && in[i+3] == '\n' {
-			return true
-		}
-	}
-	return false
-}
-
-// stitchMax bounds the input buffer: a head, a body (decoded: CompactBody
-// drops a chunked body's framing), a trailer section or chunk line in
-// progress, and one read beyond.
-func (c *conn) stitchMax() int {
-	l := &c.s.cfg.Limits
-	return 2*l.MaxHeaderBytes + int(l.MaxBody) + bufSize + 64<<10
-}
+// stitchMax bounds the input buffer (engine.Config.StitchMax).
+func (c *conn) stitchMax() int { return c.s.cfg.StitchMax(bufSize) }
 
 // charge counts an input buffer of capacity size against the server's
 // MaxBodyBuffer; false (nothing counted) if it would pass it.
 func (c *conn) charge(size int) bool {
 	d := int64(max(size-bufSize, 0)) - c.held
-	if n := c.s.inHeld.Add(d); d > 0 && c.s.cfg.MaxBodyBuffer > 0 && n > c.s.cfg.MaxBodyBuffer {
+	if n := c.s.inHeld.Add(d); d > 0 && c.s.cfg.MaxBodyBuffer > 0 && n > int64(c.s.cfg.MaxBodyBuffer) {
 		c.s.inHeld.Add(-d)
 		return false
 	}
@@ -408,33 +393,63 @@ func (c *conn) call() (ok bool) {
 	return true
 }
 
-// runDetached runs a detached response on this goroutine (it may block):
+// runDetached has a pool goroutine answer the request and waits for it:
 // the output queued before it goes first, then the stream's bytes straight
 // to the socket. The request's views stay valid: the input buffer is not
-// touched until run returns. buffered: more input follows the request.
-func (c *conn) runDetached(run func(*Stream), buffered bool) bool {
+// touched until run returns. buffered: more input follows the request. A
+// full pool answers 503, as the io_uring engine does.
+func (c *conn) runDetached(run func(engine.Stream), buffered bool) bool {
 	if c.flush() != nil {
 		return false
 	}
-	s := &Stream{c: c, req: c.req}
+	s := &Stream{c: c, req: c.req, run: run, ran: make(chan struct{})}
 	if c.s.draining.Load() {
 		s.req.Close = true
 	}
 	s.ctx, s.cancel = context.WithCancel(c.s.base)
 	stop := c.watch(s.cancel, buffered)
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				c.s.cfg.Logger.Error("detached handler panic; closing", "path", string(c.req.Path),
-					"panic", p, "stack", string(debug.Stack()))
-				s.Finish(true)
-			}
-		}()
-		run(s)
-	}()
-	s.Finish(true) // no-op if run finished; else the response is incomplete
+	if !c.s.cfg.Offload.Submit(s) {
+		stop()
+		s.cancel()
+		return c.rejectBusy()
+	}
+	<-s.ran
 	stop()
 	return !s.close
+}
+
+// RunJob runs the detached response on a pool goroutine (engine.Job). A
+// run that panics or returns without Finish closes the connection: the
+// client may have half a response.
+func (s *Stream) RunJob() {
+	defer close(s.ran)
+	defer func() {
+		if p := recover(); p != nil {
+			s.Logger().Error("detached handler panic; closing", "path", string(s.req.Path),
+				"panic", p, "stack", string(debug.Stack()))
+		}
+		s.Finish(true) // no-op if run finished
+	}()
+	s.run(s)
+}
+
+// rejectBusy answers 503 when the pool's queue is full; false: the
+// connection closes (a streamed body was not read).
+func (c *conn) rejectBusy() bool {
+	c.resp.Reset(*c.out, &c.req, c.date.Bytes())
+	if c.body != nil {
+		c.resp.SetClose()
+	}
+	c.resp.SetStatus(503)
+	c.resp.SetContentType("text/plain; charset=utf-8")
+	_ = c.resp.SetHeader("Retry-After", "1")
+	_, _ = c.resp.WriteString(engine.BusyBody)
+	*c.out = c.resp.Finish()
+	if c.resp.WillClose() {
+		c.flush()
+		return false
+	}
+	return true
 }
 
 // watch reads one byte in the background while a detached response runs,

@@ -1,0 +1,56 @@
+package engine
+
+// Stats is a snapshot of one worker's counters, the same for both engines (a
+// netpoll worker leaves the io_uring ones at 0). Counters only grow, except
+// the gauges Open, BuffersInUse and BufferBytesMapped.
+type Stats struct {
+	Accepted, Open, Requests, BytesIn, BytesOut         uint64
+	BadRequests, Rejected, Panics                       uint64
+	TimeoutHead, TimeoutBody, TimeoutIdle, TimeoutWrite uint64
+	RecvErrors, SendErrors, AcceptErrors                uint64
+	NoBufs, StaleCQEs, CQOverflows, Paused, Loops       uint64
+	Cancels                                             uint64
+	// BuffersInUse counts the input/output buffers connections hold now (an
+	// idle connection holds none); BufferBytesMapped is the memory mapped
+	// for them, kept for reuse. Both are gauges.
+	BuffersInUse, BufferBytesMapped uint64
+	// BodyBufferFull counts requests answered 503 because the worker's
+	// input buffers (unfinished requests, their bodies above all) would
+	// have passed Config.MaxBodyBufferPerWorker; BodyBufferBytes is what
+	// they hold now (a gauge).
+	BodyBufferFull, BodyBufferBytes uint64
+	// RecvBuffersHeld is the receive-group buffers the kernel handed over
+	// and the worker has not given back (a gauge: 0 between loop turns;
+	// more means a buffer leaked from the group).
+	RecvBuffersHeld uint64
+}
+
+// Add accumulates o into s (for totals over workers).
+func (s *Stats) Add(o Stats) {
+	s.Accepted += o.Accepted
+	s.Open += o.Open
+	s.Requests += o.Requests
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.BadRequests += o.BadRequests
+	s.Rejected += o.Rejected
+	s.Panics += o.Panics
+	s.TimeoutHead += o.TimeoutHead
+	s.TimeoutBody += o.TimeoutBody
+	s.TimeoutIdle += o.TimeoutIdle
+	s.TimeoutWrite += o.TimeoutWrite
+	s.RecvErrors += o.RecvErrors
+	s.SendErrors += o.SendErrors
+	s.AcceptErrors += o.AcceptErrors
+	s.NoBufs += o.NoBufs
+	s.StaleCQEs += o.StaleCQEs
+	s.CQOverflows += o.CQOverflows
+	s.Paused += o.Paused
+	s.Loops += o.Loops
+	s.Cancels += o.Cancels
+	s.BuffersInUse += o.BuffersInUse
+	s.BufferBytesMapped += o.BufferBytesMapped
+	s.BodyBufferFull += o.BodyBufferFull
+	s.BodyBufferBytes += o.BodyBufferBytes
+	s.RecvBuffersHeld += o.RecvBuffersHeld
+}
