@@ -2,6 +2,7 @@ package uringd
 
 import (
 	"fmt"
+	"github.com/uringd/uringd/accesslog"
 	"log/slog"
 	"time"
 )
@@ -145,6 +146,13 @@ type Config struct {
 
 	// Logger receives startup, error and panic logs. Default slog.Default().
 	Logger *slog.Logger
+	// AccessLog, if set, gets one line per request (package accesslog:
+	// accesslog.Open(path, accesslog.Combined, logger)); each worker writes
+	// to its own sink without blocking, and lines the destination cannot
+	// take are dropped and counted (Stats.AccessLogDropped). The caller
+	// closes it after the server has stopped.
+	AccessLog *accesslog.Log
+
 	// SlowHandler is how long a plain handler may hold its worker's event
 	// loop before it is logged (a warning with the duration, once per
 	// route): a plain handler that blocks stalls every connection of its

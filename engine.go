@@ -3,6 +3,7 @@ package uringd
 import (
 	"errors"
 	"fmt"
+	"github.com/uringd/uringd/accesslog"
 	"net"
 
 	"github.com/uringd/uringd/http1"
@@ -125,7 +126,16 @@ func (s *Server) engineConfig(h engine.Handler) engine.Config {
 		Offload:            s.offload,
 		StreamBody:         s.mux.streamsBody,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
+		AccessLog:          newSink(c.AccessLog),
 	}
+}
+
+// newSink gives a worker its own sink of the access log, if there is one.
+func newSink(l *accesslog.Log) *accesslog.Sink {
+	if l == nil {
+		return nil
+	}
+	return l.Sink()
 }
 
 // uringUnavailable reports whether err says io_uring cannot be used here

@@ -259,6 +259,14 @@ func (rw *responseWriter) finish() {
 // the handler left behind then fails its writes instead of using them) and
 // tells the sink whether to close.
 func (rw *responseWriter) end(closeConn bool) {
+	status, sent := rw.status, rw.written
+	if !rw.wroteHeader {
+		status = 500 // a panic or abort before anything was written
+	}
+	if rw.sf == http1.StreamNoBody || rw.req.IsHead() {
+		sent = 0
+	}
+	rw.s.LogAccess(status, sent)
 	rw.finished.Store(true)
 	rw.release()
 	rw.s.Finish(closeConn)

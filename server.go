@@ -170,6 +170,9 @@ func (s *Server) Addr() net.Addr {
 type Stats struct {
 	Total   WorkerStats
 	Workers []WorkerStats
+	// AccessLogDropped counts access log lines dropped because the
+	// destination could not keep up (Config.AccessLog).
+	AccessLogDropped uint64
 }
 
 // WorkerStats are one worker's counters: an io_uring event loop's, or a
@@ -187,6 +190,9 @@ func (s *Server) Stats() Stats {
 		return Stats{}
 	}
 	st := Stats{Workers: eng.stats()}
+	if s.cfg.AccessLog != nil {
+		st.AccessLogDropped = s.cfg.AccessLog.Dropped()
+	}
 	for _, w := range st.Workers {
 		st.Total.Add(w)
 	}

@@ -61,6 +61,7 @@ type Response struct {
 	ctype     string
 	hdr       []byte // user field lines, serialized "Name: value\r\n"
 	scratch   []byte // the head, composed by Finish
+	sent      int64  // body bytes Finish kept (BodySent)
 
 	// last is what the head in scratch was composed from, when Finish
 	// composed it: a keep-alive client tends to ask the same thing again,
@@ -91,7 +92,7 @@ func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.start = len(dst)
 	w.grown = false
 	w.fromPool = false
-	w.status = 200
+	w.status, w.sent = 200, 0
 	w.head = false
 	w.clen = -1
 	w.headCount = 0
@@ -117,6 +118,13 @@ func (w *Response) SetStatus(code int) {
 	}
 	w.status = code
 }
+
+// Status is the status code set (200 unless SetStatus said otherwise).
+func (w *Response) Status() int { return w.status }
+
+// BodySent is the length of the body Finish framed: 0 for HEAD and for the
+// statuses that have no body (what an access log calls body bytes sent).
+func (w *Response) BodySent() int64 { return w.sent }
 
 // SetDate replaces the Date field line given to Reset (nil omits Date): a
 // response composed over time takes the time its head is sent.
@@ -353,6 +361,7 @@ func (w *Response) Finish() []byte {
 		w.dropBody()
 	}
 	w.insertHead(h)
+	w.sent = int64(len(w.dst) - w.start - len(h))
 	return w.dst
 }
 

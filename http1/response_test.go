@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -273,5 +274,24 @@ func TestResponseReusedHeadFollowsEveryInput(t *testing.T) {
 		fresh.Reset(nil, s.req, date)
 		s.fn(&fresh)
 		require.Equal(t, string(fresh.Finish()), string(reused.Finish()), "step %d", i)
+	}
+}
+
+func TestStatusAndBodySent(t *testing.T) {
+	var w Response
+	get := Request{Method: []byte("GET"), ProtoMinor: 1}
+	head := Request{Method: []byte("HEAD"), ProtoMinor: 1}
+	for _, c := range []struct {
+		req    *Request
+		status int
+		want   int64
+	}{{&get, 200, 5}, {&head, 200, 0}, {&get, 204, 0}, {&get, 404, 5}} {
+		w.Reset(nil, c.req, nil)
+		w.SetStatus(c.status)
+		w.WriteString("hello")
+		out := w.Finish()
+		assert.Equal(t, c.status, w.Status())
+		assert.Equal(t, c.want, w.BodySent(), "%s %d", c.req.Method, c.status)
+		assert.True(t, strings.HasSuffix(string(out), "\r\n\r\n"+"hello"[:c.want]))
 	}
 }

@@ -202,6 +202,7 @@ func (w *Worker) streamRequest(c *conn, b []byte, headLen int) {
 		reqAt = c.reqStart // the head came in several reads
 	}
 	c.inRequest = false
+	w.reqAt, c.reqAt = c.reqAt, 0
 	w.streamDec = &dec
 	w.serve(c)
 	w.streamDec = nil

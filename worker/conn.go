@@ -1,6 +1,11 @@
 package worker
 
-import "github.com/uringd/uringd/http1"
+import (
+	"net/netip"
+	"time"
+
+	"github.com/uringd/uringd/http1"
+)
 
 // connState is a connection's place in its lifecycle:
 //
@@ -55,7 +60,10 @@ type conn struct {
 	polling     bool  // the armed "recv" is a poll that holds no buffer (armClassic)
 	readable    bool  // that poll fired: the next recv reads into rbuf
 
-	reqStart uint64    // tick at which the partial request in `in` began (header timeout)
+	reqStart uint64         // tick at which the partial request in `in` began (header timeout)
+	reqAt    time.Duration  // Worker.turn at which the request being read began arriving (0: none yet)
+	peer     netip.AddrPort // the client, read once for the access log (peerOK)
+	peerOK   bool
 	rx       uint64    // bytes received on the connection
 	clock    bodyClock // the read of the current request's body (timeout.go)
 

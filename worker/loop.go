@@ -20,7 +20,8 @@ import (
 // It returns when the worker has shut down and no op is in flight.
 func (w *Worker) loop() error {
 	for {
-		w.nowTick = uint64(time.Since(w.start) / w.tick)
+		w.turn = time.Since(w.start)
+		w.nowTick = uint64(w.turn / w.tick)
 		n := w.ring.CQReady()
 		for i := uint32(0); i < n; i++ {
 			w.dispatch(w.ring.CQEAt(i))

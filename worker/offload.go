@@ -156,6 +156,14 @@ func (w *Worker) newStream(c *conn) *Stream {
 	if w.mode != runServing {
 		s.req.Close = true // shutting down: this is the connection's last response
 	}
+	if w.cfg.AccessLog != nil {
+		at := w.reqAt
+		if at == 0 {
+			at = w.turn
+		}
+		s.peer, s.begun = w.peer(c), w.start.Add(at)
+		w.reqAt = 0
+	}
 	s.cond.L = &s.mu
 	if w.streamDec != nil {
 		w.newBodyPipe(s)
@@ -175,6 +183,7 @@ func (w *Worker) rejectBusy(c *conn) {
 	_ = w.resp.SetHeader("Retry-After", "1")
 	_, _ = w.resp.WriteString(engine.BusyBody)
 	w.finish(c)
+	w.logAccess(c, &w.req)
 }
 
 // drainOffload delivers what producers posted since the last drain. Called

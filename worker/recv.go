@@ -70,6 +70,9 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 	if hasBuf {
 		w.bufsHeld++
 	}
+	if res > 0 && c.reqAt == 0 {
+		c.reqAt = w.turn // a request's first bytes (or more of one)
+	}
 	switch e := unix.Errno(-res); {
 	case res > 0 && hasBuf:
 		w.stats.add(cBytesIn, uint64(res))
@@ -229,6 +232,9 @@ func (w *Worker) parse(c *conn, buf []byte) int {
 				c.inRequest = true
 				c.reqStart = w.nowTick
 			}
+			if c.reqAt == 0 {
+				c.reqAt = w.turn // a pipelined request's start, behind one just served
+			}
 			return off
 		}
 		if err != nil {
@@ -237,6 +243,7 @@ func (w *Worker) parse(c *conn, buf []byte) int {
 		}
 		off += n
 		c.inRequest = false
+		w.reqAt, c.reqAt = c.reqAt, 0
 		w.serve(c)
 		if c.pending() > w.cfg.MaxPendingOutput {
 			w.pause(c)

@@ -3,7 +3,9 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
@@ -17,7 +19,9 @@ type Stream struct {
 	w      *Worker
 	req    http1.Request // owned copy: valid until Finish
 	remote string
-	limit  int // Config.MaxPendingOutput: bytes in the connection's output before Write blocks
+	peer   netip.AddrPort // for the access log (LogAccess); zero without one
+	begun  time.Time      // when the request began arriving, for the access log
+	limit  int            // Config.MaxPendingOutput: bytes in the connection's output before Write blocks
 	ctx    context.Context
 	cancel context.CancelFunc
 	slot   uint32

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
 	"github.com/uringd/uringd/uring"
@@ -71,6 +72,9 @@ type Worker struct {
 	start   time.Time // tick 0
 	tick    time.Duration
 	nowTick uint64            // ticks since start, read at the top of each loop turn
+	turn    time.Duration     // time since start, read at the top of each loop turn (accesslog.go)
+	reqAt   time.Duration     // turn the request being served began arriving (0: this one)
+	entry   accesslog.Entry   // the access log line being written (accesslog.go)
 	tickDue bool              // a timer CQE came in this turn: run onTick after the I/O
 	ticks   [nTimeouts]uint64 // timeouts in ticks
 	reading readLimits        // the limits on a whole request's read (timeout.go)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/http1"
 )
 
@@ -46,6 +47,10 @@ type Config struct {
 	// body as it arrives (Stream.Body): that handler is called at once and
 	// must Detach. nil: bodies are always received in full first.
 	StreamBody func(req *http1.Request) bool
+
+	// AccessLog receives one line per answered request; nil: none. Each
+	// worker has its own sink.
+	AccessLog *accesslog.Sink
 
 	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
 	// answered, so a handler that kept a view reads garbage (tests only).

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
 )
@@ -33,6 +35,7 @@ type conn struct {
 	s      *Server
 	nc     net.Conn
 	remote string
+	peer   netip.AddrPort // for the access log
 
 	in     *[]byte // bytes read, not yet consumed: (*in)[off:]
 	off    int
@@ -59,7 +62,11 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	return &conn{s: s, nc: nc, remote: nc.RemoteAddr().String()}
+	c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String()}
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.peer = ta.AddrPort()
+	}
+	return c
 }
 
 // closeIfIdle ends the connection if it waits for a new request (Shutdown).
@@ -353,6 +360,7 @@ func (c *conn) answer(n int) bool {
 		c.resp.WriteString("Internal Server Error\n")
 	}
 	*c.out = c.resp.Finish()
+	c.logAccess(&c.req)
 	c.consumed(n)
 	if c.resp.WillClose() {
 		c.flush()
@@ -445,6 +453,7 @@ func (c *conn) rejectBusy() bool {
 	_ = c.resp.SetHeader("Retry-After", "1")
 	_, _ = c.resp.WriteString(engine.BusyBody)
 	*c.out = c.resp.Finish()
+	c.logAccess(&c.req)
 	if c.resp.WillClose() {
 		c.flush()
 		return false
@@ -533,5 +542,24 @@ func (c *conn) answerClose(status int) {
 	c.resp.WriteString(http1.StatusText(status))
 	c.resp.WriteString("\n")
 	*c.out = c.resp.Finish()
+	c.logAccess(nil)
 	c.flush()
+}
+
+// logAccess logs the response just finished for req (nil: refused before
+// its request line was understood). Its duration runs from the request's
+// first byte (c.start).
+func (c *conn) logAccess(req *http1.Request) {
+	sink := c.s.cfg.AccessLog
+	if sink == nil {
+		return
+	}
+	now := time.Now()
+	e := accesslog.Entry{Remote: c.peer, Time: now, Duration: now.Sub(c.start),
+		Status: c.resp.Status(), BodyBytes: c.resp.BodySent()}
+	if req != nil && req.Method != nil {
+		e.Method, e.Target, e.ProtoMinor = req.Method, req.Target, req.ProtoMinor
+		e.Referer, e.UserAgent = req.Header("Referer"), req.Header("User-Agent")
+	}
+	sink.Log(&e)
 }

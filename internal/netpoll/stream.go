@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
+
+	"github.com/uringd/uringd/accesslog"
 
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
@@ -76,4 +79,18 @@ func (s *Stream) Finish(closeConn bool) {
 	s.done = true
 	s.close = closeConn || s.err != nil
 	s.cancel()
+}
+
+// LogAccess logs the detached response (engine.Stream), with its duration
+// from the request's first byte.
+func (s *Stream) LogAccess(status int, bodyBytes int64) {
+	sink := s.c.s.cfg.AccessLog
+	if sink == nil {
+		return
+	}
+	now := time.Now()
+	e := accesslog.Entry{Remote: s.c.peer, Time: now, Duration: now.Sub(s.c.start), Status: status,
+		BodyBytes: bodyBytes, Method: s.req.Method, Target: s.req.Target, ProtoMinor: s.req.ProtoMinor,
+		Referer: s.req.Header("Referer"), UserAgent: s.req.Header("User-Agent")}
+	sink.Log(&e)
 }

@@ -1,0 +1,46 @@
+//go:build !race
+
+package uringd_test
+
+import (
+	"io"
+	"net"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uringd/uringd"
+	"github.com/uringd/uringd/accesslog"
+)
+
+// The access log adds no allocation per request on the event loop: the
+// line is appended to the worker's sink in place (the connection's peer
+// address is read once, without an allocation).
+func TestZeroAllocsPerRequestWithAccessLog(t *testing.T) {
+	for _, f := range []accesslog.Format{accesslog.Combined, accesslog.JSON} {
+		t.Run(f.String(), func(t *testing.T) {
+			l := accesslog.New(io.Discard, f, nil)
+			t.Cleanup(func() { l.Close() }) // after the server's shutdown (cleanups run last first)
+			cfg := testConfig(uringd.TestModes[0])
+			cfg.Logger = testLogger(t)
+			cfg.AccessLog = l
+			s := startServer(t, cfg)
+			c := newRawSyscallClient(t, s.Addr().(*net.TCPAddr), helloReq, "Hello, World!")
+			for i := 0; i < 1000; i++ {
+				c.roundTrip(t)
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			const n = 10000
+			for i := 0; i < n; i++ {
+				c.roundTrip(t)
+			}
+			runtime.ReadMemStats(&after)
+			mallocs := after.Mallocs - before.Mallocs
+			t.Logf("%d mallocs over %d round trips", mallocs, n)
+			require.LessOrEqual(t, mallocs, uint64(runtimeThreadSlack), "server allocations per request must be 0")
+			require.Zero(t, l.Dropped())
+		})
+	}
+}
