@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/uringd/uringd"
+	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/static"
 	"github.com/uringd/uringd/uring"
 )
@@ -42,6 +43,8 @@ func run(args []string, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "with -root, also mount the demo routes /fibonacci and POST /echo (they win over files of those names)")
 	listing := fs.Bool("listing", false, "with -root, list directories that have no index.html (default: 404)")
 	notFound := fs.String("404", "", "with -root, this file under the root (e.g. 404.html) is the body of every 404")
+	accessLog := fs.String("access-log", "", "write one line per request to this file (\"-\": standard output); SIGUSR1 reopens it (logrotate)")
+	accessFormat := fs.String("access-log-format", "combined", "combined (nginx's, plus the request time) or json")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -77,6 +80,21 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = log
+	format, err := accesslog.ParseFormat(*accessFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "uringd: -access-log-format: %v\n", strings.TrimPrefix(err.Error(), "access log format "))
+		return 2
+	}
+	if *accessLog != "" {
+		l, err := accesslog.Open(*accessLog, format, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "uringd: -access-log: %v\n", strings.TrimPrefix(err.Error(), "access log: "))
+			return 1
+		}
+		defer l.Close() // after serve: the workers have stopped
+		cfg.AccessLog = l
+		reopenOnSIGUSR1(log, l)
+	}
 	srv, err := uringd.New(*cfg)
 	if err != nil {
 		return fail(2, "", err)
@@ -107,6 +125,20 @@ func run(args []string, stderr io.Writer) int {
 	startupLine(log, srv, *root)
 	warnWorkers(log, cfg.Workers)
 	return serve(log, srv, sigs, *grace)
+}
+
+// reopenOnSIGUSR1 reopens the access log on SIGUSR1, as nginx does: logrotate
+// renames the file and signals; the lines go on in a new file of the old name.
+func reopenOnSIGUSR1(log *slog.Logger, l *accesslog.Log) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			if err := l.Reopen(); err == nil {
+				log.Info("access log reopened")
+			}
+		}
+	}()
 }
 
 // demoRoutes decides whether /fibonacci and POST /echo are mounted: always
