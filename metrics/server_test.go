@@ -28,18 +28,22 @@ import (
 // given engine (io_uring skips where the kernel or a seccomp filter refuses
 // it) and two routes, and serves its metrics handler on a listener of its
 // own, as cmd/uringd does.
-func startServer(t *testing.T, engine uringd.Engine) (*uringd.Server, *metrics.Handler, string) {
+func startServer(t *testing.T, engine uringd.Engine, opts ...func(*uringd.Config)) (*uringd.Server, *metrics.Handler, string) {
 	t.Helper()
 	if engine == uringd.EngineIOUring {
 		if _, err := uring.Probe(); err != nil {
 			t.Skipf("io_uring unavailable here: %v", err)
 		}
 	}
-	srv, err := uringd.New(uringd.Config{
+	cfg := uringd.Config{
 		Addr: "127.0.0.1:0", Workers: 2, Engine: engine,
 		HeaderTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := uringd.New(cfg)
 	require.NoError(t, err)
 	srv.HandleFunc("GET /{$}", func(w *uringd.Response, r *uringd.Request) {
 		w.WriteString("Hello, World!")
@@ -213,6 +217,46 @@ func TestScrapeCountsWhatWasSent(t *testing.T) {
 			keep.CloseIdleConnections()
 			require.Eventually(t, func() bool { return sum(scrape(t, base), "uringd_connections_open") == 0 },
 				10*time.Second, 10*time.Millisecond)
+		})
+	}
+}
+
+// A connection that stops in the middle of its request head, and one left
+// idle after its request, are closed by their timeouts, and each shows up
+// under its kind.
+func TestTimeoutsByKind(t *testing.T) {
+	for _, engine := range []uringd.Engine{uringd.EngineIOUring, uringd.EngineNetpoll} {
+		t.Run(engine.String(), func(t *testing.T) {
+			srv, _, base := startServer(t, engine, func(c *uringd.Config) {
+				c.HeaderTimeout, c.IdleTimeout, c.Tick = 300*time.Millisecond, 300*time.Millisecond, 10*time.Millisecond
+			})
+			closed := func(c net.Conn) {
+				c.SetReadDeadline(time.Now().Add(20 * time.Second))
+				_, err := io.Copy(io.Discard, c)
+				require.NoError(t, err, "closed by the server, not by the deadline")
+			}
+			head, err := net.Dial("tcp", srv.Addr().String())
+			require.NoError(t, err)
+			defer head.Close()
+			fmt.Fprintf(head, "GET / HTTP/1.1\r\nHost: x\r\n")
+			closed(head)
+
+			idle, err := net.Dial("tcp", srv.Addr().String())
+			require.NoError(t, err)
+			defer idle.Close()
+			fmt.Fprintf(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			closed(idle) // the response, then the close
+
+			var fams map[string]*dto.MetricFamily
+			require.Eventually(t, func() bool {
+				fams = scrape(t, base)
+				return sum(fams, "uringd_timeouts_total", "kind", "idle") == 1
+			}, 10*time.Second, 10*time.Millisecond)
+			assert.Equal(t, 1.0, sum(fams, "uringd_timeouts_total", "kind", "head"))
+			assert.Equal(t, 0.0, sum(fams, "uringd_timeouts_total", "kind", "body"))
+			assert.Equal(t, 0.0, sum(fams, "uringd_timeouts_total", "kind", "write"))
+			assert.Equal(t, 1.0, sum(fams, "uringd_requests_total"))
+			assert.Len(t, fams["uringd_timeouts_total"].Metric, 4, "head, body, idle, write")
 		})
 	}
 }
