@@ -12,6 +12,14 @@ import (
 // every entry against Prometheus' parser. Names follow the Prometheus
 // conventions: base units (bytes, seconds), counters end in _total,
 // gauges say what they hold now.
+//
+// The lines the coming Stats fields take, for example:
+//
+//	counterBy("uringd_responses_total", "Responses by status class and handler kind.", "", perWorker,
+//		byLabels(func(s *ws) uint64 { return s.Status2xxPlain }, "class", "2xx", "handler", "plain"), ...),
+//	histogram("uringd_request_duration_seconds", "Time from the request head to the response.", total,
+//		func(s *ws) HistogramValue { return HistogramValue{Bounds: durationBounds, Counts: s.Duration[:], Sum: s.DurationSeconds()} }),
+//	gauge("uringd_offload_queue_depth", "Blocking requests waiting for a goroutine.", total, func(s *ws) uint64 { return s.OffloadQueued }),
 var stats = []family{
 	counter("uringd_connections_accepted_total", "Connections accepted.", perWorker, func(s *ws) uint64 { return s.Accepted }),
 	gauge("uringd_connections_open", "Connections open now.", perWorker, func(s *ws) uint64 { return s.Open }),
@@ -63,18 +71,30 @@ type family struct {
 	name, help string
 	typ        Type
 	scope      scope
-	label      string   // the label members differ by; "" for a single value
+	label      string   // the label by() members differ by; "" otherwise
 	members    []member // Counter and Gauge families
 	hist       func(*ws) HistogramValue
 }
 
-// member is one value of a family: its label value, and how to read it.
+// member is one value of a family: its value of the family's label (by),
+// or labels of its own (byLabels), and how to read it.
 type member struct {
-	value string
-	get   func(*ws) uint64
+	value  string
+	labels []Label
+	get    func(*ws) uint64
 }
 
-func by(value string, get func(*ws) uint64) member { return member{value, get} }
+func by(value string, get func(*ws) uint64) member { return member{value: value, get: get} }
+
+// byLabels is a member told apart by several labels, name and value
+// pairs: byLabels(get, "class", "2xx", "handler", "blocking").
+func byLabels(get func(*ws) uint64, kv ...string) member {
+	m := member{get: get}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m.labels = append(m.labels, Label{Name: kv[i], Value: kv[i+1]})
+	}
+	return m
+}
 
 func counter(name, help string, sc scope, get func(*ws) uint64) family {
 	return family{name: name, help: help, typ: Counter, scope: sc, members: []member{{get: get}}}
@@ -124,11 +144,12 @@ func (f *family) write(w *textWriter, labels []Label, s *ws) {
 		w.histogram(f.name, labels, f.hist(s))
 		return
 	}
+	n := len(labels)
 	for _, m := range f.members {
-		if f.label == "" {
-			w.uint(f.name, labels, m.get(s))
-			continue
+		labels = labels[:n]
+		if f.label != "" && m.value != "" {
+			labels = append(labels, Label{Name: f.label, Value: m.value})
 		}
-		w.uint(f.name, append(labels, Label{Name: f.label, Value: m.value}), m.get(s))
+		w.uint(f.name, append(labels, m.labels...), m.get(s))
 	}
 }

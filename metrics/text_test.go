@@ -104,6 +104,9 @@ func TestTableParsesAndWorkersSumToTotal(t *testing.T) {
 			if f.label != "" {
 				kv = []string{f.label, m.value}
 			}
+			for _, l := range m.labels {
+				kv = append(kv, l.Name, l.Value)
+			}
 			if f.scope == total {
 				assert.Equal(t, float64(m.get(&st.Total)), value(t, fam, kv...), "%s %v", f.name, kv)
 				continue
@@ -164,6 +167,10 @@ func TestHelpersOnSyntheticValues(t *testing.T) {
 			by("plain", func(s *ws) uint64 { return s.Rejected }),
 		),
 		counter("t_big_total", "Past 2^53.", total, func(s *ws) uint64 { return s.BytesOut }),
+		counterBy("t_responses_total", "Two labels a member.", "", perWorker,
+			byLabels(func(s *ws) uint64 { return s.Requests }, "class", "2xx", "handler", "plain"),
+			byLabels(func(s *ws) uint64 { return s.Panics }, "class", "5xx", "handler", "blocking"),
+		),
 	}
 	st := uringd.Stats{Workers: []uringd.WorkerStats{
 		{Requests: 1, Accepted: 2, Open: 3, Panics: 4, BytesIn: 10},
@@ -209,6 +216,14 @@ func TestHelpersOnSyntheticValues(t *testing.T) {
 	assert.Equal(t, float64(7), value(t, q, "queue", "plain"))
 
 	assert.Contains(t, string(w.b), "\nt_big_total 1152921504606846977\n", "a counter is written exactly")
+
+	r := got["t_responses_total"]
+	require.Len(t, r.Metric, 4, "two members for each of two workers")
+	for i, s := range st.Workers {
+		wk := string(rune('0' + i))
+		assert.Equal(t, float64(s.Requests), value(t, r, "worker", wk, "class", "2xx", "handler", "plain"))
+		assert.Equal(t, float64(s.Panics), value(t, r, "worker", wk, "class", "5xx", "handler", "blocking"))
+	}
 }
 
 func TestAppendFloatSpecialValues(t *testing.T) {
