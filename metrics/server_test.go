@@ -200,8 +200,6 @@ func TestScrapeCountsWhatWasSent(t *testing.T) {
 			used := srv.Features()
 			if engine == uringd.EngineNetpoll {
 				assert.Zero(t, used)
-			} else {
-				assert.NotZero(t, used, "io_uring workers use some feature")
 			}
 			n := 0
 			for f := uring.Feature(1); uring.AllFeatures.Has(f); f <<= 1 {
