@@ -6,7 +6,9 @@
 // in uint32 arithmetic; POST /echo -> the request body, streamed back as it
 // arrives. With -root DIR: DIR's files instead (see package static), the
 // demo routes only with -demo. SIGINT or SIGTERM shut it down gracefully
-// (for up to -grace); a second one stops it at once.
+// (for up to -grace); a second one stops it at once. With -metrics ADDR:
+// /metrics (Prometheus), /healthz and /readyz there (see package metrics);
+// /readyz turns 503 as soon as the graceful shutdown starts.
 package main
 
 import (
@@ -45,6 +47,7 @@ func run(args []string, stderr io.Writer) int {
 	notFound := fs.String("404", "", "with -root, this file under the root (e.g. 404.html) is the body of every 404")
 	accessLog := fs.String("access-log", "", "write one line per request to this file (\"-\": standard output); SIGUSR1 reopens it (logrotate)")
 	accessFormat := fs.String("access-log-format", "combined", "combined (nginx's, plus the request time) or json")
+	metricsAddr := metricsFlag(fs)
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -114,6 +117,11 @@ func run(args []string, stderr io.Writer) int {
 		defer files.Close()
 		files.Mount(srv)
 	}
+	m, err := startMetrics(*metricsAddr, srv, log) // before Start: a bad address fails first
+	if err != nil {
+		return fail(metricsExit(err), "-metrics", err)
+	}
+	defer m.stop() // after serve: the metrics outlive the drain
 	// Before Start: a signal that comes as soon as the startup line is out
 	// must shut down gracefully, not kill the process.
 	sigs := make(chan os.Signal, 2)
@@ -124,7 +132,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	startupLine(log, srv, *root)
 	warnWorkers(log, cfg.Workers)
-	return serve(log, srv, sigs, *grace)
+	m.ready()
+	return serve(log, srv, m.watch(sigs), *grace)
 }
 
 // reopenOnSIGUSR1 reopens the access log on SIGUSR1, as nginx does: logrotate
