@@ -42,6 +42,7 @@ func run(args []string, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "with -root, also mount the demo routes /fibonacci and POST /echo (they win over files of those names)")
 	listing := fs.Bool("listing", false, "with -root, list directories that have no index.html (default: 404)")
 	notFound := fs.String("404", "", "with -root, this file under the root (e.g. 404.html) is the body of every 404")
+	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,8 +61,8 @@ func run(args []string, stderr io.Writer) int {
 		errorText(stderr, names, what, err)
 		return code
 	}
-	if *root == "" && (*listing || *notFound != "" || *demo) {
-		fmt.Fprintln(stderr, "uringd: -listing, -404 and -demo go with -root")
+	if *root == "" && (*listing || *notFound != "" || *demo || *precompressed) {
+		fmt.Fprintln(stderr, "uringd: -listing, -404, -precompressed and -demo go with -root")
 		return 2
 	}
 	e, err := uringd.ParseEngine(*engine)
@@ -85,7 +86,7 @@ func run(args []string, stderr io.Writer) int {
 		routes(srv, *root == "")
 	}
 	if *root != "" {
-		files, err := static.New(static.Config{Root: *root, Listing: *listing, NotFound: *notFound, Logger: log})
+		files, err := static.New(static.Config{Root: *root, Listing: *listing, NotFound: *notFound, Precompressed: *precompressed, Logger: log})
 		if err != nil {
 			what := "-root"
 			if strings.Contains(err.Error(), "Config.NotFound") {
