@@ -137,21 +137,31 @@ func (a *accept) parse(v []byte) bool {
 
 func (a *accept) set(tok []byte, q int16) {
 	var p *int16
-	switch {
-	case eqFold(tok, "br"):
-		p = &a.q[codingBr]
-	case eqFold(tok, "zstd"):
-		p = &a.q[codingZstd]
-	case eqFold(tok, "gzip"), eqFold(tok, "x-gzip"): // §8.4.1.3: x-gzip is gzip
-		p = &a.q[codingGzip]
-	case eqFold(tok, "identity"):
-		p = &a.identity
-	case len(tok) == 1 && tok[0] == '*':
-		p = &a.star
-	default:
-		return // a coding we have no sibling for (deflate, compress, ...)
+	switch len(tok) { // by length first: one comparison per token
+	case 1:
+		if tok[0] == '*' {
+			p = &a.star
+		}
+	case 2:
+		if eqFold(tok, "br") {
+			p = &a.q[codingBr]
+		}
+	case 4:
+		if eqFold(tok, "gzip") {
+			p = &a.q[codingGzip]
+		} else if eqFold(tok, "zstd") {
+			p = &a.q[codingZstd]
+		}
+	case 6:
+		if eqFold(tok, "x-gzip") { // §8.4.1.3: x-gzip is gzip
+			p = &a.q[codingGzip]
+		}
+	case 8:
+		if eqFold(tok, "identity") {
+			p = &a.identity
+		}
 	}
-	if *p < 0 {
+	if p != nil && *p < 0 { // nil: a coding we have no sibling for (deflate, ...)
 		*p = q
 	}
 }
