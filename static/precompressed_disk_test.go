@@ -98,6 +98,18 @@ func TestPrecompressedWhichSiblings(t *testing.T) {
 			})
 		}
 	}
+	t.Run("os.Root fallback", func(t *testing.T) {
+		cfg := static.Config{Root: dir, Precompressed: true}
+		static.ForceFallback(&cfg)
+		ts := startServer(t, cfg)
+		require.True(t, ts.h.UsesFallback())
+		for _, path := range []string{"/out.txt", "/in.txt", "/only.css"} {
+			resp, body := rawGetAE(t, ts.addr, path, "gzip")
+			w := cases[path]
+			assert.Equal(t, readFile(t, filepath.Join(dir, w.body)), body, path)
+			assert.Equal(t, w.coding, resp.Header.Get("Content-Encoding"), path)
+		}
+	})
 	t.Run("off by default", func(t *testing.T) {
 		ts := startServer(t, static.Config{Root: dir})
 		resp, body := do(t, newClient(), "GET", ts.base+"/only.css", "Accept-Encoding: gzip")
