@@ -44,24 +44,27 @@ func (b blockingHandler) ServeBlocking(ctx context.Context, w uringd.ResponseWri
 		return
 	}
 	defer unix.Close(res.fd)
-	if h.cacheable(&res) {
-		e, err := h.fill(string(name), dir, &res)
+	sib := h.findSiblings(res.file, res.info)
+	defer sib.close()
+	if h.cacheable(&res, sib) {
+		e, err := h.fill(string(name), dir, &res, sib)
 		if err != nil {
 			h.answerStatusHTTP(w, r, 500)
 			return
 		}
-		a := decide(&hd, &e.val, int64(len(e.body)))
-		h.writeHeadHTTP(w, &a, e.ctype, &e.val)
+		rp, body := e.pick(r)
+		a := decide(&hd, &rp.validators, int64(len(body)))
+		h.writeHeadHTTP(w, &a, e.ctype, rp)
 		if a.hasBody() {
-			_, _ = w.Write(e.body[a.start : a.end+1])
+			_, _ = w.Write(body[a.start : a.end+1])
 		}
 		return
 	}
-	v := validatorsOf(res.info)
-	a := decide(&hd, &v, res.info.size)
-	h.writeHeadHTTP(w, &a, contentType(res.file), &v)
+	fd, size, rp := pickFile(r, res.fd, res.info, sib)
+	a := decide(&hd, &rp.validators, size)
+	h.writeHeadHTTP(w, &a, contentType(res.file), &rp)
 	if a.hasBody() && !r.IsHead() {
-		h.stream(ctx, w, res.fd, &a)
+		h.stream(ctx, w, fd, &a)
 	}
 }
 
@@ -102,8 +105,11 @@ func (h *Handler) stream(ctx context.Context, w uringd.ResponseWriter, fd int, a
 
 // writeHeadHTTP is writeHead for a ResponseWriter: the same fields, with
 // Content-Length set so that the body is sent with identity framing.
-func (h *Handler) writeHeadHTTP(w http.ResponseWriter, a *answer, ctype string, v *validators) {
+func (h *Handler) writeHeadHTTP(w http.ResponseWriter, a *answer, ctype string, rp *repr) {
 	hdr := w.Header()
+	if rp.vary {
+		hdr.Set("Vary", "Accept-Encoding")
+	}
 	switch a.status {
 	case 412:
 		plainHTTP(w, 412, text412)
@@ -117,11 +123,14 @@ func (h *Handler) writeHeadHTTP(w http.ResponseWriter, a *answer, ctype string, 
 	}
 	if a.status != 304 {
 		hdr.Set("Content-Type", ctype)
+		if rp.coding != "" {
+			hdr.Set("Content-Encoding", rp.coding)
+		}
 		hdr.Set("Accept-Ranges", "bytes")
 		hdr.Set("Content-Length", strconv.FormatInt(a.length(), 10))
 	}
-	hdr.Set("Last-Modified", v.lastMod)
-	hdr["ETag"] = []string{v.etag} // exact case, as the hit path writes it
+	hdr.Set("Last-Modified", rp.lastMod)
+	hdr["ETag"] = []string{rp.etag} // exact case, as the hit path writes it
 	if h.cfg.CacheControl != "" {
 		hdr.Set("Cache-Control", h.cfg.CacheControl)
 	}

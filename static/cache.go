@@ -13,8 +13,10 @@ type entry struct {
 	file  string   // the file actually read (key, or key + index file)
 	info  fileInfo // what the file was when read: the revalidator compares
 	ctype string
-	val   validators
+	val   repr // the file itself (identity)
 	body  []byte
+	sib   *siblings // Config.Precompressed: the encoded siblings; nil when off
+	size  int64     // bytes held: body and the siblings' bodies
 
 	ref atomic.Bool // clock bit: set on a hit, cleared by the eviction hand
 	idx int         // position in cache.ring; guarded by cache.mu
@@ -34,7 +36,7 @@ type cache struct {
 	m     map[string]*entry
 	ring  []*entry // clock order (insertion); hand walks it
 	hand  int
-	bytes int64 // sum of len(body)
+	bytes int64 // sum of entry.size
 	limit int64
 }
 
@@ -57,7 +59,7 @@ func (c *cache) get(key []byte) *entry {
 // put publishes e, replacing any entry under the same key, and evicts until
 // the total fits the limit. An entry larger than the whole limit is not kept.
 func (c *cache) put(e *entry) {
-	size := int64(len(e.body))
+	size := e.size
 	if size > c.limit {
 		return
 	}
@@ -121,7 +123,7 @@ func (c *cache) removeLocked(e *entry) {
 	c.ring[last] = nil
 	c.ring = c.ring[:last]
 	delete(c.m, e.key)
-	c.bytes -= int64(len(e.body))
+	c.bytes -= e.size
 }
 
 // snapshot returns the published entries (for the revalidator).

@@ -1,7 +1,7 @@
 // Package static serves a directory tree over uringd: GET and HEAD with
 // Content-Type by extension, index.html for directories, an optional escaped
 // listing, Last-Modified/ETag revalidation (304), single byte ranges (206,
-// 416) and If-Range.
+// 416), If-Range, and optionally precompressed siblings (.br, .zst, .gz).
 //
 // Safety: the request path is percent-decoded exactly once and refused
 // (404) if it has "." or ".." segments, encoded slashes or backslashes, NUL
@@ -28,6 +28,13 @@
 // Ranges: one range per request ("a-b", "a-", "-n") is answered 206; a
 // request for several ranges gets the whole file (200), which RFC 9110
 // §14.2 allows and which spares multipart/byteranges.
+//
+// Precompressed files (Config.Precompressed, off by default): "f.br",
+// "f.zst" and "f.gz" beside "f" are sent to clients whose Accept-Encoding
+// takes them, as nginx's gzip_static does: Content-Encoding, the original's
+// Content-Type, an ETag per coding, Vary: Accept-Encoding, and ranges and
+// conditionals over the encoded bytes. Siblings are cached in the
+// original's entry and revalidated with it (precompressed.go, encoding.go).
 //
 // Mount it with Handler.Mount, or run `uringd -root DIR`.
 package static

@@ -23,18 +23,21 @@ func (h *Handler) serveInline(w *Response, r *Request, hd *reqHeaders, name stri
 		return
 	}
 	defer unix.Close(res.fd)
-	if h.cacheable(&res) {
-		e, err := h.fill(name, dir, &res)
+	sib := h.findSiblings(res.file, res.info)
+	defer sib.close()
+	if h.cacheable(&res, sib) {
+		e, err := h.fill(name, dir, &res, sib)
 		if err != nil {
 			plain(w, 500)
 			return
 		}
-		h.serveBytes(w, hd, e.ctype, &e.val, e.body)
+		rp, body := e.pick(r)
+		h.serveBytes(w, hd, e.ctype, rp, body)
 		return
 	}
-	v := validatorsOf(res.info)
-	a := decide(hd, &v, res.info.size)
-	h.writeHead(w, &a, contentType(res.file), &v)
+	fd, size, rp := pickFile(r, res.fd, res.info, sib)
+	a := decide(hd, &rp.validators, size)
+	h.writeHead(w, &a, contentType(res.file), &rp)
 	if !a.hasBody() {
 		return
 	}
@@ -42,7 +45,7 @@ func (h *Handler) serveInline(w *Response, r *Request, hd *reqHeaders, name stri
 	for off := a.start; off <= a.end; {
 		n := min(int64(len(buf)), a.end-off+1)
 		if !r.IsHead() {
-			if m, err := preadFull(res.fd, buf[:n], off); err != nil || int64(m) != n {
+			if m, err := preadFull(fd, buf[:n], off); err != nil || int64(m) != n {
 				w.SetClose() // the length is promised; cut the connection
 				return
 			}

@@ -67,18 +67,19 @@ func errStatus(err error) int {
 	return 500
 }
 
-// cacheable reports whether a resolved file goes into the cache.
-func (h *Handler) cacheable(res *openResult) bool {
-	return h.cache != nil && !res.list && res.info.size <= h.cfg.MaxCachedFile
+// cacheable reports whether a resolved file (and its served siblings, f)
+// goes into the cache.
+func (h *Handler) cacheable(res *openResult, f *found) bool {
+	return h.cache != nil && !res.list && res.info.size <= h.cfg.MaxCachedFile && f.fits(h.cfg.MaxCachedFile)
 }
 
-// fill reads a small file and publishes it in the cache.
-func (h *Handler) fill(name string, dir bool, res *openResult) (*entry, error) {
+// fill reads a small file (and its siblings) and publishes it in the cache.
+func (h *Handler) fill(name string, dir bool, res *openResult, f *found) (*entry, error) {
 	key := name
 	if dir {
 		key += "/"
 	}
-	e, err := newEntry(key, res.file, res.fd, res.info)
+	e, err := newEntry(key, res.file, res.fd, res.info, f)
 	if err != nil {
 		h.log.Warn("static: read failed", "file", res.file, "err", err)
 		return nil, err
@@ -87,35 +88,63 @@ func (h *Handler) fill(name string, dir bool, res *openResult) (*entry, error) {
 	return e, nil
 }
 
-// newEntry reads a small file whole and prepares its cache entry. A file
-// that changed size while being read is reported as an error (the next
-// request retries).
-func newEntry(key, file string, fd int, fi fileInfo) (*entry, error) {
-	body := make([]byte, fi.size)
+// newEntry reads a small file and its served siblings whole and prepares
+// its cache entry. A file that changed size while being read is reported as
+// an error (the next request retries).
+func newEntry(key, file string, fd int, fi fileInfo, f *found) (*entry, error) {
+	body, err := readWhole(fd, fi.size)
+	if err != nil {
+		return nil, err
+	}
+	sib, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{
+		key:   key,
+		file:  file,
+		info:  fi,
+		ctype: contentType(file),
+		val:   repr{validators: validatorsOf(fi, ""), vary: f.any()},
+		body:  body,
+		sib:   sib,
+		size:  int64(len(body)),
+	}
+	if sib != nil {
+		for c := range numCodings {
+			e.size += int64(len(sib.s[c].body))
+		}
+	}
+	return e, nil
+}
+
+// readWhole reads the size bytes of a file the caller has just stat'ed.
+func readWhole(fd int, size int64) ([]byte, error) {
+	body := make([]byte, size)
 	if n, err := preadFull(fd, body, 0); err != nil {
 		return nil, err
 	} else if n != len(body) {
 		return nil, errors.New("static: file changed while read")
 	}
-	return &entry{
-		key:   key,
-		file:  file,
-		info:  fi,
-		ctype: contentType(file),
-		val:   validatorsOf(fi),
-		body:  body,
-	}, nil
+	return body, nil
 }
 
 // validatorsOf makes the ETag and Last-Modified of a file. The ETag is
 // "size-mtime" in hex, like nginx's (which uses seconds; nanoseconds here,
-// so two writes within a second get different tags).
-func validatorsOf(fi fileInfo) validators {
-	etag := make([]byte, 0, 40)
+// so two writes within a second get different tags). A precompressed
+// sibling's tag is made of its own size and mtime and ends in "-" + its
+// coding, so it never equals the original's or another coding's (RFC 9110
+// §8.8.3: each representation its own tag).
+func validatorsOf(fi fileInfo, coding string) validators {
+	etag := make([]byte, 0, 48)
 	etag = append(etag, '"')
 	etag = strconv.AppendInt(etag, fi.size, 16)
 	etag = append(etag, '-')
 	etag = strconv.AppendInt(etag, fi.mtime, 16)
+	if coding != "" {
+		etag = append(etag, '-')
+		etag = append(etag, coding...)
+	}
 	etag = append(etag, '"')
 	sec := fi.mtime / 1e9
 	return validators{

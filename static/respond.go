@@ -62,9 +62,9 @@ const (
 
 // serveBytes answers from a representation held in memory (a cache entry):
 // no allocation, no syscall.
-func (h *Handler) serveBytes(w *Response, hd *reqHeaders, ctype string, v *validators, body []byte) {
-	a := decide(hd, v, int64(len(body)))
-	h.writeHead(w, &a, ctype, v)
+func (h *Handler) serveBytes(w *Response, hd *reqHeaders, ctype string, rp *repr, body []byte) {
+	a := decide(hd, &rp.validators, int64(len(body)))
+	h.writeHead(w, &a, ctype, rp)
 	if a.hasBody() {
 		_, _ = w.Write(body[a.start : a.end+1])
 	}
@@ -73,8 +73,11 @@ func (h *Handler) serveBytes(w *Response, hd *reqHeaders, ctype string, v *valid
 // writeHead writes the status and fields of a (and the short text body of
 // 412 and 416) to the worker's Response. AddHeader, not SetHeader: each name
 // is written once, and SetHeader would scan the fields so far to replace.
-func (h *Handler) writeHead(w *Response, a *answer, ctype string, v *validators) {
+func (h *Handler) writeHead(w *Response, a *answer, ctype string, rp *repr) {
 	w.SetStatus(a.status)
+	if rp.vary { // on every answer about the file, 304 and errors too (§12.5.5)
+		_ = w.AddHeader("Vary", "Accept-Encoding")
+	}
 	switch a.status {
 	case 412:
 		textBody(w, text412)
@@ -90,11 +93,14 @@ func (h *Handler) writeHead(w *Response, a *answer, ctype string, v *validators)
 	}
 	if a.status != 304 {
 		w.SetContentType(ctype)
+		if rp.coding != "" {
+			_ = w.AddHeader("Content-Encoding", rp.coding)
+		}
 		_ = w.AddHeader("Accept-Ranges", "bytes")
 	}
 	// What a 200 and a 304 share (RFC 9110 §15.4.5).
-	_ = w.AddHeader("Last-Modified", v.lastMod)
-	_ = w.AddHeader("ETag", v.etag)
+	_ = w.AddHeader("Last-Modified", rp.lastMod)
+	_ = w.AddHeader("ETag", rp.etag)
 	if h.cfg.CacheControl != "" {
 		_ = w.AddHeader("Cache-Control", h.cfg.CacheControl)
 	}

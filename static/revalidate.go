@@ -51,9 +51,10 @@ func (h *Handler) revalidate(snap []*entry) []*entry {
 
 // refresh compares one entry with the disk and replaces or drops it. The
 // common case, unchanged, costs one fstatat; a change is re-read through
-// the contained open.
+// the contained open. The siblings of a precompressed file are checked
+// the same way.
 func (h *Handler) refresh(e *entry) {
-	if fi, err := h.root.statQuick(e.file); err == nil && fi.same(e.info) {
+	if fi, err := h.root.statQuick(e.file); err == nil && fi.same(e.info) && e.sib.unchanged(h.root) {
 		return
 	}
 	fd, fi, err := h.root.open(e.file)
@@ -62,17 +63,32 @@ func (h *Handler) refresh(e *entry) {
 		return
 	}
 	defer unix.Close(fd)
-	if fi.same(e.info) {
+	sib := h.findSiblings(e.file, fi)
+	defer sib.close()
+	if fi.same(e.info) && sameSiblings(e.sib, sib) {
 		return
 	}
-	if !fi.isReg || fi.size > h.cfg.MaxCachedFile {
+	if !fi.isReg || fi.size > h.cfg.MaxCachedFile || !sib.fits(h.cfg.MaxCachedFile) {
 		h.cache.remove(e)
 		return
 	}
-	ne, err := newEntry(e.key, e.file, fd, fi)
+	ne, err := newEntry(e.key, e.file, fd, fi, sib)
 	if err != nil {
 		h.cache.remove(e)
 		return
 	}
 	h.cache.replace(e, ne)
+}
+
+// sameSiblings reports whether the siblings opened now are those cached.
+func sameSiblings(cached *siblings, now *found) bool {
+	if cached == nil || now == nil {
+		return cached == nil && now == nil
+	}
+	for c := range numCodings {
+		if !cached.s[c].seen.same(now.s[c].seen) || cached.s[c].ok != now.s[c].ok {
+			return false
+		}
+	}
+	return true
 }

@@ -41,6 +41,7 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{"-root", "/nonexistent-uringd-root"}, "-root"},
 		{[]string{"-root", ".", "-404", "no-such-404.html"}, "-404"},
 		{[]string{"-listing"}, "-root"},
+		{[]string{"-precompressed"}, "-root"},
 	} {
 		code, out := runOut(t, c.args...)
 		assert.Equal(t, 2, code, "%q: %s", c.args, out)

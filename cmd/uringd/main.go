@@ -48,6 +48,7 @@ func run(args []string, stderr io.Writer) int {
 	accessLog := fs.String("access-log", "", "write one line per request to this file (\"-\": standard output); SIGUSR1 reopens it (logrotate)")
 	accessFormat := fs.String("access-log-format", "combined", "combined (nginx's, plus the request time) or json")
 	metricsAddr := metricsFlag(fs)
+	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -66,8 +67,8 @@ func run(args []string, stderr io.Writer) int {
 		errorText(stderr, names, what, err)
 		return code
 	}
-	if *root == "" && (*listing || *notFound != "" || *demo) {
-		fmt.Fprintln(stderr, "uringd: -listing, -404 and -demo go with -root")
+	if *root == "" && (*listing || *notFound != "" || *demo || *precompressed) {
+		fmt.Fprintln(stderr, "uringd: -listing, -404, -precompressed and -demo go with -root")
 		return 2
 	}
 	e, err := uringd.ParseEngine(*engine)
@@ -106,7 +107,7 @@ func run(args []string, stderr io.Writer) int {
 		routes(srv, *root == "")
 	}
 	if *root != "" {
-		files, err := static.New(static.Config{Root: *root, Listing: *listing, NotFound: *notFound, Logger: log})
+		files, err := static.New(static.Config{Root: *root, Listing: *listing, NotFound: *notFound, Precompressed: *precompressed, Logger: log})
 		if err != nil {
 			what := "-root"
 			if strings.Contains(err.Error(), "Config.NotFound") {

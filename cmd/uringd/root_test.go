@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,44 @@ func TestRootServesTheSiteNotTheDemo(t *testing.T) {
 		s.signal(t, syscall.SIGTERM)
 		assert.Equal(t, 0, s.wait(t))
 	})
+}
+
+// -precompressed sends a file's .gz (or .br, .zst) sibling to a client that
+// accepts it, with Vary; without the flag the file itself is sent.
+func TestPrecompressedFlag(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.css"), []byte("body{}"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.css.gz"), []byte("gzip bytes"), 0o644))
+	old := time.Unix(1, 0) // the sibling must not be older than the file
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "a.css"), old, old))
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableCompression: true}}
+	fetch := func(base string) (string, string, string) {
+		req, err := http.NewRequest("GET", base+"/a.css", nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b), resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary")
+	}
+	for _, on := range []bool{true, false} {
+		args := []string{"-addr", "127.0.0.1:0", "-workers", "1", "-root", dir}
+		if on {
+			args = append(args, "-precompressed")
+		}
+		s := startServer(t, false, args...)
+		body, enc, vary := fetch("http://" + s.addr)
+		if on {
+			assert.Equal(t, "gzip bytes", body)
+			assert.Equal(t, "gzip", enc)
+			assert.Equal(t, "Accept-Encoding", vary)
+		} else {
+			assert.Equal(t, "body{}", body)
+			assert.Empty(t, enc)
+		}
+		s.signal(t, syscall.SIGTERM)
+		assert.Equal(t, 0, s.wait(t))
+	}
 }
