@@ -58,6 +58,8 @@ func parseV1(buf []byte) (Header, int, error) {
 		p++
 	case 'U':
 		return parseV1Unknown(buf, p)
+	case ' ':
+		return Header{}, 0, errV1Space
 	default:
 		return Header{}, 0, errV1Proto
 	}
@@ -81,7 +83,7 @@ func parseV1Unknown(buf []byte, p int) (Header, int, error) {
 		return Header{}, 0, ErrIncomplete
 	}
 	p += len(kw)
-	if p < len(buf) && buf[p] != ' ' && buf[p] != '\r' {
+	if p < len(buf) && buf[p] != ' ' && buf[p] != '\r' && buf[p] != '\n' {
 		return Header{}, 0, errV1Proto // e.g. "UNKNOWNX"
 	}
 	for ; p < len(buf); p++ {
@@ -171,14 +173,17 @@ func parseV1Addrs(s, d []byte, fam Family) (src, dst netip.Addr, ok addrsOK) {
 // scanField finds the end of the field starting at buf[p]: the index of the
 // space after it (or of the CR, for the last field). It refuses a byte the
 // field's class cannot contain and a field longer than the class allows as
-// soon as it sees them; the field's syntax is checked once it is complete.
+// soon as it sees them, and for IPv4 addresses and ports also a number that
+// is already too big or has a leading zero; an IPv6 address's syntax is
+// checked once the field is complete.
 func scanField(buf []byte, p, class int, last bool, bad *Error) (int, error) {
 	maxLen := [...]int{classIPv4: maxIPv4Text, classIPv6: maxIPv6Text, classPort: maxPortText}[class]
+	var num numPrefix
 	for q := p; q < len(buf); q++ {
 		c := buf[q]
 		switch {
 		case inClass(c, class):
-			if q-p == maxLen {
+			if q-p == maxLen || (class != classIPv6 && !num.step(c, class)) {
 				return 0, bad
 			}
 			continue
@@ -198,6 +203,31 @@ func scanField(buf []byte, p, class int, last bool, bad *Error) (int, error) {
 		return 0, bad
 	}
 	return 0, ErrIncomplete
+}
+
+// numPrefix follows a dotted-quad or a port digit by digit, so that "256",
+// "01" or a fifth octet is refused at the byte that makes it invalid.
+type numPrefix struct {
+	digits, val, dots int
+}
+
+func (n *numPrefix) step(c byte, class int) bool {
+	if c == '.' { // only classIPv4 lets a dot through
+		if n.digits == 0 || n.dots == 3 {
+			return false
+		}
+		n.dots, n.digits, n.val = n.dots+1, 0, 0
+		return true
+	}
+	if n.digits == 1 && n.val == 0 {
+		return false // leading zero
+	}
+	n.val = n.val*10 + int(c-'0')
+	n.digits++
+	if class == classIPv4 {
+		return n.val <= 255
+	}
+	return n.val <= 65535
 }
 
 func inClass(c byte, class int) bool {
