@@ -26,9 +26,10 @@
 // in pieces gives the same answer as feeding it whole, and a malformed header
 // is refused at the first byte that cannot begin a valid one.
 //
-// Connections from addresses not in Allow must not be trusted with a header;
-// the worker refuses (closes) one whose first bytes Parse does not answer
-// with ErrNotProxy, that is, one that starts like a PROXY header.
+// Connections from addresses not in Allow must not be trusted with a header,
+// and need no call to Parse: uringd's HTTP parser refuses a PROXY header of
+// either version as a malformed request (400, then close), which
+// TestHTTPParserRefusesHeaders checks.
 //
 // The package knows nothing of sockets or io_uring, so every rule is tested
 // and fuzzed without a kernel, and against HAProxy itself.
