@@ -149,3 +149,79 @@ func parsePort(s []byte) (uint16, bool) {
 	}
 	return uint16(v), true
 }
+
+// v6Prefix follows an IPv6 address byte by byte, so that a fifth hex digit,
+// a second "::", a ninth group or a bad dotted tail is refused at the byte
+// that makes it so. It accepts every prefix of every address parseIPv6
+// accepts (FuzzTextAddr checks this); what only the end can decide (too few
+// groups) is left to parseIPv6.
+type v6Prefix struct {
+	groups   int       // 16-bit groups completed
+	digits   int       // hex digits in the current group
+	colons   int       // colons just seen: 0, 1 or 2
+	ellipsis bool      // "::" seen
+	dotted   bool      // inside a dotted IPv4 tail
+	decOK    bool      // the current group could still be a tail's first octet
+	dec      numPrefix // the current group (or tail) read as decimal
+}
+
+func (v *v6Prefix) step(c byte) bool {
+	if v.dotted {
+		return (c == '.' || c >= '0' && c <= '9') && v.dec.step(c, classIPv4)
+	}
+	switch {
+	case unhex(c) >= 0:
+		if v.digits == 0 {
+			if v.colons == 1 && v.groups == 0 && !v.ellipsis {
+				return false // ":1": a leading colon not part of "::"
+			}
+			// A new group: it and the one "::" stands for must fit in eight.
+			if v.groups+1+boolInt(v.ellipsis) > 8 {
+				return false
+			}
+			v.decOK, v.dec = true, numPrefix{}
+		}
+		v.digits++
+		v.colons = 0
+		if c > '9' || !v.dec.step(c, classIPv4) {
+			v.decOK = false
+		}
+		return v.digits <= 4
+	case c == ':':
+		switch {
+		case v.digits > 0:
+			v.groups++
+			v.digits, v.colons = 0, 1
+			// Another group must follow, or "::" standing for one.
+			return v.groups+1 <= 8 && !(v.ellipsis && v.groups+1 > 7)
+		case v.colons == 1:
+			if v.ellipsis {
+				return false
+			}
+			v.ellipsis, v.colons = true, 2
+			return true
+		case v.colons == 0 && v.groups == 0:
+			v.colons = 1 // a leading colon, which must be the first of "::"
+			return true
+		}
+		return false // ":::"
+	case c == '.':
+		// The current group was the first octet of a tail taking 2 groups.
+		if v.digits == 0 || !v.decOK || v.groups+2+boolInt(v.ellipsis) > 8 {
+			return false
+		}
+		if !v.ellipsis && v.groups != 6 {
+			return false
+		}
+		v.dotted = true
+		return v.dec.step(c, classIPv4)
+	}
+	return false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -134,5 +134,15 @@ func FuzzTextAddr(f *testing.F) {
 		if ok6 {
 			require.Equal(t, ref, v6)
 		}
+		// The byte-by-byte checker never refuses a prefix of a valid address
+		// (scanField relies on it to refuse early without refusing a good one).
+		var st v6Prefix
+		steps := true
+		for i := 0; i < len(s) && steps; i++ {
+			steps = inClass(s[i], classIPv6) && st.step(s[i])
+		}
+		if ok6 {
+			require.True(t, steps, "v6Prefix refused a prefix of valid %q", s)
+		}
 	})
 }

@@ -173,17 +173,22 @@ func parseV1Addrs(s, d []byte, fam Family) (src, dst netip.Addr, ok addrsOK) {
 // scanField finds the end of the field starting at buf[p]: the index of the
 // space after it (or of the CR, for the last field). It refuses a byte the
 // field's class cannot contain and a field longer than the class allows as
-// soon as it sees them, and for IPv4 addresses and ports also a number that
-// is already too big or has a leading zero; an IPv6 address's syntax is
-// checked once the field is complete.
+// soon as it sees them, and also a number that is already too big or has a
+// leading zero, or an IPv6 address that no more bytes could make valid. What
+// only the field's end can decide (too few octets or groups) is checked by
+// the full parse once the delimiter is in.
 func scanField(buf []byte, p, class int, last bool, bad *Error) (int, error) {
 	maxLen := [...]int{classIPv4: maxIPv4Text, classIPv6: maxIPv6Text, classPort: maxPortText}[class]
 	var num numPrefix
+	var v6 v6Prefix
 	for q := p; q < len(buf); q++ {
 		c := buf[q]
 		switch {
 		case inClass(c, class):
-			if q-p == maxLen || (class != classIPv6 && !num.step(c, class)) {
+			if q-p == maxLen {
+				return 0, bad
+			}
+			if class == classIPv6 && !v6.step(c) || class != classIPv6 && !num.step(c, class) {
 				return 0, bad
 			}
 			continue

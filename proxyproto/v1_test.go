@@ -180,6 +180,17 @@ func TestParseRefusesEarly(t *testing.T) {
 		{"PROXY TCP4 1.2.3.4 5.6.7.8 65536", errV1SrcPort},
 		{"PROXY TCP4 1.2.3.4 5.6.7.8 1 00", errV1DstPort},
 		{"PROXY TCP6 ::g", errV1Src6},
+		{"PROXY TCP6 1::2::", errV1Src6},
+		{"PROXY TCP6 12345", errV1Src6},
+		{"PROXY TCP6 :1", errV1Src6},
+		{"PROXY TCP6 :::", errV1Src6},
+		{"PROXY TCP6 1:2:3:4:5:6:7:8:", errV1Src6},
+		{"PROXY TCP6 1::3:4:5:6:7:8:", errV1Src6},
+		{"PROXY TCP6 1:2:3:4:5:1.", errV1Src6},
+		{"PROXY TCP6 ::a.", errV1Src6},
+		{"PROXY TCP6 ::ffff:1.2.3.4.", errV1Src6},
+		{"PROXY TCP6 ::ffff:1.2.3.256", errV1Src6},
+		{"PROXY TCP6 ::1 ::ffff:1.2.3:", errV1Dst6},
 		{"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", errV1BareLF},
 	} {
 		_, _, err := Parse([]byte(tc.in))
