@@ -25,7 +25,14 @@ type Acceptor struct {
 
 // NewAcceptor returns an Acceptor serving cfg, which must not be modified
 // afterwards (as crypto/tls requires). A handshake that has not finished
-// after timeout fails (0 means DefaultHandshakeTimeout).
+// after timeout fails (0 means DefaultHandshakeTimeout). An Acceptor is
+// safe for concurrent use: share one among all workers of a listener, or a
+// ticket issued by one worker does not resume on another (SO_REUSEPORT
+// spreads a client's connections). Bounding concurrent handshakes is the
+// caller's: a worker counts its own.
+//
+// cfg's callbacks see a ClientHelloInfo whose Conn is this package's
+// in-memory transport, with the addresses given to Start.
 func NewAcceptor(cfg *tls.Config, timeout time.Duration) *Acceptor {
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout

@@ -302,3 +302,44 @@ func TestBadRecordAlertsTheClient(t *testing.T) {
 	_, err = s.conn.Seal(nil, []byte("never"))
 	require.ErrorIs(t, err, AlertBadRecordMAC, "nothing is sealed after a failure")
 }
+
+// TestHelloRetryRequest makes the server ask for another key share, so
+// the handshake has two ClientHellos and change_cipher_spec records before
+// the keys the record layer takes over.
+func TestHelloRetryRequest(t *testing.T) {
+	f := newFixture(t)
+	f.server.CurvePreferences = []tls.CurveID{tls.CurveP384}
+	f.client.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP384} // a share for X25519 only
+	addr, done := startServer(t, &testLoop{a: NewAcceptor(f.server, 0), app: echoApp})
+	c, err := dialTLS(t, addr, f.client)
+	require.NoError(t, err)
+	require.Equal(t, tls.CurveP384, c.ConnectionState().CurveID)
+	echo(t, c, []byte("after a retry"))
+	s := closeAndCheck(t, c, done)
+	require.True(t, s.res.Record)
+	require.True(t, s.res.State.HelloRetryRequest)
+}
+
+// TestAbandonedHandshakesEnd starts handshakes that never get a byte and
+// closes them: each goroutine must finish.
+func TestAbandonedHandshakesEnd(t *testing.T) {
+	f := newFixture(t)
+	a := NewAcceptor(f.server, 0)
+	hs := make([]*Handshake, 100)
+	for i := range hs {
+		hs[i] = a.Start(func() {}, nil, nil)
+	}
+	for _, h := range hs {
+		h.Close()
+	}
+	for _, h := range hs {
+		select {
+		case <-h.DoneChan():
+		case <-time.After(10 * time.Second):
+			t.Fatal("handshake goroutine still running after Close")
+		}
+		_, err := h.Result()
+		require.ErrorIs(t, err, net.ErrClosed)
+		require.ErrorIs(t, h.Feed([]byte{1}), net.ErrClosed)
+	}
+}

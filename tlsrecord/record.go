@@ -15,6 +15,11 @@ const (
 	typeApplicationData  = 23
 )
 
+// rekeyAfter is how many records Seal protects with one key before it
+// rekeys on its own with a KeyUpdate: well inside AES-GCM's limit of about
+// 2^24.5 full records per key (RFC 8446 section 5.5).
+const rekeyAfter = 1 << 23
+
 // maxUselessRecords bounds the records in a row that carry no application
 // data (empty records, KeyUpdates, user_canceled), as crypto/tls does, so a
 // peer cannot keep the loop decrypting without progress.
@@ -25,6 +30,7 @@ var ErrClosed = errors.New("tlsrecord: write side closed")
 
 // Params are what a record layer needs from a finished TLS 1.3 handshake.
 // Read is the direction peer -> this side, Write this side -> peer.
+// NewConn copies the secrets; the caller may clear them afterwards.
 type Params struct {
 	Suite       uint16
 	ReadSecret  []byte
@@ -228,7 +234,8 @@ func (c *Conn) uselessRecord() error {
 // Seal appends p to dst as application data records of at most
 // MaxPlaintext bytes each and returns the extended buffer. It allocates
 // only when dst lacks room (len(p) plus Overhead per record). A KeyUpdate
-// the peer asked for goes out first, as RFC 8446 section 4.6.3 requires.
+// the peer asked for goes out first, as RFC 8446 section 4.6.3 requires,
+// and every rekeyAfter records Seal sends one of its own.
 // p may already sit at dst[len(dst)+HeaderLen:] in dst's spare capacity
 // (a caller that wrote its plaintext where the record goes): a p of at most
 // MaxPlaintext bytes is then sealed in place, with no copy, provided no
@@ -242,6 +249,11 @@ func (c *Conn) Seal(dst, p []byte) ([]byte, error) {
 		return dst, err
 	}
 	for len(p) > 0 {
+		if c.out.seq >= rekeyAfter {
+			if dst, err = c.AppendKeyUpdate(dst, false); err != nil {
+				return dst, err
+			}
+		}
 		k := min(len(p), MaxPlaintext)
 		if dst, err = c.sealRecord(dst, typeApplicationData, p[:k]); err != nil {
 			return dst, err

@@ -273,3 +273,18 @@ func TestSealAndOpenAllocateNothing(t *testing.T) {
 		require.Zero(t, allocs)
 	})
 }
+
+func TestSealRekeysBeforeTheAEADLimit(t *testing.T) {
+	srv, cli := pair(t, tls.TLS_AES_128_GCM_SHA256)
+	srv.out.seq, cli.in.seq = rekeyAfter-1, rekeyAfter-1
+	out, err := srv.Seal(nil, []byte("last under key 0"))
+	require.NoError(t, err)
+	out, err = srv.Seal(out, []byte("first under key 1"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), srv.out.seq, "a KeyUpdate reset the sequence")
+	data, err := openAll(cli, out)
+	require.NoError(t, err)
+	require.Equal(t, "last under key 0first under key 1", string(data))
+	require.Equal(t, srv.out.secret, cli.in.secret)
+	require.False(t, cli.Pending())
+}
