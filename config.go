@@ -3,6 +3,7 @@ package uringd
 import (
 	"fmt"
 	"github.com/uringd/uringd/accesslog"
+	"github.com/uringd/uringd/proxyproto"
 	"log/slog"
 	"time"
 )
@@ -146,6 +147,15 @@ type Config struct {
 
 	// Logger receives startup, error and panic logs. Default slog.Default().
 	Logger *slog.Logger
+	// ProxyProtocolFrom lists the load balancers (HAProxy, an AWS NLB, ...)
+	// whose connections begin with a PROXY protocol header, v1 or v2,
+	// carrying the real client's address: handlers (RemoteAddr), the access
+	// log and the limits then see that address. A connection from a listed
+	// address without a valid header is closed unanswered; one from any
+	// other address is served as it is (a header from it is a bad request).
+	// Empty (the default): the PROXY protocol is off.
+	ProxyProtocolFrom proxyproto.Allow
+
 	// AccessLog, if set, gets one line per request (package accesslog:
 	// accesslog.Open(path, accesslog.Combined, logger)); each worker writes
 	// to its own sink without blocking, and lines the destination cannot

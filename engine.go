@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/uringd/uringd/accesslog"
+	"github.com/uringd/uringd/proxyproto"
 	"net"
 
 	"github.com/uringd/uringd/http1"
@@ -127,7 +128,15 @@ func (s *Server) engineConfig(h engine.Handler) engine.Config {
 		StreamBody:         s.mux.streamsBody,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
 		AccessLog:          newSink(c.AccessLog),
+		ProxyFrom:          proxyFrom(&c.ProxyProtocolFrom),
 	}
+}
+
+func proxyFrom(a *proxyproto.Allow) *proxyproto.Allow {
+	if a.Len() == 0 {
+		return nil
+	}
+	return a
 }
 
 // newSink gives a worker its own sink of the access log, if there is one.

@@ -117,7 +117,9 @@ func (h *Handler) write(w *textWriter) {
 	st := h.src.Stats()
 	writeStats(w, stats, &st)
 
-	w.family("uringd_workers", "Event loops serving (1 with the netpoll engine).", Gauge)
+	w.family("uringd_access_log_dropped_total", "Access log lines dropped because the destination could not keep up (-access-log).", Counter)
+	w.uint("uringd_access_log_dropped_total", nil, st.AccessLogDropped)
+	w.family("uringd_workers", "Event loops serving (accept loops with the netpoll engine).", Gauge)
 	w.uint("uringd_workers", nil, uint64(len(st.Workers)))
 
 	w.family("uringd_ready", "1 while /readyz answers 200, 0 while starting or draining.", Gauge)

@@ -108,6 +108,7 @@ func (w *Worker) newConn(res int32) {
 	// The first request's head is due within HeaderTimeout of the accept.
 	c.inRequest = true
 	c.reqStart = w.nowTick
+	w.proxyExpected(c)
 	w.setDeadline(c, timeoutHead)
 	w.armRecv(c)
 }

@@ -64,8 +64,11 @@ type conn struct {
 	reqAt    time.Duration  // Worker.turn at which the request being read began arriving (0: none yet)
 	peer     netip.AddrPort // the client, read once for the access log (peerOK)
 	peerOK   bool
-	rx       uint64    // bytes received on the connection
-	clock    bodyClock // the read of the current request's body (timeout.go)
+	// proxyWait: the connection must begin with a PROXY header, not read
+	// yet (proxy.go).
+	proxyWait bool
+	rx        uint64    // bytes received on the connection
+	clock     bodyClock // the read of the current request's body (timeout.go)
 
 	// in holds bytes received but not yet consumed: the start of a request
 	// whose end is still to come (the stitch buffer, the rare path). nil when

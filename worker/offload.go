@@ -438,7 +438,14 @@ func (w *Worker) remoteAddr(c *conn) string {
 	}
 	r := &o.remotes[c.slot]
 	if !r.ok || r.gen != c.gen {
-		*r = remoteAddr{gen: c.gen, ok: true, addr: peerName(c.fd)}
+		addr := ""
+		switch {
+		case c.peerOK && c.peer.IsValid(): // read already, or given by a PROXY header
+			addr = c.peer.String()
+		case !c.peerOK:
+			addr = peerName(c.fd)
+		}
+		*r = remoteAddr{gen: c.gen, ok: true, addr: addr}
 	}
 	return r.addr
 }

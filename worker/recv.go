@@ -190,6 +190,11 @@ func (w *Worker) consume(c *conn, data []byte) {
 		w.detachedInput(c, data) // kept for after the detached response
 		return
 	}
+	if c.proxyWait {
+		if data = w.proxyHeader(c, data); len(data) == 0 {
+			return
+		}
+	}
 	if c.in == nil && !c.paused {
 		off := w.parse(c, data)
 		if off < len(data) && c.state == stateOpen {

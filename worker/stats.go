@@ -40,6 +40,7 @@ const (
 	cBodyBufferFull                 // requests answered 503: the budget for buffered input was spent
 	cBodyBufferBytes                // bytes of input buffers held by connections (gauge)
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
+	cProxyRefused                   // connections closed for a missing or malformed PROXY header
 	nCounters
 )
 
@@ -82,6 +83,6 @@ func (s *stats) snapshot() Stats {
 		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
 		Loops: v[cLoops], Cancels: v[cCancels], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
-		RecvBuffersHeld: v[cRecvBufsHeld],
+		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused],
 	}
 }

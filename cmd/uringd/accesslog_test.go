@@ -60,3 +60,15 @@ func TestAccessLogFlagErrors(t *testing.T) {
 	assert.Contains(t, out, "uringd: -access-log: open ")
 	assert.Equal(t, 1, strings.Count(out, "uringd:"), out)
 }
+
+func TestProxyProtocolFlags(t *testing.T) {
+	for _, args := range [][]string{{"-proxy-protocol"}, {"-proxy-from", "10.0.0.0/8"}} {
+		code, out := runOut(t, args...)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, out, "uringd: -proxy-protocol and -proxy-from go together")
+	}
+	code, out := runOut(t, "-proxy-protocol", "-proxy-from", "10.0.0.0/33")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, `-proxy-from`)
+	assert.Contains(t, out, `10.0.0.0/33`)
+}

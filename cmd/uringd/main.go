@@ -48,6 +48,8 @@ func run(args []string, stderr io.Writer) int {
 	accessLog := fs.String("access-log", "", "write one line per request to this file (\"-\": standard output); SIGUSR1 reopens it (logrotate)")
 	accessFormat := fs.String("access-log-format", "combined", "combined (nginx's, plus the request time) or json")
 	metricsAddr := metricsFlag(fs)
+	proxyProtocol := fs.Bool("proxy-protocol", false, "connections from -proxy-from addresses begin with a PROXY protocol header (v1 or v2) naming the real client")
+	fs.Var(&cfg.ProxyProtocolFrom, "proxy-from", "with -proxy-protocol: the load balancers' addresses, CIDR[,CIDR...] (repeatable)")
 	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
@@ -69,6 +71,10 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if *root == "" && (*listing || *notFound != "" || *demo || *precompressed) {
 		fmt.Fprintln(stderr, "uringd: -listing, -404, -precompressed and -demo go with -root")
+		return 2
+	}
+	if *proxyProtocol != (cfg.ProxyProtocolFrom.Len() > 0) {
+		fmt.Fprintln(stderr, "uringd: -proxy-protocol and -proxy-from go together: the header is trusted only from the load balancers' addresses")
 		return 2
 	}
 	e, err := uringd.ParseEngine(*engine)

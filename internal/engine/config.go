@@ -7,6 +7,7 @@ import (
 
 	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/proxyproto"
 )
 
 // Handler serves one request. r and everything it points to, and w, are
@@ -47,6 +48,11 @@ type Config struct {
 	// body as it arrives (Stream.Body): that handler is called at once and
 	// must Detach. nil: bodies are always received in full first.
 	StreamBody func(req *http1.Request) bool
+
+	// ProxyFrom lists the addresses whose connections begin with a PROXY
+	// protocol header (v1 or v2) giving the real client's address; nil:
+	// none do.
+	ProxyFrom *proxyproto.Allow
 
 	// AccessLog receives one line per answered request; nil: none. Each
 	// worker has its own sink.

@@ -23,6 +23,9 @@ type Stats struct {
 	// and the worker has not given back (a gauge: 0 between loop turns;
 	// more means a buffer leaked from the group).
 	RecvBuffersHeld uint64
+	// ProxyRefused counts connections from a Config.ProxyFrom address closed
+	// because they did not begin with a valid PROXY header.
+	ProxyRefused uint64
 }
 
 // Add accumulates o into s (for totals over workers).
@@ -53,4 +56,5 @@ func (s *Stats) Add(o Stats) {
 	s.BodyBufferFull += o.BodyBufferFull
 	s.BodyBufferBytes += o.BodyBufferBytes
 	s.RecvBuffersHeld += o.RecvBuffersHeld
+	s.ProxyRefused += o.ProxyRefused
 }

@@ -98,6 +98,10 @@ func (c *conn) serve() {
 	c.parser.Init(&c.s.cfg.Limits, make([]http1.Header, 0, c.s.cfg.Limits.MaxHeaders))
 	c.resp.Pool = heapPool{}
 	defer c.end()
+	if allow := c.s.cfg.ProxyFrom; allow != nil && allow.Contains(c.peer.Addr()) && !c.proxyHeader() {
+		c.noLinger = true
+		return
+	}
 	inRequest := true // the first request's head is due within HeaderTimeout
 	c.start = time.Now()
 	for {

@@ -13,7 +13,7 @@ type counters struct {
 	badRequests, rejected, panics                 atomic.Uint64
 	timeoutHead, timeoutBody, timeoutIdle         atomic.Uint64
 	timeoutWrite, recvErrors, sendErrors, acceptE atomic.Uint64
-	paused, bodyBufferFull                        atomic.Uint64
+	paused, bodyBufferFull, proxyRefused          atomic.Uint64
 }
 
 // Stats returns the server's counters; those of the io_uring engine alone
@@ -29,5 +29,6 @@ func (s *Server) Stats() engine.Stats {
 		RecvErrors: c.recvErrors.Load(), SendErrors: c.sendErrors.Load(),
 		AcceptErrors: c.acceptE.Load(), Paused: c.paused.Load(),
 		BodyBufferFull: c.bodyBufferFull.Load(), BodyBufferBytes: uint64(max(s.inHeld.Load(), 0)),
+		ProxyRefused: c.proxyRefused.Load(),
 	}
 }
