@@ -155,3 +155,7 @@ func uringUnavailable(err error) bool {
 	return errors.As(err, &se) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) ||
 		errors.Is(err, errors.ErrUnsupported)
 }
+
+// DurationBounds are the upper bounds of the request duration histogram
+// (WorkerStats.Durations; the last bucket counts what is above them all).
+var DurationBounds = engine.DurationBounds

@@ -266,7 +266,7 @@ func (rw *responseWriter) end(closeConn bool) {
 	if rw.sf == http1.StreamNoBody || rw.req.IsHead() {
 		sent = 0
 	}
-	rw.s.LogAccess(status, sent)
+	rw.s.Answered(status, sent)
 	rw.finished.Store(true)
 	rw.release()
 	rw.s.Finish(closeConn)

@@ -173,6 +173,10 @@ type Stats struct {
 	// AccessLogDropped counts access log lines dropped because the
 	// destination could not keep up (Config.AccessLog).
 	AccessLogDropped uint64
+	// OffloadRunning is the blocking and net/http handlers running now on
+	// the offload pool, OffloadQueued those waiting for one of its
+	// goroutines (Config.BlockingWorkers, BlockingQueue).
+	OffloadRunning, OffloadQueued int
 }
 
 // WorkerStats are one worker's counters: an io_uring event loop's, or a
@@ -193,6 +197,7 @@ func (s *Server) Stats() Stats {
 	if s.cfg.AccessLog != nil {
 		st.AccessLogDropped = s.cfg.AccessLog.Dropped()
 	}
+	st.OffloadRunning, st.OffloadQueued = s.offload.Running()
 	for _, w := range st.Workers {
 		st.Total.Add(w)
 	}

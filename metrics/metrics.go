@@ -119,6 +119,10 @@ func (h *Handler) write(w *textWriter) {
 
 	w.family("uringd_access_log_dropped_total", "Access log lines dropped because the destination could not keep up (-access-log).", Counter)
 	w.uint("uringd_access_log_dropped_total", nil, st.AccessLogDropped)
+	w.family("uringd_offload_running", "Blocking and net/http handlers running on the offload pool now.", Gauge)
+	w.uint("uringd_offload_running", nil, uint64(st.OffloadRunning))
+	w.family("uringd_offload_queued", "Blocking and net/http requests waiting for an offload goroutine.", Gauge)
+	w.uint("uringd_offload_queued", nil, uint64(st.OffloadQueued))
 	w.family("uringd_workers", "Event loops serving (accept loops with the netpoll engine).", Gauge)
 	w.uint("uringd_workers", nil, uint64(len(st.Workers)))
 

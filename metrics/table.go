@@ -25,6 +25,11 @@ var stats = []family{
 	gauge("uringd_connections_open", "Connections open now.", perWorker, func(s *ws) uint64 { return s.Open }),
 	counter("uringd_connections_rejected_total", "Connections refused with 503 because the worker had its maximum open (-max-conns).", total, func(s *ws) uint64 { return s.Rejected }),
 	counter("uringd_requests_total", "Requests answered by a handler (404 and 405 included; requests the parser refused are uringd_errors_total{kind=\"bad_request\"}).", perWorker, func(s *ws) uint64 { return s.Requests }),
+	counterBy("uringd_responses_total", "Responses by status class and handler kind: plain (on the event loop, with 404, 405, redirects and refusals) or offload (blocking and net/http handlers, on the offload pool).", "", total, responseMembers()...),
+	histogram("uringd_request_duration_seconds", "Time from a request's first bytes to its response handed to the socket (the io_uring engine counts inline requests in loop turns: one read and answered in one turn is 0).", total,
+		func(s *ws) HistogramValue {
+			return HistogramValue{Bounds: durationBounds, Counts: s.Durations[:], Sum: float64(s.DurationSum) / 1e9}
+		}),
 	counter("uringd_bytes_received_total", "Bytes received from clients.", perWorker, func(s *ws) uint64 { return s.BytesIn }),
 	counter("uringd_bytes_sent_total", "Bytes sent to clients.", perWorker, func(s *ws) uint64 { return s.BytesOut }),
 	counterBy("uringd_errors_total", "Errors by kind: requests the parser refused (400, 413, 414, 431...), handler panics answered 500, failed recv, send and accept completions (resets and EMFILE included).", "kind", total,
@@ -55,6 +60,29 @@ var stats = []family{
 }
 
 type ws = uringd.WorkerStats
+
+// durationBounds are uringd.DurationBounds in seconds.
+var durationBounds = func() []float64 {
+	b := make([]float64, len(uringd.DurationBounds))
+	for i, d := range uringd.DurationBounds {
+		b[i] = d.Seconds()
+	}
+	return b
+}()
+
+// responseMembers are the series of uringd_responses_total: every handler
+// kind and status class.
+func responseMembers() []member {
+	kinds := []string{"plain", "offload"}
+	classes := []string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
+	var ms []member
+	for k, kind := range kinds {
+		for c, class := range classes {
+			ms = append(ms, byLabels(func(s *ws) uint64 { return s.Responses[k][c] }, "handler", kind, "class", class))
+		}
+	}
+	return ms
+}
 
 // scope says where a family's series come from: the sum over the workers
 // (one series), or each worker (one series per worker, labelled worker="N";

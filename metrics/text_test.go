@@ -123,7 +123,8 @@ func TestTableParsesAndWorkersSumToTotal(t *testing.T) {
 }
 
 // Every counter of WorkerStats is exported: one that is set alone shows
-// up in some series. A new Stats field without its line in the table
+// up in some series (the arrays, Responses and Durations, are checked by
+// TestResponsesAndDurationsExported). A new Stats field without its line in the table
 // fails here, naming it.
 func TestEveryStatsFieldExported(t *testing.T) {
 	typ := reflect.TypeFor[uringd.WorkerStats]()
@@ -140,7 +141,8 @@ func TestEveryStatsFieldExported(t *testing.T) {
 		found := 0
 		for _, fam := range parse(t, w.b) {
 			for _, m := range fam.Metric {
-				if sampleValue(m) == mark {
+				// DurationSum is nanoseconds: the histogram's _sum in seconds.
+				if sampleValue(m) == mark || m.Histogram != nil && m.Histogram.GetSampleSum() == mark/1e9 {
 					found++
 				}
 			}
@@ -264,4 +266,41 @@ func FuzzEscaping(f *testing.F) {
 		require.Len(t, fam.Metric, 1)
 		assert.Equal(t, s, fam.Metric[0].Label[0].GetValue())
 	})
+}
+
+// Each kind and class of Responses and each bucket of Durations is a series
+// of its own.
+func TestResponsesAndDurationsExported(t *testing.T) {
+	st := uringd.Stats{Workers: make([]uringd.WorkerStats, 1)}
+	w0 := &st.Workers[0]
+	n := uint64(1)
+	for k := range w0.Responses {
+		for c := range w0.Responses[k] {
+			w0.Responses[k][c] = n
+			n++
+		}
+	}
+	for i := range w0.Durations {
+		w0.Durations[i] = 100 + uint64(i)
+	}
+	st.Total = *w0
+	var w textWriter
+	writeStats(&w, stats, &st)
+	fams := parse(t, w.b)
+	resp := fams["uringd_responses_total"]
+	require.NotNil(t, resp)
+	seen := map[float64]bool{}
+	for _, m := range resp.Metric {
+		seen[sampleValue(m)] = true
+	}
+	for v := uint64(1); v < n; v++ {
+		assert.True(t, seen[float64(v)], "Responses value %d exported", v)
+	}
+	h := fams["uringd_request_duration_seconds"]
+	require.NotNil(t, h)
+	var total uint64
+	for _, c := range w0.Durations {
+		total += c
+	}
+	assert.Equal(t, total, h.Metric[0].Histogram.GetSampleCount())
 }

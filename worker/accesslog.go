@@ -7,6 +7,7 @@ import (
 
 	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,20 +17,21 @@ import (
 // the turn its first bytes arrived (conn.reqAt) to the turn it was
 // answered; a request read and answered in one turn logs 0.000.
 
-// logAccess logs the response just finished on c for req (nil: refused
-// before its request line was understood).
-func (w *Worker) logAccess(c *conn, req *http1.Request) {
+// answered counts and logs the response just finished on c for req (nil:
+// refused before its request line was understood), answered on the loop.
+func (w *Worker) answered(c *conn, req *http1.Request) {
+	d := time.Duration(0)
+	if w.reqAt != 0 {
+		d = w.turn - w.reqAt
+	}
+	w.reqAt = 0
+	w.stats.countResponse(engine.KindPlain, w.resp.Status(), d)
 	sink := w.cfg.AccessLog
 	if sink == nil {
 		return
 	}
-	at := w.reqAt
-	if at == 0 {
-		at = w.turn
-	}
-	w.reqAt = 0
 	e := &w.entry
-	*e = accesslog.Entry{Remote: w.peer(c), Time: w.start.Add(w.turn), Duration: w.turn - at,
+	*e = accesslog.Entry{Remote: w.peer(c), Time: w.start.Add(w.turn), Duration: d,
 		Status: w.resp.Status(), BodyBytes: w.resp.BodySent()}
 	if req != nil && req.Method != nil {
 		e.Method, e.Target, e.ProtoMinor = req.Method, req.Target, req.ProtoMinor
@@ -69,16 +71,19 @@ func getpeername(fd int32) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// LogAccess logs the detached response (engine.Stream): called by its
-// producer on a pool goroutine; the sink takes concurrent lines. Its time is
-// read now: the pool is off the loop.
-func (s *Stream) LogAccess(status int, bodyBytes int64) {
+// Answered reports the detached response's status and body length
+// (engine.Stream), called by its producer on a pool goroutine before
+// Finish: the access log line is written here (the sink takes concurrent
+// lines; the time is read now, off the loop), and the status is counted by
+// the worker when Finish's post arrives (endStream).
+func (s *Stream) Answered(status int, bodyBytes int64) {
+	s.status = status
 	sink := s.w.cfg.AccessLog
 	if sink == nil {
 		return
 	}
 	now := time.Now()
-	e := accesslog.Entry{Remote: s.peer, Time: now, Duration: now.Sub(s.begun), Status: status,
+	e := accesslog.Entry{Remote: s.peer, Time: now, Duration: now.Sub(s.w.start.Add(s.begun)), Status: status,
 		BodyBytes: bodyBytes, Method: s.req.Method, Target: s.req.Target, ProtoMinor: s.req.ProtoMinor,
 		Referer: s.req.Header("Referer"), UserAgent: s.req.Header("User-Agent")}
 	sink.Log(&e)

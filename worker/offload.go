@@ -156,13 +156,13 @@ func (w *Worker) newStream(c *conn) *Stream {
 	if w.mode != runServing {
 		s.req.Close = true // shutting down: this is the connection's last response
 	}
+	s.begun = w.turn // the request's start, in the loop's time (Answered, endStream)
+	if w.reqAt != 0 {
+		s.begun = w.reqAt
+	}
+	w.reqAt = 0
 	if w.cfg.AccessLog != nil {
-		at := w.reqAt
-		if at == 0 {
-			at = w.turn
-		}
-		s.peer, s.begun = w.peer(c), w.start.Add(at)
-		w.reqAt = 0
+		s.peer = w.peer(c)
 	}
 	s.cond.L = &s.mu
 	if w.streamDec != nil {
@@ -183,7 +183,7 @@ func (w *Worker) rejectBusy(c *conn) {
 	_ = w.resp.SetHeader("Retry-After", "1")
 	_, _ = w.resp.WriteString(engine.BusyBody)
 	w.finish(c)
-	w.logAccess(c, &w.req)
+	w.answered(c, &w.req)
 }
 
 // drainOffload delivers what producers posted since the last drain. Called
@@ -232,6 +232,7 @@ func (w *Worker) deliver(p *post) {
 	}
 	switch {
 	case p.fin:
+		w.stats.countResponse(engine.KindOffload, p.s.status, w.turn-p.s.begun)
 		w.endStream(c, p.close)
 		return
 	case p.resume:

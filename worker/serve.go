@@ -38,7 +38,7 @@ func (w *Worker) serve(c *conn) {
 		w.resp.WriteString("Internal Server Error\n")
 	}
 	w.finish(c)
-	w.logAccess(c, &w.req)
+	w.answered(c, &w.req)
 	w.stats.inc(cRequests)
 }
 
@@ -144,5 +144,5 @@ func (w *Worker) answerClose(c *conn, status int) {
 	w.resp.WriteString(http1.StatusText(status))
 	w.resp.WriteString("\n")
 	w.finish(c)
-	w.logAccess(c, nil)
+	w.answered(c, nil)
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/uringd/uringd/internal/engine"
 )
@@ -41,8 +42,21 @@ const (
 	cBodyBufferBytes                // bytes of input buffers held by connections (gauge)
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	cProxyRefused                   // connections closed for a missing or malformed PROXY header
-	nCounters
+	cResponses                      // first of NumKinds*NumClasses: responses by kind and status class
 )
+
+const (
+	cDurations   = cResponses + counter(engine.NumKinds*engine.NumClasses) // first of NumBuckets
+	cDurationSum = cDurations + counter(engine.NumBuckets)                 // nanoseconds
+	nCounters    = cDurationSum + 1
+)
+
+// countResponse counts a response of kind and status that took d.
+func (s *stats) countResponse(kind, status int, d time.Duration) {
+	s.c[cResponses+counter(kind*engine.NumClasses+engine.StatusClass(status))]++
+	s.c[cDurations+counter(engine.DurationBucket(d))]++
+	s.c[cDurationSum] += uint64(max(d, 0))
+}
 
 // stats is the worker's counters: the owning worker counts in plain fields
 // (hot path: no atomics) and publishes them with atomic stores once per loop
@@ -73,7 +87,7 @@ func (s *stats) snapshot() Stats {
 	for i := range v {
 		v[i] = s.published[i].Load()
 	}
-	return Stats{
+	st := Stats{
 		Accepted: v[cAccepted], Open: v[cOpen], Requests: v[cRequests],
 		BytesIn: v[cBytesIn], BytesOut: v[cBytesOut], BadRequests: v[cBadRequests],
 		Rejected: v[cRejected], Panics: v[cPanics], TimeoutHead: v[cTimeoutHead],
@@ -84,5 +98,11 @@ func (s *stats) snapshot() Stats {
 		Loops: v[cLoops], Cancels: v[cCancels], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
 		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused],
+		DurationSum: v[cDurationSum],
 	}
+	for k := range st.Responses {
+		copy(st.Responses[k][:], v[cResponses+counter(k*engine.NumClasses):])
+	}
+	copy(st.Durations[:], v[cDurations:])
+	return st
 }

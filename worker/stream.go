@@ -19,8 +19,9 @@ type Stream struct {
 	w      *Worker
 	req    http1.Request // owned copy: valid until Finish
 	remote string
-	peer   netip.AddrPort // for the access log (LogAccess); zero without one
-	begun  time.Time      // when the request began arriving, for the access log
+	peer   netip.AddrPort // for the access log (Answered); zero without one
+	begun  time.Duration  // Worker.turn at which the request began arriving
+	status int            // set by Answered before Finish; read by the worker at Finish's post
 	limit  int            // Config.MaxPendingOutput: bytes in the connection's output before Write blocks
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -1,5 +1,48 @@
 package engine
 
+import "time"
+
+// Handler kinds, the first index of Stats.Responses.
+const (
+	KindPlain   = iota // answered on the engine's loop: plain handlers, 404, 405, redirects, refusals
+	KindOffload        // answered on the offload pool: blocking and net/http handlers
+	NumKinds
+)
+
+// NumClasses is the second index of Stats.Responses: 1xx to 5xx, then
+// anything else (a status the producer never set counts there).
+const NumClasses = 6
+
+// StatusClass is status's index in Stats.Responses.
+func StatusClass(status int) int {
+	if status < 100 || status >= 600 {
+		return NumClasses - 1
+	}
+	return status/100 - 1
+}
+
+// DurationBounds are the upper bounds of the request duration histogram
+// (Stats.Durations), from a request's first bytes to its response handed to
+// the socket. The io_uring engine measures inline requests with the time
+// of its loop turns: one read and answered in one turn takes 0.
+var DurationBounds = [...]time.Duration{
+	time.Millisecond, 5 * time.Millisecond, 25 * time.Millisecond, 100 * time.Millisecond,
+	250 * time.Millisecond, time.Second, 5 * time.Second,
+}
+
+// NumBuckets is len(Stats.Durations): one per bound and one above them all.
+const NumBuckets = len(DurationBounds) + 1
+
+// DurationBucket is d's index in Stats.Durations.
+func DurationBucket(d time.Duration) int {
+	for i, b := range DurationBounds {
+		if d <= b {
+			return i
+		}
+	}
+	return NumBuckets - 1
+}
+
 // Stats is a snapshot of one worker's counters, the same for both engines (a
 // netpoll worker leaves the io_uring ones at 0). Counters only grow, except
 // the gauges Open, BuffersInUse and BufferBytesMapped.
@@ -26,6 +69,13 @@ type Stats struct {
 	// ProxyRefused counts connections from a Config.ProxyFrom address closed
 	// because they did not begin with a valid PROXY header.
 	ProxyRefused uint64
+	// Responses counts the responses by handler kind (KindPlain,
+	// KindOffload) and status class (StatusClass).
+	Responses [NumKinds][NumClasses]uint64
+	// Durations counts requests by duration (DurationBucket; not
+	// cumulative), DurationSum adds their durations up (nanoseconds).
+	Durations   [NumBuckets]uint64
+	DurationSum uint64
 }
 
 // Add accumulates o into s (for totals over workers).
@@ -57,4 +107,13 @@ func (s *Stats) Add(o Stats) {
 	s.BodyBufferBytes += o.BodyBufferBytes
 	s.RecvBuffersHeld += o.RecvBuffersHeld
 	s.ProxyRefused += o.ProxyRefused
+	for k := range s.Responses {
+		for c := range s.Responses[k] {
+			s.Responses[k][c] += o.Responses[k][c]
+		}
+	}
+	for i := range s.Durations {
+		s.Durations[i] += o.Durations[i]
+	}
+	s.DurationSum += o.DurationSum
 }

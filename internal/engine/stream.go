@@ -34,10 +34,10 @@ type Stream interface {
 	// Body reads a streamed request body as it arrives (Config.StreamBody);
 	// nil when the body is in Request().Body.
 	Body() io.Reader
-	// LogAccess writes the access log line of the response (Config.AccessLog;
-	// a no-op without one): the producer knows its status and body length,
-	// the engine the rest. Called once, before Finish.
-	LogAccess(status int, bodyBytes int64)
+	// Answered reports the response's status and body length, for the
+	// access log (Config.AccessLog) and the counters (Stats.Responses): the
+	// producer knows them, the engine the rest. Called once, before Finish.
+	Answered(status int, bodyBytes int64)
 }
 
 // Detacher is an engine's side of Detach: the connection (or event loop)

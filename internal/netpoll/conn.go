@@ -364,7 +364,7 @@ func (c *conn) answer(n int) bool {
 		c.resp.WriteString("Internal Server Error\n")
 	}
 	*c.out = c.resp.Finish()
-	c.logAccess(&c.req)
+	c.answered(&c.req)
 	c.consumed(n)
 	if c.resp.WillClose() {
 		c.flush()
@@ -457,7 +457,7 @@ func (c *conn) rejectBusy() bool {
 	_ = c.resp.SetHeader("Retry-After", "1")
 	_, _ = c.resp.WriteString(engine.BusyBody)
 	*c.out = c.resp.Finish()
-	c.logAccess(&c.req)
+	c.answered(&c.req)
 	if c.resp.WillClose() {
 		c.flush()
 		return false
@@ -546,19 +546,20 @@ func (c *conn) answerClose(status int) {
 	c.resp.WriteString(http1.StatusText(status))
 	c.resp.WriteString("\n")
 	*c.out = c.resp.Finish()
-	c.logAccess(nil)
+	c.answered(nil)
 	c.flush()
 }
 
-// logAccess logs the response just finished for req (nil: refused before
-// its request line was understood). Its duration runs from the request's
-// first byte (c.start).
-func (c *conn) logAccess(req *http1.Request) {
+// answered counts and logs the response just finished for req (nil:
+// refused before its request line was understood). Its duration runs from
+// the request's first byte (c.start).
+func (c *conn) answered(req *http1.Request) {
+	now := time.Now()
+	c.s.stats.countResponse(engine.KindPlain, c.resp.Status(), now.Sub(c.start))
 	sink := c.s.cfg.AccessLog
 	if sink == nil {
 		return
 	}
-	now := time.Now()
 	e := accesslog.Entry{Remote: c.peer, Time: now, Duration: now.Sub(c.start),
 		Status: c.resp.Status(), BodyBytes: c.resp.BodySent()}
 	if req != nil && req.Method != nil {

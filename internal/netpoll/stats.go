@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/uringd/uringd/internal/engine"
 )
@@ -14,13 +15,23 @@ type counters struct {
 	timeoutHead, timeoutBody, timeoutIdle         atomic.Uint64
 	timeoutWrite, recvErrors, sendErrors, acceptE atomic.Uint64
 	paused, bodyBufferFull, proxyRefused          atomic.Uint64
+	responses                                     [engine.NumKinds][engine.NumClasses]atomic.Uint64
+	durations                                     [engine.NumBuckets]atomic.Uint64
+	durationSum                                   atomic.Uint64
+}
+
+// countResponse counts a response of kind and status that took d.
+func (c *counters) countResponse(kind, status int, d time.Duration) {
+	c.responses[kind][engine.StatusClass(status)].Add(1)
+	c.durations[engine.DurationBucket(d)].Add(1)
+	c.durationSum.Add(uint64(max(d, 0)))
 }
 
 // Stats returns the server's counters; those of the io_uring engine alone
 // (ring, buffer group, loop turns) stay 0.
 func (s *Server) Stats() engine.Stats {
 	c := &s.stats
-	return engine.Stats{
+	st := engine.Stats{
 		Accepted: c.accepted.Load(), Open: c.open.Load(), Requests: c.requests.Load(),
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
 		BadRequests: c.badRequests.Load(), Rejected: c.rejected.Load(), Panics: c.panics.Load(),
@@ -29,6 +40,15 @@ func (s *Server) Stats() engine.Stats {
 		RecvErrors: c.recvErrors.Load(), SendErrors: c.sendErrors.Load(),
 		AcceptErrors: c.acceptE.Load(), Paused: c.paused.Load(),
 		BodyBufferFull: c.bodyBufferFull.Load(), BodyBufferBytes: uint64(max(s.inHeld.Load(), 0)),
-		ProxyRefused: c.proxyRefused.Load(),
+		ProxyRefused: c.proxyRefused.Load(), DurationSum: c.durationSum.Load(),
 	}
+	for k := range st.Responses {
+		for i := range st.Responses[k] {
+			st.Responses[k][i] = c.responses[k][i].Load()
+		}
+	}
+	for i := range st.Durations {
+		st.Durations[i] = c.durations[i].Load()
+	}
+	return st
 }

@@ -81,15 +81,17 @@ func (s *Stream) Finish(closeConn bool) {
 	s.cancel()
 }
 
-// LogAccess logs the detached response (engine.Stream), with its duration
-// from the request's first byte.
-func (s *Stream) LogAccess(status int, bodyBytes int64) {
-	sink := s.c.s.cfg.AccessLog
+// Answered counts and logs the detached response (engine.Stream), with
+// its duration from the request's first byte.
+func (s *Stream) Answered(status int, bodyBytes int64) {
+	now := time.Now()
+	c := s.c
+	c.s.stats.countResponse(engine.KindOffload, status, now.Sub(c.start))
+	sink := c.s.cfg.AccessLog
 	if sink == nil {
 		return
 	}
-	now := time.Now()
-	e := accesslog.Entry{Remote: s.c.peer, Time: now, Duration: now.Sub(s.c.start), Status: status,
+	e := accesslog.Entry{Remote: c.peer, Time: now, Duration: now.Sub(c.start), Status: status,
 		BodyBytes: bodyBytes, Method: s.req.Method, Target: s.req.Target, ProtoMinor: s.req.ProtoMinor,
 		Referer: s.req.Header("Referer"), UserAgent: s.req.Header("User-Agent")}
 	sink.Log(&e)
