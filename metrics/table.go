@@ -32,6 +32,7 @@ var stats = []family{
 		}),
 	counter("uringd_bytes_received_total", "Bytes received from clients.", perWorker, func(s *ws) uint64 { return s.BytesIn }),
 	counter("uringd_bytes_sent_total", "Bytes sent to clients.", perWorker, func(s *ws) uint64 { return s.BytesOut }),
+	counter("uringd_file_bytes_sent_total", "Bytes sent straight from files with sendfile(2) (included in uringd_bytes_sent_total).", total, func(s *ws) uint64 { return s.FileBytesOut }),
 	counterBy("uringd_errors_total", "Errors by kind: requests the parser refused (400, 413, 414, 431...), handler panics answered 500, failed recv, send and accept completions (resets and EMFILE included).", "kind", total,
 		by("bad_request", func(s *ws) uint64 { return s.BadRequests }),
 		by("handler_panic", func(s *ws) uint64 { return s.Panics }),

@@ -2,7 +2,9 @@ package static
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 
@@ -63,9 +65,30 @@ func (b blockingHandler) ServeBlocking(ctx context.Context, w uringd.ResponseWri
 	fd, size, rp := pickFile(r, res.fd, res.info, sib)
 	a := decide(&hd, &rp.validators, size)
 	h.writeHeadHTTP(w, &a, contentType(res.file), &rp)
-	if a.hasBody() && !r.IsHead() {
+	if a.hasBody() && !r.IsHead() && !h.sendFile(w, fd, &a) {
 		h.stream(ctx, w, fd, &a)
 	}
+}
+
+// sendFile sends the answer's byte range of fd with the ResponseWriter's
+// ReadFrom: sendfile(2) on the io_uring and netpoll engines, so the file's
+// pages go from the page cache to the socket and the server holds none of
+// them. false: it could not (no ReaderFrom, or dup failed) and nothing was
+// sent; the caller streams through a buffer instead.
+func (h *Handler) sendFile(w uringd.ResponseWriter, fd int, a *answer) bool {
+	rf, ok := w.(io.ReaderFrom)
+	if !ok {
+		return false
+	}
+	d, err := unix.Dup(fd) // an *os.File of its own: closing it leaves fd to its owner
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(d), "static")
+	defer f.Close()
+	n, _ := rf.ReadFrom(io.NewSectionReader(f, a.start, a.end-a.start+1))
+	h.streamed.Add(n)
+	return true
 }
 
 // chunks recycles the streaming buffers (ChunkSize bytes each).

@@ -151,6 +151,8 @@ func (w *Worker) newStream(c *conn) *Stream {
 		limit:  w.cfg.MaxPendingOutput,
 		slot:   c.slot,
 		gen:    c.gen,
+		fd:     c.fd,
+		sfd:    -1,
 		ahead:  c.pending(),
 	}
 	if w.mode != runServing {
@@ -233,6 +235,8 @@ func (w *Worker) deliver(p *post) {
 	switch {
 	case p.fin:
 		w.stats.countResponse(engine.KindOffload, p.s.status, w.turn-p.s.begun)
+		w.stats.add(cBytesOut, uint64(p.s.filed.Load()))
+		w.stats.add(cFileBytesOut, uint64(p.s.filed.Load()))
 		w.endStream(c, p.close)
 		return
 	case p.resume:

@@ -42,6 +42,7 @@ const (
 	cBodyBufferBytes                // bytes of input buffers held by connections (gauge)
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	cProxyRefused                   // connections closed for a missing or malformed PROXY header
+	cFileBytesOut                   // bytes sent with sendfile (Stream.SendFile)
 	cResponses                      // first of NumKinds*NumClasses: responses by kind and status class
 )
 
@@ -97,7 +98,7 @@ func (s *stats) snapshot() Stats {
 		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
 		Loops: v[cLoops], Cancels: v[cCancels], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
-		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused],
+		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused], FileBytesOut: v[cFileBytesOut],
 		DurationSum: v[cDurationSum],
 	}
 	for k := range st.Responses {

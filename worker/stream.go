@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
+	"golang.org/x/sys/unix"
 )
 
 // Stream is a detached response, written by a pool goroutine and sent by the
@@ -27,12 +29,15 @@ type Stream struct {
 	cancel context.CancelFunc
 	slot   uint32
 	gen    uint32
+	fd     int32 // the connection's socket, for SendFile (sendfile.go)
 
 	mu     sync.Mutex
-	cond   sync.Cond // L = &mu; signalled as bytes are sent or the stream fails
-	unsent int       // guarded by mu: posted, and not yet out of the connection's output (release)
-	err    error     // guarded by mu: ErrClientGone once the connection closed
-	done   bool      // guarded by mu: Finish was called
+	cond   sync.Cond    // L = &mu; signalled as bytes are sent or the stream fails
+	unsent int          // guarded by mu: posted, and not yet out of the connection's output (release)
+	err    error        // guarded by mu: ErrClientGone once the connection closed
+	done   bool         // guarded by mu: Finish was called
+	sfd    int          // guarded by mu: SendFile's duplicate of fd while it sends; -1 otherwise
+	filed  atomic.Int64 // bytes SendFile sent, counted as sent at Finish
 
 	run func(engine.Stream) // the job, for RunJob
 
@@ -190,6 +195,9 @@ func (s *Stream) fail(err error) {
 	s.mu.Lock()
 	if s.err == nil {
 		s.err = err
+	}
+	if s.sfd >= 0 {
+		unix.Shutdown(s.sfd, unix.SHUT_RDWR) // ends a sendfile blocked on a client that is gone
 	}
 	s.cond.Broadcast()
 	if s.body != nil {

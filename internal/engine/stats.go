@@ -69,6 +69,9 @@ type Stats struct {
 	// ProxyRefused counts connections from a Config.ProxyFrom address closed
 	// because they did not begin with a valid PROXY header.
 	ProxyRefused uint64
+	// FileBytesOut counts the bytes sent from files with sendfile(2)
+	// (Stream.SendFile); BytesOut includes them.
+	FileBytesOut uint64
 	// Responses counts the responses by handler kind (KindPlain,
 	// KindOffload) and status class (StatusClass).
 	Responses [NumKinds][NumClasses]uint64
@@ -107,6 +110,7 @@ func (s *Stats) Add(o Stats) {
 	s.BodyBufferBytes += o.BodyBufferBytes
 	s.RecvBuffersHeld += o.RecvBuffersHeld
 	s.ProxyRefused += o.ProxyRefused
+	s.FileBytesOut += o.FileBytesOut
 	for k := range s.Responses {
 		for c := range s.Responses[k] {
 			s.Responses[k][c] += o.Responses[k][c]

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"syscall"
 
 	"github.com/uringd/uringd/http1"
 )
@@ -34,6 +35,12 @@ type Stream interface {
 	// Body reads a streamed request body as it arrives (Config.StreamBody);
 	// nil when the body is in Request().Body.
 	Body() io.Reader
+	// SendFile sends n bytes of the file f (an *os.File) from off as the next bytes of the
+	// response, after what was written before, without copying them
+	// through user space where the connection allows it (sendfile(2));
+	// errors.ErrUnsupported where it does not (the caller copies). A short
+	// count comes with an error.
+	SendFile(f syscall.Conn, off, n int64) (int64, error)
 	// Answered reports the response's status and body length, for the
 	// access log (Config.AccessLog) and the counters (Stats.Responses): the
 	// producer knows them, the engine the rest. Called once, before Finish.

@@ -15,6 +15,7 @@ type counters struct {
 	timeoutHead, timeoutBody, timeoutIdle         atomic.Uint64
 	timeoutWrite, recvErrors, sendErrors, acceptE atomic.Uint64
 	paused, bodyBufferFull, proxyRefused          atomic.Uint64
+	fileBytesOut                                  atomic.Uint64
 	responses                                     [engine.NumKinds][engine.NumClasses]atomic.Uint64
 	durations                                     [engine.NumBuckets]atomic.Uint64
 	durationSum                                   atomic.Uint64
@@ -40,7 +41,7 @@ func (s *Server) Stats() engine.Stats {
 		RecvErrors: c.recvErrors.Load(), SendErrors: c.sendErrors.Load(),
 		AcceptErrors: c.acceptE.Load(), Paused: c.paused.Load(),
 		BodyBufferFull: c.bodyBufferFull.Load(), BodyBufferBytes: uint64(max(s.inHeld.Load(), 0)),
-		ProxyRefused: c.proxyRefused.Load(), DurationSum: c.durationSum.Load(),
+		ProxyRefused: c.proxyRefused.Load(), FileBytesOut: c.fileBytesOut.Load(), DurationSum: c.durationSum.Load(),
 	}
 	for k := range st.Responses {
 		for i := range st.Responses[k] {

@@ -3,13 +3,16 @@ package netpoll
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/uringd/uringd/accesslog"
 
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
+	"golang.org/x/sys/unix"
 )
 
 // DetachCurrent is the connection's side of engine.Detach, called by the
@@ -95,4 +98,72 @@ func (s *Stream) Answered(status int, bodyBytes int64) {
 		BodyBytes: bodyBytes, Method: s.req.Method, Target: s.req.Target, ProtoMinor: s.req.ProtoMinor,
 		Referer: s.req.Header("Referer"), UserAgent: s.req.Header("User-Agent")}
 	sink.Log(&e)
+}
+
+// SendFile sends n bytes of the file f from off after the queued output,
+// with sendfile(2) on the connection's socket, waiting in Go's poller
+// while the client's window is full (under the write timeout).
+func (s *Stream) SendFile(f syscall.Conn, off, n int64) (int64, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.done {
+		return 0, errors.New("netpoll: write after the response was finished")
+	}
+	sc, ok := s.c.nc.(syscall.Conn)
+	if !ok {
+		return 0, errors.ErrUnsupported
+	}
+	dst, err := sc.SyscallConn()
+	if err != nil {
+		return 0, errors.ErrUnsupported
+	}
+	src, err := f.SyscallConn()
+	if err != nil {
+		return 0, errors.ErrUnsupported
+	}
+	if err := s.c.flush(); err != nil {
+		s.err = err
+		s.cancel()
+		return 0, err
+	}
+	s.c.nc.SetWriteDeadline(time.Now().Add(s.c.s.cfg.WriteTimeout))
+	var sent int64
+	var serr error
+	rerr := src.Read(func(ffd uintptr) bool {
+		werr := dst.Write(func(sfd uintptr) bool {
+			for sent < n {
+				m, err := unix.Sendfile(int(sfd), int(ffd), &off, int(min(n-sent, 1<<30)))
+				if m > 0 {
+					sent += int64(m)
+				}
+				switch {
+				case err == unix.EINTR:
+				case err == unix.EAGAIN:
+					return false // wait for room, under the deadline
+				case err != nil:
+					serr = err
+					return true
+				case m == 0:
+					serr = io.ErrUnexpectedEOF // the file shrank
+					return true
+				}
+			}
+			return true
+		})
+		if serr == nil {
+			serr = werr
+		}
+		return true
+	})
+	if serr == nil {
+		serr = rerr
+	}
+	s.c.countWrite(int(sent), serr)
+	s.c.s.stats.fileBytesOut.Add(uint64(sent))
+	if serr != nil {
+		s.err = serr
+		s.cancel()
+	}
+	return sent, serr
 }
