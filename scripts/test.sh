@@ -26,7 +26,7 @@ go test -count=1 -race ./...
 fuzztime=${FUZZTIME:-5s}
 if [ "$fuzztime" != "0" ]; then
   echo "== fuzz smoke runs ($fuzztime each)"
-  for pkg in ./http1/ ./static/; do
+  for pkg in ./http1/ ./static/ ./proxyproto/ ./tlsrecord/ ./metrics/; do
     [ -d "$pkg" ] || continue
     for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
       echo "-- $pkg $target"
