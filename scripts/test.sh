@@ -30,7 +30,7 @@ if [ "$fuzztime" != "0" ]; then
     [ -d "$pkg" ] || continue
     for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
       echo "-- $pkg $target"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 2s "$pkg"
     done
   done
 fi
