@@ -2,6 +2,8 @@ package accesslog
 
 import (
 	"bufio"
+	"io"
+	"log/slog"
 	"bytes"
 	"encoding/json"
 	"net/netip"
@@ -221,3 +223,24 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func BenchmarkSinkLog(b *testing.B) {
+	for _, f := range []Format{Combined, JSON} {
+		b.Run(f.String(), func(b *testing.B) {
+			// Lines the writer cannot keep up with are dropped (fast): the
+			// figure is Log's cost with the writer busy, as under load.
+			l := New(discard{}, f, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			defer l.Close()
+			s := l.Sink()
+			e := entry()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				s.Log(&e)
+			}
+		})
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
