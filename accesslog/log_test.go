@@ -2,10 +2,10 @@ package accesslog
 
 import (
 	"bufio"
-	"io"
-	"log/slog"
 	"bytes"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
