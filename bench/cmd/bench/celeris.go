@@ -3,14 +3,33 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
-// celerisSource is where the celeris snapshot lives, relative to the
-// repository root: beside the project, never inside it (celeris is not on the
-// module proxy; see ../shared/peers/README.md).
-var celerisSource = filepath.Join("..", "shared", "peers", "celeris")
+// sharedDir is ../shared beside the repository, where the C reference and
+// the celeris snapshot live (never copied into the project). In a git
+// worktree elsewhere it is the one beside the main checkout, found through
+// the common git directory (<main>/.git).
+func sharedDir(repoDir string) string {
+	dir := filepath.Join(filepath.Dir(repoDir), "shared")
+	if _, err := os.Stat(dir); err == nil {
+		return dir
+	}
+	out, err := exec.Command("git", "-C", repoDir, "rev-parse", "--path-format=absolute", "--git-common-dir").Output()
+	if err != nil {
+		return dir
+	}
+	main := filepath.Dir(strings.TrimSpace(string(out))) // the main checkout
+	if alt := filepath.Join(filepath.Dir(main), "shared"); main != repoDir {
+		if _, err := os.Stat(alt); err == nil {
+			return alt
+		}
+	}
+	return dir
+}
 
 // celerisArgs runs servers/celeris on one of its two engines.
 func celerisArgs(engine string) func(port, workers int) []string {
@@ -20,13 +39,14 @@ func celerisArgs(engine string) func(port, workers int) []string {
 }
 
 // buildCeleris builds servers/celeris, a module of its own, against the
-// snapshot in ../shared/peers/celeris and returns why it was skipped, or "".
+// snapshot in ../shared/peers/celeris (celeris is not on the module proxy;
+// see ../shared/peers/README.md) and returns why it was skipped, or "".
 // The committed go.mod cannot name that folder (a clone without ../shared must
 // still build bench/), so the replace goes into a copy: go.mod and go.sum are
 // copied to a temporary directory, `go mod edit` adds the replace there, and
 // `go build -modfile` builds with it. Nothing is written into the repository.
 func buildCeleris(ctx context.Context, benchDir, out string) string {
-	src, err := filepath.Abs(filepath.Join(filepath.Dir(benchDir), celerisSource))
+	src, err := filepath.Abs(filepath.Join(sharedDir(filepath.Dir(benchDir)), "peers", "celeris"))
 	if err != nil {
 		return err.Error()
 	}

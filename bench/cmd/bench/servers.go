@@ -116,7 +116,7 @@ func goBuild(ctx context.Context, dir, out, pkg string, flags ...string) error {
 // buildReference compiles ../shared/reference/uring_http.c (never copied into
 // the repository) and returns why it was skipped, or "".
 func buildReference(ctx context.Context, repoDir, out string) string {
-	src := filepath.Join(repoDir, "..", "shared", "reference", "uring_http.c")
+	src := filepath.Join(sharedDir(repoDir), "reference", "uring_http.c")
 	if _, err := os.Stat(src); err != nil {
 		return "reference source " + src + " not found"
 	}

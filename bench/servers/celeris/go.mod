@@ -14,7 +14,7 @@ require github.com/uringd/uringd/bench v0.0.0-00010101000000-000000000000
 
 require (
 	golang.org/x/net v0.57.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.40.0 // indirect
 )
 

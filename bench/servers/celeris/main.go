@@ -12,11 +12,11 @@ import (
 	"flag"
 	"log"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/goceleris/celeris"
 	"github.com/uringd/uringd/bench/internal/routes"
+	"golang.org/x/sys/unix"
 )
 
 // sleepFor is what GET /sleep blocks for, as in bench/servers/blocking.
@@ -82,8 +82,8 @@ const memlockPerWorker = 12 << 20
 // unlimited: celeris never runs fewer than two workers on its own, and the
 // one-core scenarios give every server one worker.
 func allowWorkers(n int) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_MEMLOCK, &lim); err != nil {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim); err != nil {
 		return
 	}
 	want := uint64(max(n, 1)) * memlockPerWorker
@@ -92,7 +92,7 @@ func allowWorkers(n int) {
 		want = lim.Max
 	}
 	lim.Cur = want
-	if err := syscall.Setrlimit(syscall.RLIMIT_MEMLOCK, &lim); err != nil {
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &lim); err != nil {
 		log.Printf("raising RLIMIT_MEMLOCK: %v", err)
 	}
 }
