@@ -5,7 +5,7 @@
 // harness at build time, pointing at ../shared/peers/celeris (see
 // bench/README.md). Its worker count is GOMAXPROCS, set by the harness.
 //
-//	celeris -engine iouring|epoll -addr :8080
+//	celeris -engine iouring|epoll -addr :8080 [-root DIR]
 package main
 
 import (
@@ -25,6 +25,7 @@ const sleepFor = time.Millisecond
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	engineName := flag.String("engine", "iouring", "iouring | epoll")
+	root := flag.String("root", "", "also serve the files of this directory (the static-file benchmark)")
 	flag.Parse()
 
 	if *engineName == "iouring" {
@@ -69,6 +70,13 @@ func main() {
 		time.Sleep(sleepFor)
 		return c.Blob(200, "text/plain", []byte(routes.HelloBody))
 	}).Async()
+	if *root != "" {
+		// celeris's own file path: sendfile(2) on epoll, read into memory
+		// on io_uring (its Context.File).
+		s.GET("/*path", func(c *celeris.Context) error {
+			return c.FileFromDir(*root, c.Param("path"))
+		})
+	}
 	log.Fatal(s.Start())
 }
 
