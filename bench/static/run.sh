@@ -5,7 +5,9 @@
 # scenarios: server pinned to CPU 0 (taskset -c 0), one wrk thread pinned to
 # CPU 1 (taskset -c 1), 40 keep-alive connections. Servers and wrk runs are
 # interleaved round by round so that background load hits all alike; the
-# table reports the median requests/s of the rounds.
+# table reports the median requests/s of the rounds. celeris's io_uring
+# engine joins when ../shared/peers/celeris is there (servers/celeris/build.sh),
+# in a table of its own against uringd.
 #
 #   bench/static/run.sh [-d 10s] [-r 3] [-c 40] [-o bench/results/static.md]
 #
@@ -46,6 +48,11 @@ FILES=(1k.bin 64k.bin 10m.bin)
 # Builds.
 (cd "$REPO" && go build -o "$TMP/uringd" ./cmd/uringd)
 (cd "$REPO/bench" && go build -o "$TMP/fileserver" ./static/fileserver)
+# celeris's io_uring engine, when ../shared/peers/celeris is there. Its epoll
+# engine is left out: its sendfile path ends 10 MiB responses early (curl
+# gets 3-6 MiB, then the connection closes; celeris v1.5.8).
+CELERIS=""
+if "$REPO/bench/servers/celeris/build.sh" "$TMP/celeris"; then CELERIS=1; fi
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -97,18 +104,25 @@ F_PORT=$(freeport)
 start nginx "$NGINX_PORT" "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf"
 GOMAXPROCS=1 start uringd "$U_PORT" "$TMP/uringd" -addr "127.0.0.1:$U_PORT" -workers 1 -root "$TMP/www" -log warn
 GOMAXPROCS=1 start nethttp "$F_PORT" "$TMP/fileserver" -addr "127.0.0.1:$F_PORT" -root "$TMP/www"
+declare -A PORT=([nginx]=$NGINX_PORT [uringd]=$U_PORT [nethttp]=$F_PORT)
+declare -A PID=([nginx]=${PIDS[0]} [uringd]=${PIDS[1]} [nethttp]=${PIDS[2]})
+SERVERS=(nginx uringd nethttp)
+if [ -n "$CELERIS" ]; then
+	C_PORT=$(freeport)
+	GOMAXPROCS=1 start celeris "$C_PORT" "$TMP/celeris" -engine iouring -addr "127.0.0.1:$C_PORT" -root "$TMP/www"
+	PORT[celeris]=$C_PORT PID[celeris]=${PIDS[3]}
+	SERVERS+=(celeris)
+fi
 
 # Same bytes from each server.
 for f in "${FILES[@]}"; do
 	want=$(sha256sum <"$TMP/www/$f")
-	for p in $NGINX_PORT $U_PORT $F_PORT; do
+	for p in "${PORT[@]}"; do
 		got=$(curl -sf "http://127.0.0.1:$p/$f" | sha256sum)
 		[ "$got" = "$want" ] || { echo "port $p served a different $f" >&2; exit 1; }
 	done
 done
 
-declare -A PORT=([nginx]=$NGINX_PORT [uringd]=$U_PORT [nethttp]=$F_PORT)
-declare -A PID=([nginx]=${PIDS[0]} [uringd]=${PIDS[1]} [nethttp]=${PIDS[2]})
 # cputicks PID: user+system clock ticks of PID and its children (nginx's
 # worker is a child of its master), for CPU time per request: a figure that
 # background load disturbs less than requests/s.
@@ -120,7 +134,6 @@ cputicks() {
 	echo $t
 }
 HZ=$(getconf CLK_TCK)
-SERVERS=(nginx uringd nethttp)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # wrk prints "Requests/sec: N" and "Transfer/sec: X"; keep rps and p99.
 for r in $(seq "$ROUNDS"); do
@@ -157,6 +170,19 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 		ratio=$(awk -v u="$u" -v n="$n" 'BEGIN {printf "%.2f", u/n}')
 		printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n" "$f" "$n" "$u" "$h" "$ratio" "$nc" "$uc" "$hc"
 	done
+	if [ -n "$CELERIS" ]; then
+		echo
+		echo "| file | celeris io_uring req/s | celeris / uringd req/s | CPU µs/req celeris | celeris / uringd CPU |"
+		echo "|---|---:|---:|---:|---:|"
+		for f in "${FILES[@]}"; do
+			u=$(awk -v f="$f" '$2==f && $3=="uringd" {print $4}' "$TMP/raw.txt" | median)
+			c=$(awk -v f="$f" '$2==f && $3=="celeris" {print $4}' "$TMP/raw.txt" | median)
+			uc=$(awk -v f="$f" '$2==f && $3=="uringd" {print $6}' "$TMP/raw.txt" | median)
+			cc=$(awk -v f="$f" '$2==f && $3=="celeris" {print $6}' "$TMP/raw.txt" | median)
+			awk -v f="$f" -v u="$u" -v c="$c" -v uc="$uc" -v cc="$cc" \
+				'BEGIN {printf "| %s | %.0f | %.2f | %s | %.2f |\n", f, c, c/u, cc, cc/uc}'
+		done
+	fi
 	echo
 	echo "Raw rounds (round, file, server, req/s, p99, CPU µs/req, errors):"
 	echo

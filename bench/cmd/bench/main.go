@@ -1,5 +1,5 @@
 // Command bench measures uringd against its peers (net/http, fasthttp, gnet,
-// an iouring-go server and the C liburing reference) under wrk, and writes
+// an iouring-go server, celeris and the C liburing reference) under wrk, and writes
 // bench/results/<date>-<host>.md with a table and an SVG chart per scenario.
 //
 //	cd bench && go run ./cmd/bench            # full run (about 20 minutes)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -100,6 +101,24 @@ type serverProc struct {
 // pinned to cpus when cpus is not empty (taskset execs the server, so the PID
 // measured is the server's own), and waits until it accepts connections.
 func startServer(spec *server, workers int, cpus, logPath string) (*serverProc, error) {
+	// The free port is an ephemeral one, so on a shared machine another
+	// process's connection can take it before the server binds it ("address
+	// already in use"): a server that exits at once is started again on
+	// another port.
+	var err error
+	for try := 0; try < 3; try++ {
+		var p *serverProc
+		if p, err = startServerOnce(spec, workers, cpus, logPath); err == nil || !errors.Is(err, errExited) {
+			return p, err
+		}
+	}
+	return nil, err
+}
+
+// errExited is a server that exited before it accepted a connection.
+var errExited = errors.New("exited")
+
+func startServerOnce(spec *server, workers int, cpus, logPath string) (*serverProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -126,7 +145,7 @@ func startServer(spec *server, workers int, cpus, logPath string) (*serverProc, 
 	go func() { cmd.Wait(); close(p.done) }()
 	if err := p.waitReady(10 * time.Second); err != nil {
 		p.stop()
-		return nil, fmt.Errorf("%s did not start: %v (log: %s)", spec.name, err, logPath)
+		return nil, fmt.Errorf("%s did not start: %w (log: %s)", spec.name, err, logPath)
 	}
 	return p, nil
 }
@@ -138,7 +157,7 @@ func (p *serverProc) waitReady(limit time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			return fmt.Errorf("exited: %v", p.cmd.ProcessState)
+			return fmt.Errorf("%w: %v", errExited, p.cmd.ProcessState)
 		default:
 		}
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.port), time.Second)

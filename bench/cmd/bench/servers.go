@@ -50,12 +50,14 @@ func allServers() []*server {
 		{id: "fasthttp", name: "fasthttp", args: addrArgs, env: goEnv, echo: true, closeAware: true},
 		{id: "nethttp", name: "net/http", args: addrArgs, env: goEnv, echo: true, closeAware: true},
 		{id: "iouringgo", name: "iouring-go", args: addrArgs, env: goEnv, echo: true, closeAware: true},
+		{id: "celeris", name: "celeris io_uring", args: celerisArgs("iouring"), env: goEnv, echo: true, closeAware: true},
+		{id: "celeris-epoll", name: "celeris epoll", args: celerisArgs("epoll"), env: goEnv, echo: true, closeAware: true},
 	}
 }
 
 // buildServers builds every selected server into binDir. A peer that fails to
-// build is an error; uringd and the C reference are skipped with a message
-// when their source or toolchain is missing, so the harness works before
+// build is an error; uringd, the C reference and celeris are skipped with a
+// message when their source or toolchain is missing, so the harness works before
 // cmd/uringd exists and on machines without gcc or liburing.
 func buildServers(ctx context.Context, benchDir, binDir string, servers []*server) error {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
@@ -79,6 +81,12 @@ func buildServers(ctx context.Context, benchDir, binDir string, servers []*serve
 			}
 		case "cref":
 			if s.skip = buildReference(ctx, repoDir, out); s.skip != "" {
+				continue
+			}
+		case "celeris", "celeris-epoll":
+			// Its own module, built against ../shared/peers/celeris when present
+			// (both ids are the same binary; the second build comes from the cache).
+			if s.skip = buildCeleris(ctx, benchDir, out); s.skip != "" {
 				continue
 			}
 		case "iouringgo":
@@ -108,7 +116,7 @@ func goBuild(ctx context.Context, dir, out, pkg string, flags ...string) error {
 // buildReference compiles ../shared/reference/uring_http.c (never copied into
 // the repository) and returns why it was skipped, or "".
 func buildReference(ctx context.Context, repoDir, out string) string {
-	src := filepath.Join(repoDir, "..", "shared", "reference", "uring_http.c")
+	src := filepath.Join(sharedDir(repoDir), "reference", "uring_http.c")
 	if _, err := os.Stat(src); err != nil {
 		return "reference source " + src + " not found"
 	}

@@ -25,6 +25,7 @@ const (
 var serverColors = map[string]string{
 	"uringd": "#d62728", "cref": "#7f7f7f", "gnet": "#1f77b4",
 	"fasthttp": "#2ca02c", "nethttp": "#9467bd", "iouringgo": "#ff7f0e",
+	"celeris": "#8c564b", "celeris-epoll": "#e377c2",
 }
 
 // drawChart draws one scenario as panels (one per chart metric) of grouped
