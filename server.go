@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -33,6 +34,8 @@ type Server struct {
 	done     chan struct{} // closed when the engine has stopped
 
 	offload *engine.Pool // runs blocking handlers (blocking.go)
+
+	lfiles []*os.File // dups of the listeners while serving (listeners.go)
 }
 
 // New checks cfg (zero fields take their defaults, see Config) and returns
@@ -117,11 +120,15 @@ func (s *Server) Start() error {
 	}
 	eng, addr, err := s.startEngine() // engine.go
 	if err != nil {
+		s.closeListenerFiles()
 		return err
 	}
 	s.started, s.eng, s.addr = true, eng, addr
 	go func() {
 		<-eng.done()
+		s.mu.Lock()
+		s.closeListenerFiles()
+		s.mu.Unlock()
 		close(s.done)
 	}()
 	return nil
@@ -139,6 +146,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return errors.New("uringd: Shutdown of a server that was not started")
 	}
 	s.shutdown = true
+	s.closeListenerFiles()
 	s.signal(false)
 	s.mu.Unlock()
 	select {
