@@ -93,10 +93,13 @@ func (w *Worker) resumeAccept() {
 // over the limit or while shutting down, answered and closed.
 func (w *Worker) newConn(res int32) {
 	fd := res
-	if w.mode != runServing {
+	if w.mode == runForce {
 		w.closeFD(fd)
 		return
 	}
+	// Draining: an accept CQE that raced the cancel. The client connected
+	// and is sending its request: serve it (Connection: close) rather than
+	// fail it, as drainConn does for fresh connections.
 	if w.conns.open >= w.cfg.MaxConns {
 		w.stats.inc(cRejected)
 		w.reject(fd)

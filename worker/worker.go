@@ -102,6 +102,8 @@ type Worker struct {
 	wakeArmed     bool
 	mode          int32 // last seen value of run
 	exiting       bool  // draining done: cancel the timer and wakeup, then return
+	holdFresh     bool  // draining, and connections that sent nothing yet are kept until freshUntil (shutdown.go)
+	freshUntil    uint64
 	// streamDec is set while a request whose body will be streamed is
 	// served (body.go): its chunked decoder, as the parser left it.
 	streamDec *http1.ChunkedDecoder

@@ -6,7 +6,9 @@
 // in uint32 arithmetic; POST /echo -> the request body, streamed back as it
 // arrives. With -root DIR: DIR's files instead (see package static), the
 // demo routes only with -demo. SIGINT or SIGTERM shut it down gracefully
-// (for up to -grace); a second one stops it at once.
+// (for up to -grace); a second one stops it at once. SIGUSR2 upgrades the
+// binary without dropping a connection (upgrade.go); sockets passed by
+// systemd's socket activation (LISTEN_FDS) are served instead of -addr.
 package main
 
 import (
@@ -42,6 +44,7 @@ func run(args []string, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "with -root, also mount the demo routes /fibonacci and POST /echo (they win over files of those names)")
 	listing := fs.Bool("listing", false, "with -root, list directories that have no index.html (default: 404)")
 	notFound := fs.String("404", "", "with -root, this file under the root (e.g. 404.html) is the body of every 404")
+	upgradeTimeout := fs.Duration("upgrade-timeout", 30*time.Second, "time the new process of a SIGUSR2 upgrade has to start serving before it is killed and this one keeps serving")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -77,6 +80,13 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = log
+	addrSet := false
+	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+	in, err := takeInherited() // upgrade.go
+	if err != nil {
+		return fail(1, "cannot start", err)
+	}
+	cfg.Listeners = in.files
 	srv, err := uringd.New(*cfg)
 	if err != nil {
 		return fail(2, "", err)
@@ -101,12 +111,31 @@ func run(args []string, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	if err := srv.Start(); err != nil {
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	defer signal.Stop(usr2)
+	err = srv.Start()
+	for _, f := range in.files {
+		f.Close() // the server serves its own dups
+	}
+	if err != nil {
 		return fail(1, "cannot start", err)
+	}
+	if len(in.files) > 0 {
+		logInherited(log, in, srv, cfg.Addr, addrSet)
 	}
 	startupLine(log, srv, *root)
 	warnWorkers(log, cfg.Workers)
-	return serve(log, srv, sigs, *grace)
+	// systemd first (a successor names itself the main process, for
+	// Type=notify with NotifyAccess=all), then the predecessor, which
+	// exits once it has drained.
+	if in.ready != nil {
+		sdNotify(fmt.Sprintf("MAINPID=%d\nREADY=1", os.Getpid()))
+	} else {
+		sdNotify("READY=1")
+	}
+	in.signalReady()
+	return serve(log, srv, sigs, usr2, *grace, *upgradeTimeout)
 }
 
 // demoRoutes decides whether /fibonacci and POST /echo are mounted: always
