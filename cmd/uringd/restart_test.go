@@ -393,7 +393,11 @@ var byeRequests = regexp.MustCompile(`msg=bye .*?requests=(\d+)`)
 func TestRestartUnderLoadThreeUpgrades(t *testing.T) {
 	bin := buildUringd(t)
 	start := time.Now()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-workers", "2", "-grace", "10s", "-upgrade-timeout", "30s")
+	engine := "io_uring"
+	if e := os.Getenv("URINGD_RESTART_ENGINE"); e != "" {
+		engine = e // URINGD_RESTART_ENGINE=netpoll: see deploy/README.md ("The netpoll engine")
+	}
+	cmd := exec.Command(bin, "-engine", engine, "-addr", "127.0.0.1:0", "-workers", "2", "-grace", "10s", "-upgrade-timeout", "30s")
 	fam := startFamily(t, cmd)
 	addr := fam.waitAddr(t)
 	l := startLoad(addr, 50)
