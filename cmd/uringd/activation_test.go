@@ -215,3 +215,54 @@ func TestUpgradeFailuresKeepServing(t *testing.T) {
 }
 
 func countLines(log, sub string) int { return strings.Count(log, sub) }
+
+// The test plays systemd's notification socket (Type=notify): uringd says
+// READY=1 once it serves; in a SIGUSR2 upgrade the successor says
+// MAINPID=<its pid> and READY=1 before its predecessor exits, so that
+// systemd follows it instead of taking the old one's exit for the end of
+// the service.
+func TestSdNotifyReadyAndUpgradeMainPID(t *testing.T) {
+	bin := buildUringd(t)
+	path := filepath.Join(t.TempDir(), "notify")
+	ns, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	require.NoError(t, err)
+	defer ns.Close()
+	msgs := make(chan string, 8)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ns.Read(buf)
+			if err != nil {
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	next := func() string {
+		select {
+		case m := <-msgs:
+			return m
+		case <-time.After(30 * time.Second):
+			t.Fatal("no notification")
+		}
+		return ""
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-workers", "1")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+path)
+	fam := startFamily(t, cmd)
+	addr := fam.waitAddr(t)
+	assert.Equal(t, "READY=1", next())
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGUSR2))
+	var pid int
+	select {
+	case pid = <-fam.newPD:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no upgrade:\n%s", fam)
+	}
+	assert.Equal(t, fmt.Sprintf("MAINPID=%d\nREADY=1", pid), next())
+	assert.Equal(t, 0, fam.waitExit(t, cmd.Process.Pid))
+	assert.Equal(t, helloBody, getBody(t, "http://"+addr+"/"))
+	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
+	assert.Equal(t, 0, fam.waitExit(t, pid))
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -307,10 +306,10 @@ func (l *load) rawPipelined(i int) {
 			resp, err := http.ReadResponse(br, nil)
 			if err != nil {
 				// Nothing of this response came back. On a connection that
-				// served before (or after a write error), the server closed
-				// it: resend. On a fresh one, it is a failure.
-				if served == 0 && answered == 0 && werr == nil {
-					l.fail("raw pipelined: fresh connection, no response: %v", err)
+				// served before, the server closed it: resend. On a fresh
+				// one, it is a failure.
+				if served == 0 && answered == 0 {
+					l.fail("raw pipelined: fresh connection, no response (write: %v): %v", werr, err)
 				}
 				break
 			}
@@ -333,11 +332,9 @@ func (l *load) rawPipelined(i int) {
 			l.resent.Add(int64(len(queue) - answered))
 		}
 		queue = queue[answered:]
-		if closing || answered < len(queue)+answered {
-			if len(queue) > 0 || closing {
-				c.Close()
-				c = nil
-			}
+		if closing || len(queue) > 0 { // closed by the server: a new connection
+			c.Close()
+			c = nil
 		}
 		if len(queue) == 0 {
 			l.pace()
@@ -456,5 +453,4 @@ func TestRestartUnderLoadThreeUpgrades(t *testing.T) {
 	if t.Failed() {
 		t.Logf("log:\n%s", log)
 	}
-	_ = errors.New
 }
