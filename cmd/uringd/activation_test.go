@@ -132,6 +132,7 @@ func TestSystemdSocketWithoutReusePort(t *testing.T) {
 	assert.Equal(t, 1, err.(*exec.ExitError).ExitCode())
 	assert.Contains(t, string(out), "ReusePort=yes")
 	assert.Contains(t, string(out), "without SO_REUSEPORT")
+	assert.Contains(t, string(out), "set -workers to 1", "the flag, not the Config field")
 }
 
 // systemd's own tool, where installed (package systemd): it sets

@@ -35,7 +35,7 @@ func Listeners(addr string, inherited []*os.File, n, backlog int) ([]int, *net.T
 func Inherit(files []*os.File, n, backlog int) (fds []int, bound *net.TCPAddr, err error) {
 	if len(files) > n {
 		return nil, nil, fmt.Errorf("uringd: %d listening sockets inherited for %d workers: "+
-			"each inherited socket needs a worker accepting on it (set Workers to %d, or pass fewer sockets)",
+			"each inherited socket needs a worker accepting on it (set Config.Workers to %d, or pass fewer sockets)",
 			len(files), n, len(files))
 	}
 	defer func() {
@@ -62,14 +62,14 @@ func Inherit(files []*os.File, n, backlog int) (fds []int, bound *net.TCPAddr, e
 	if len(fds) < n && !reuse {
 		return fds, nil, fmt.Errorf("uringd: %d listening socket(s) inherited on %s for %d workers, and without SO_REUSEPORT "+
 			"no socket can be added beside them: pass one socket per worker, set ReusePort=yes in the systemd .socket unit, "+
-			"or set Workers to %d", len(fds), bound, n, len(fds))
+			"or set Config.Workers to %d", len(fds), bound, n, len(fds))
 	}
 	for len(fds) < n {
 		fd, err := listenSibling(bound, v6only, backlog)
 		if err != nil {
 			if errors.Is(err, unix.EADDRINUSE) {
 				err = fmt.Errorf("%w (a SO_REUSEPORT socket joins another only when both were created by the same user: "+
-					"a socket systemd creates belongs to root; pass one socket per worker or set Workers to %d)", err, len(files))
+					"a socket systemd creates belongs to root; pass one socket per worker or set Config.Workers to %d)", err, len(files))
 			}
 			return fds, nil, fmt.Errorf("uringd: adding a listener beside the inherited ones on %s: %w", bound, err)
 		}
