@@ -113,6 +113,9 @@ func (w *Worker) newConn(res int32) {
 	c.reqStart = w.nowTick
 	w.setDeadline(c, timeoutHead)
 	w.armRecv(c)
+	if w.mode == runDraining {
+		w.holdFresh = true // sweepFresh bounds its wait for a request
+	}
 }
 
 // reject sends the static 503 and closes the socket, without a slot: a send

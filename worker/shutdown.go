@@ -3,7 +3,8 @@ package worker
 import (
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/uringd/uringd/internal/engine"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,17 +44,10 @@ func (w *Worker) checkRun() {
 			w.logHolders()
 		}
 		w.mode = m
-		w.holdFresh = m == runDraining
-		w.freshUntil = w.nowTick + uint64(freshHold/w.tick) + 2
 		w.stopAccepting()
+		w.holdFresh = false // drainConn sets it if it keeps a fresh connection
 		for _, c := range w.conns.conns {
 			w.drainConn(c, m == runForce)
-		}
-	}
-	if w.holdFresh && w.nowTick >= w.freshUntil {
-		w.holdFresh = false // the fresh connections still silent close now
-		for _, c := range w.conns.conns {
-			w.drainConn(c, false)
 		}
 	}
 	if w.mode == runServing || w.acceptArmed {
@@ -78,23 +72,22 @@ func (w *Worker) stopAccepting() {
 	}
 }
 
-// freshHold is how long a graceful shutdown keeps a connection that has
-// sent nothing yet. Its first request is most likely on its way: the
-// client connected, the kernel completed the handshake and queued it, the
-// worker accepted it (maybe in the accept CQE that raced the shutdown's
-// cancel), and the request's bytes are a write away. A connection that
-// never carried a request cannot be retried by the client (only a reused
-// one can: RFC 9112 §9.3.1, Go's Transport), so closing it now would fail
-// that request: in a binary upgrade, where the new process already
-// accepts, a failed request for nothing. It is answered with Connection:
-// close instead; one that stays silent closes after freshHold.
-const freshHold = 500 * time.Millisecond
+// sweepFresh closes, at a tick of a graceful shutdown, the fresh
+// connections kept by drainConn that have stayed silent for
+// engine.FreshHold since their accept.
+func (w *Worker) sweepFresh() {
+	w.holdFresh = false
+	for _, c := range w.conns.conns {
+		w.drainConn(c, false)
+	}
+}
 
 // drainConn applies a shutdown to one connection: a connection with nothing
-// in progress is closed (one that has sent nothing yet only after
-// freshHold); one with a request partly read or a response not yet sent
-// finishes it (its response says Connection: close) and then closes. force
-// closes every connection now.
+// in progress is closed, unless it has sent nothing yet and was accepted
+// less than engine.FreshHold ago (then sweepFresh comes back for it); one
+// with a request partly read or a response not yet sent finishes it (its
+// response says Connection: close) and then closes. force closes every
+// connection now.
 func (w *Worker) drainConn(c *conn, force bool) {
 	switch {
 	case c.state == stateFree || c.state == stateClosing:
@@ -103,8 +96,10 @@ func (w *Worker) drainConn(c *conn, force bool) {
 	case c.state != stateOpen:
 		// draining or lingering already: closes by itself
 	case c.pending() == 0 && c.in == nil && c.stream == nil:
-		if c.rx == 0 && w.holdFresh {
-			return // checkRun comes back for it after freshHold
+		// reqStart of a connection that never sent a byte is its accept.
+		if c.rx == 0 && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
+			w.holdFresh = true
+			return
 		}
 		w.beginClose(c)
 	}

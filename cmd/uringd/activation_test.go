@@ -80,7 +80,7 @@ func TestSystemdSocketActivation(t *testing.T) {
 	bin := buildUringd(t)
 	sock, addr := listenSocket(t, true)
 
-	fam := startFamily(t, activated(t, bin, sock, "", "-addr", "127.0.0.1:1", "-workers", "2", "-grace", "5s"))
+	fam := startFamily(t, activated(t, bin, sock, "", "-engine", "auto", "-addr", "127.0.0.1:1", "-workers", "2", "-grace", "5s"))
 	got := fam.waitAddr(t)
 	assert.Equal(t, addr, got)
 	fam.waitLog(t, `msg="serving inherited listening sockets" from="systemd socket activation (LISTEN_FDS)" sockets=1 added_reuseport=1`)
@@ -98,7 +98,7 @@ func TestSystemdSocketActivation(t *testing.T) {
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")
 
-	fam2 := startFamily(t, activated(t, bin, sock, "", "-workers", "1"))
+	fam2 := startFamily(t, activated(t, bin, sock, "", "-engine", "auto", "-workers", "1"))
 	fam2.waitAddr(t)
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	require.NoError(t, err, "the request sent while no uringd ran is answered by the next one")
@@ -113,7 +113,7 @@ func TestSystemdSocketActivation(t *testing.T) {
 func TestSystemdSocketActivationOtherPID(t *testing.T) {
 	bin := buildUringd(t)
 	sock, addr := listenSocket(t, true)
-	fam := startFamily(t, activated(t, bin, sock, "1", "-addr", "127.0.0.1:0", "-workers", "1"))
+	fam := startFamily(t, activated(t, bin, sock, "1", "-engine", "auto", "-addr", "127.0.0.1:0", "-workers", "1"))
 	got := fam.waitAddr(t)
 	assert.NotEqual(t, addr, got)
 	assert.Equal(t, helloBody, getBody(t, "http://"+got+"/"))
@@ -127,7 +127,7 @@ func TestSystemdSocketActivationOtherPID(t *testing.T) {
 func TestSystemdSocketWithoutReusePort(t *testing.T) {
 	bin := buildUringd(t)
 	sock, _ := listenSocket(t, false)
-	out, err := activated(t, bin, sock, "", "-workers", "2").CombinedOutput()
+	out, err := activated(t, bin, sock, "", "-engine", "auto", "-workers", "2").CombinedOutput()
 	require.Error(t, err)
 	assert.Equal(t, 1, err.(*exec.ExitError).ExitCode())
 	assert.Contains(t, string(out), "ReusePort=yes")
@@ -149,7 +149,7 @@ func TestSystemdSocketActivateTool(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // a free port for the tool (it binds it itself)
-	fam := startFamily(t, exec.Command(tool, "-l", addr, bin, "-workers", "1"))
+	fam := startFamily(t, exec.Command(tool, "-l", addr, bin, "-engine", "auto", "-workers", "1"))
 	// The tool starts the service on the first connection, as systemd does.
 	fam.waitLog(t, "Listening on "+addr)
 	assert.Equal(t, helloBody, getBody(t, "http://"+addr+"/"))
@@ -175,7 +175,7 @@ func TestUpgradeFailuresKeepServing(t *testing.T) {
 		require.NoError(t, os.Rename(tmp, bin)) // as a package manager replaces it
 	}
 	install(real, 0o755)
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-workers", "1", "-upgrade-timeout", "2s")
+	cmd := exec.Command(bin, "-engine", "auto", "-addr", "127.0.0.1:0", "-workers", "1", "-upgrade-timeout", "2s")
 	fam := startFamily(t, cmd)
 	addr := fam.waitAddr(t)
 	pid := cmd.Process.Pid
@@ -248,7 +248,7 @@ func TestSdNotifyReadyAndUpgradeMainPID(t *testing.T) {
 		}
 		return ""
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-workers", "1")
+	cmd := exec.Command(bin, "-engine", "auto", "-addr", "127.0.0.1:0", "-workers", "1")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+path)
 	fam := startFamily(t, cmd)
 	addr := fam.waitAddr(t)

@@ -34,9 +34,6 @@ const (
 // buildUringd builds the real binary into a temporary directory.
 func buildUringd(t *testing.T) string {
 	t.Helper()
-	if _, err := uring.Probe(); err != nil {
-		t.Skipf("io_uring unavailable here (the restart test runs the io_uring engine): %v", err)
-	}
 	bin := filepath.Join(t.TempDir(), "uringd")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
@@ -184,7 +181,7 @@ func (l *load) fail(format string, args ...any) {
 	l.errs.Add(1)
 	l.errMu.Lock()
 	if len(l.errList) < 20 {
-		l.errList = append(l.errList, fmt.Sprintf(format, args...))
+		l.errList = append(l.errList, time.Now().UTC().Format("15:04:05.000")+" "+fmt.Sprintf(format, args...))
 	}
 	l.errMu.Unlock()
 }
@@ -384,16 +381,23 @@ func (l *load) rawNewConn(i int) {
 var byeRequests = regexp.MustCompile(`msg=bye .*?requests=(\d+)`)
 
 // Three SIGUSR2 upgrades of the real binary under load from 200 clients
-// (50 of each kind): zero errors, every body right; each predecessor
-// exits 0 after draining; the requests the processes say they served add
-// up to the responses the clients got.
+// (50 of each kind), on each engine: zero errors, every body right; each
+// predecessor exits 0 after draining; the requests the processes say they
+// served add up to the responses the clients got.
 func TestRestartUnderLoadThreeUpgrades(t *testing.T) {
 	bin := buildUringd(t)
-	start := time.Now()
-	engine := "io_uring"
-	if e := os.Getenv("URINGD_RESTART_ENGINE"); e != "" {
-		engine = e // URINGD_RESTART_ENGINE=netpoll: see deploy/README.md ("The netpoll engine")
+	for _, engine := range []string{"io_uring", "netpoll"} {
+		t.Run(engine, func(t *testing.T) {
+			if _, err := uring.Probe(); err != nil && engine == "io_uring" {
+				t.Skipf("io_uring unavailable here: %v", err)
+			}
+			restartUnderLoad(t, bin, engine)
+		})
 	}
+}
+
+func restartUnderLoad(t *testing.T, bin, engine string) {
+	start := time.Now()
 	cmd := exec.Command(bin, "-engine", engine, "-addr", "127.0.0.1:0", "-workers", "2", "-grace", "10s", "-upgrade-timeout", "30s")
 	fam := startFamily(t, cmd)
 	addr := fam.waitAddr(t)
@@ -437,8 +441,8 @@ func TestRestartUnderLoadThreeUpgrades(t *testing.T) {
 		n, _ := strconv.ParseInt(m[1], 10, 64)
 		served += n
 	}
-	t.Logf("restart test: %d requests answered and checked in %v, %d errors, %d resent after a close; per phase: %s",
-		l.ok.Load(), time.Since(start).Round(time.Millisecond), l.errs.Load(), l.resent.Load(), strings.Join(counts, ", "))
+	t.Logf("restart test (%s): %d requests answered and checked in %v, %d errors, %d resent after a close; per phase: %s",
+		engine, l.ok.Load(), time.Since(start).Round(time.Millisecond), l.errs.Load(), l.resent.Load(), strings.Join(counts, ", "))
 	for k, n := range kindNames {
 		t.Logf("  %-30s %d", n, l.kinds[k].Load())
 	}
