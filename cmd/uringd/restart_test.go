@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ type procs struct {
 	addr  chan string
 	newPD chan int
 	first *exec.Cmd
+	pids  []int // every successor announced, for the cleanup
 }
 
 var subreaper sync.Once
@@ -77,6 +79,9 @@ func startFamily(t *testing.T, cmd *exec.Cmd) *procs {
 			}
 			if m := upgraded.FindStringSubmatch(line); m != nil {
 				pid, _ := strconv.Atoi(m[1])
+				p.mu.Lock()
+				p.pids = append(p.pids, pid)
+				p.mu.Unlock()
 				p.newPD <- pid
 			}
 			if err != nil {
@@ -86,8 +91,20 @@ func startFamily(t *testing.T, cmd *exec.Cmd) *procs {
 		}
 	}()
 	t.Cleanup(func() {
-		// Whatever is left of the family (a failed test).
+		// Whatever is left of the family (a failed test). A successor is
+		// the test's child once orphaned (subreaper): its pid cannot be
+		// reused until waitExit reaps it, which takes it off the list.
 		cmd.Process.Kill()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, pid := range p.pids {
+			// Only a uringd: never a process that took over a reaped pid.
+			exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+			exe = strings.TrimSuffix(exe, " (deleted)")
+			if err == nil && filepath.Base(exe) == "uringd" && strings.HasPrefix(exe, os.TempDir()) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
 	})
 	return p
 }
@@ -132,6 +149,9 @@ func (p *procs) waitExit(t *testing.T, pid int) int {
 			if err == unix.EINTR {
 				continue
 			}
+			p.mu.Lock()
+			p.pids = slices.DeleteFunc(p.pids, func(q int) bool { return q == pid })
+			p.mu.Unlock()
 			if err != nil {
 				done <- -100
 				return
