@@ -136,7 +136,10 @@ func (s *Server) Start() error {
 
 // Shutdown stops the server gracefully: every worker stops accepting,
 // finishes the requests it has started (their responses say
-// "Connection: close"), closes idle connections, and exits. Shutdown returns
+// "Connection: close"), closes idle connections, and exits. A connection
+// that has sent nothing yet is idle only 5 seconds after its accept, as in
+// net/http: its first request is likely on the way, and a client may not
+// retry a request on a connection that never carried one. Shutdown returns
 // when all workers have exited, or when ctx is done: then the remaining
 // connections are closed at once and ctx.Err() is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
