@@ -5,6 +5,7 @@ import (
 	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/proxyproto"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -41,6 +42,19 @@ type Config struct {
 	// Addr is the TCP address to listen on, "host:port". Port 0 picks a free
 	// port (see Server.Addr). Default ":8080".
 	Addr string
+
+	// Listeners are already-open listening TCP sockets to serve on instead
+	// of opening new ones on Addr (which is then ignored): systemd's socket
+	// activation (see SystemdListeners), or the
+	// sockets a previous process handed over in a binary upgrade (see
+	// Server.ListenerFiles). The server uses dups: the caller keeps its
+	// files and may close them once Start returned. Each worker needs a
+	// socket to accept on: with fewer sockets than Workers, SO_REUSEPORT
+	// siblings bound to the same address are added (the inherited sockets
+	// need SO_REUSEPORT, and must have been created by the same user);
+	// with Workers 0 and more sockets than CPUs, there is one worker per
+	// socket. All must be bound to the same address.
+	Listeners []*os.File
 
 	// Workers is the number of event loops, one per OS thread, each pinned to
 	// one CPU of the process's affinity mask (round robin when there are more

@@ -33,10 +33,11 @@ type netpollServer struct {
 
 // startNetpoll serves with the netpoll engine on n listeners.
 func startNetpoll(s *Server, n int) (*netpollServer, *net.TCPAddr, error) {
-	fds, addr, err := engine.Listen(s.cfg.Addr, n, listenBacklog)
+	fds, addr, err := s.listen(n) // listeners.go: opened, or Config.Listeners
 	if err != nil {
 		return nil, nil, err
 	}
+	n = len(fds)
 	lns := make([]net.Listener, 0, n)
 	for _, fd := range fds {
 		f := os.NewFile(uintptr(fd), "listener")

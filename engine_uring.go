@@ -28,10 +28,11 @@ func startUring(s *Server, n int) (*uringServer, *net.TCPAddr, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fds, addr, err := engine.Listen(s.cfg.Addr, n, listenBacklog)
+	fds, addr, err := s.listen(n) // listeners.go: opened, or Config.Listeners
 	if err != nil {
 		return nil, nil, err
 	}
+	n = len(fds)
 	if !s.cfg.KeepGOMAXPROCS && runtime.GOMAXPROCS(0) < n+1 {
 		runtime.GOMAXPROCS(n + 1) // a spare P: workers hold theirs while they wait (Config.KeepGOMAXPROCS)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -33,6 +34,8 @@ type Server struct {
 	done     chan struct{} // closed when the engine has stopped
 
 	offload *engine.Pool // runs blocking handlers (blocking.go)
+
+	lfiles []*os.File // dups of the listeners while serving (listeners.go)
 }
 
 // New checks cfg (zero fields take their defaults, see Config) and returns
@@ -117,11 +120,15 @@ func (s *Server) Start() error {
 	}
 	eng, addr, err := s.startEngine() // engine.go
 	if err != nil {
+		s.closeListenerFiles()
 		return err
 	}
 	s.started, s.eng, s.addr = true, eng, addr
 	go func() {
 		<-eng.done()
+		s.mu.Lock()
+		s.closeListenerFiles()
+		s.mu.Unlock()
 		close(s.done)
 	}()
 	return nil
@@ -129,7 +136,10 @@ func (s *Server) Start() error {
 
 // Shutdown stops the server gracefully: every worker stops accepting,
 // finishes the requests it has started (their responses say
-// "Connection: close"), closes idle connections, and exits. Shutdown returns
+// "Connection: close"), closes idle connections, and exits. A connection
+// that has sent nothing yet is idle only 5 seconds after its accept, as in
+// net/http: its first request is likely on the way, and a client may not
+// retry a request on a connection that never carried one. Shutdown returns
 // when all workers have exited, or when ctx is done: then the remaining
 // connections are closed at once and ctx.Err() is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -139,6 +149,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return errors.New("uringd: Shutdown of a server that was not started")
 	}
 	s.shutdown = true
+	s.closeListenerFiles()
 	s.signal(false)
 	s.mu.Unlock()
 	select {

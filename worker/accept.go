@@ -93,10 +93,13 @@ func (w *Worker) resumeAccept() {
 // over the limit or while shutting down, answered and closed.
 func (w *Worker) newConn(res int32) {
 	fd := res
-	if w.mode != runServing {
+	if w.mode == runForce {
 		w.closeFD(fd)
 		return
 	}
+	// Draining: an accept CQE that raced the cancel. The client connected
+	// and is sending its request: serve it (Connection: close) rather than
+	// fail it, as drainConn does for fresh connections.
 	if w.conns.open >= w.cfg.MaxConns {
 		w.stats.inc(cRejected)
 		w.reject(fd)
@@ -111,6 +114,9 @@ func (w *Worker) newConn(res int32) {
 	w.proxyExpected(c)
 	w.setDeadline(c, timeoutHead)
 	w.armRecv(c)
+	if w.mode == runDraining {
+		w.holdFresh = true // sweepFresh bounds its wait for a request
+	}
 }
 
 // reject sends the static 503 and closes the socket, without a slot: a send

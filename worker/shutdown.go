@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/uringd/uringd/internal/engine"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -43,6 +45,7 @@ func (w *Worker) checkRun() {
 		}
 		w.mode = m
 		w.stopAccepting()
+		w.holdFresh = false // drainConn sets it if it keeps a fresh connection
 		for _, c := range w.conns.conns {
 			w.drainConn(c, m == runForce)
 		}
@@ -69,10 +72,22 @@ func (w *Worker) stopAccepting() {
 	}
 }
 
+// sweepFresh closes, at a tick of a graceful shutdown, the fresh
+// connections kept by drainConn that have stayed silent for
+// engine.FreshHold since their accept.
+func (w *Worker) sweepFresh() {
+	w.holdFresh = false
+	for _, c := range w.conns.conns {
+		w.drainConn(c, false)
+	}
+}
+
 // drainConn applies a shutdown to one connection: a connection with nothing
-// in progress is closed; one with a request partly read or a response not
-// yet sent finishes it (its response says Connection: close) and then
-// closes. force closes every connection now.
+// in progress is closed, unless it has sent nothing yet and was accepted
+// less than engine.FreshHold ago (then sweepFresh comes back for it); one
+// with a request partly read or a response not yet sent finishes it (its
+// response says Connection: close) and then closes. force closes every
+// connection now.
 func (w *Worker) drainConn(c *conn, force bool) {
 	switch {
 	case c.state == stateFree || c.state == stateClosing:
@@ -81,6 +96,11 @@ func (w *Worker) drainConn(c *conn, force bool) {
 	case c.state != stateOpen:
 		// draining or lingering already: closes by itself
 	case c.pending() == 0 && c.in == nil && c.stream == nil:
+		// reqStart of a connection that never sent a byte is its accept.
+		if c.rx == 0 && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
+			w.holdFresh = true
+			return
+		}
 		w.beginClose(c)
 	}
 }

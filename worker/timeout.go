@@ -103,6 +103,9 @@ func (w *Worker) onTick() {
 		w.expire(w.conns.at(s))
 	}
 	w.resumeAccept()
+	if w.holdFresh {
+		w.sweepFresh()
+	}
 	w.checkRun()
 }
 

@@ -106,6 +106,7 @@ type Worker struct {
 	wakeArmed     bool
 	mode          int32 // last seen value of run
 	exiting       bool  // draining done: cancel the timer and wakeup, then return
+	holdFresh     bool  // draining, and a connection that sent nothing yet is kept (drainConn)
 	// streamDec is set while a request whose body will be streamed is
 	// served (body.go): its chunked decoder, as the parser left it.
 	streamDec *http1.ChunkedDecoder

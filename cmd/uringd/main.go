@@ -6,9 +6,11 @@
 // in uint32 arithmetic; POST /echo -> the request body, streamed back as it
 // arrives. With -root DIR: DIR's files instead (see package static), the
 // demo routes only with -demo. SIGINT or SIGTERM shut it down gracefully
-// (for up to -grace); a second one stops it at once. With -metrics ADDR:
-// /metrics (Prometheus), /healthz and /readyz there (see package metrics);
-// /readyz turns 503 as soon as the graceful shutdown starts.
+// (for up to -grace); a second one stops it at once. SIGUSR2 upgrades the
+// binary without dropping a connection (upgrade.go); sockets passed by
+// systemd's socket activation (LISTEN_FDS) are served instead of -addr.
+// With -metrics ADDR: /metrics (Prometheus), /healthz and /readyz there (see
+// package metrics); /readyz turns 503 as soon as the graceful shutdown starts.
 package main
 
 import (
@@ -51,6 +53,7 @@ func run(args []string, stderr io.Writer) int {
 	proxyProtocol := fs.Bool("proxy-protocol", false, "connections from -proxy-from addresses begin with a PROXY protocol header (v1 or v2) naming the real client")
 	fs.Var(&cfg.ProxyProtocolFrom, "proxy-from", "with -proxy-protocol: the load balancers' addresses, CIDR[,CIDR...] (repeatable)")
 	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
+	upgradeTimeout := fs.Duration("upgrade-timeout", 30*time.Second, "time the new process of a SIGUSR2 upgrade has to start serving before it is killed and this one keeps serving")
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -105,6 +108,13 @@ func run(args []string, stderr io.Writer) int {
 		cfg.AccessLog = l
 		reopenOnSIGUSR1(log, l)
 	}
+	addrSet := false
+	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+	in, err := takeInherited() // upgrade.go
+	if err != nil {
+		return fail(1, "cannot start", err)
+	}
+	cfg.Listeners = in.files
 	srv, err := uringd.New(*cfg)
 	if err != nil {
 		return fail(2, "", err)
@@ -134,13 +144,32 @@ func run(args []string, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	if err := srv.Start(); err != nil {
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	defer signal.Stop(usr2)
+	err = srv.Start()
+	for _, f := range in.files {
+		f.Close() // the server serves its own dups
+	}
+	if err != nil {
 		return fail(1, "cannot start", err)
+	}
+	if len(in.files) > 0 {
+		logInherited(log, in, srv, cfg.Addr, addrSet)
 	}
 	startupLine(log, srv, *root)
 	warnWorkers(log, cfg.Workers)
 	m.ready()
-	return serve(log, srv, m.watch(sigs), *grace)
+	// systemd first (a successor names itself the main process, for
+	// Type=notify with NotifyAccess=all), then the predecessor, which
+	// exits once it has drained.
+	if in.ready != nil {
+		sdNotify(fmt.Sprintf("MAINPID=%d\nREADY=1", os.Getpid()))
+	} else {
+		sdNotify("READY=1")
+	}
+	in.signalReady()
+	return serve(log, srv, m.watch(sigs), usr2, *grace, *upgradeTimeout)
 }
 
 // reopenOnSIGUSR1 reopens the access log on SIGUSR1, as nginx does: logrotate

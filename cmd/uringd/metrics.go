@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/uringd/uringd"
 	"github.com/uringd/uringd/metrics"
+	"golang.org/x/sys/unix"
 )
 
 // metricsFlag defines -metrics; everything it turns on is in this file.
@@ -53,7 +55,18 @@ func startMetrics(addr string, srv *uringd.Server, log *slog.Logger) (*metricsSe
 	if err != nil {
 		return nil, fmt.Errorf("%v (%w)", err, errMetricsAddr)
 	}
-	ln, err := net.ListenTCP("tcp", ta)
+	// SO_REUSEPORT: the successor of a SIGUSR2 upgrade binds the same
+	// address while this process still drains (and answers /readyz 503).
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", ta.String())
 	if err != nil {
 		return nil, err
 	}

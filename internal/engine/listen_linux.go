@@ -70,6 +70,12 @@ func listenOne(ta *net.TCPAddr, backlog int) (int, error) {
 			return -1, fmt.Errorf("setsockopt IPV6_V6ONLY: %w", err)
 		}
 	}
+	return finishListen(fd, sa, backlog)
+}
+
+// finishListen sets the options of every listener on a new socket fd,
+// binds it to sa and listens; it closes fd on failure.
+func finishListen(fd int, sa unix.Sockaddr, backlog int) (int, error) {
 	for _, o := range []int{unix.SO_REUSEADDR, unix.SO_REUSEPORT} {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, o, 1); err != nil {
 			unix.Close(fd)

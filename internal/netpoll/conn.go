@@ -54,15 +54,18 @@ type conn struct {
 	clock bodyClock         // the read of the current request's body (clock.go)
 	start time.Time         // the current request's first byte (or its wait's start)
 
-	noLinger bool // a read or write failed: close without lingering (linger)
+	noLinger bool      // a read or write failed: close without lingering (linger)
+	got      bool      // a byte was received: no longer fresh (closeIfIdle)
+	accepted time.Time // immutable: when a fresh connection's wait began (closeIfIdle)
 
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
+	fresh  bool // idle, and nothing was ever received (Shutdown holds it for engine.FreshHold)
 	closed bool
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String()}
+	c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String(), accepted: time.Now()}
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.peer = ta.AddrPort()
 	}
@@ -74,18 +77,23 @@ func newConn(s *Server, nc net.Conn) *conn {
 // socket: a request whose bytes the read already returned, but which was not
 // yet marked busy, is then still answered (with Connection: close) instead
 // of being counted as served and its response written to a closed socket.
-func (c *conn) closeIfIdle() {
+//
+// A connection that has received nothing yet is spared for
+// engine.FreshHold after its accept: its first request is most likely on
+// the way, and a client cannot retry a request on a connection that never
+// carried one.
+func (c *conn) closeIfIdle(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.idle && !c.closed {
+	if c.idle && !c.closed && !(c.fresh && now.Sub(c.accepted) < engine.FreshHold) {
 		c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }
 
-func (c *conn) setIdle(idle bool) bool {
+func (c *conn) setIdle(idle, fresh bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.idle = idle
+	c.idle, c.fresh = idle, idle && fresh
 	return !c.closed
 }
 
@@ -264,14 +272,16 @@ func (c *conn) fill(inRequest bool) bool {
 	}
 	c.nc.SetReadDeadline(deadline)
 	idle := len(in) == 0
-	if idle && (!c.setIdle(true) || c.s.draining.Load()) {
+	fresh := idle && !c.got
+	if idle && (!c.setIdle(true, fresh) || c.s.draining.Load() && !fresh) {
 		*c.in = in
 		return false
 	}
 	n, err := c.nc.Read(in[len(in):cap(in)])
 	if idle {
-		c.setIdle(false)
+		c.setIdle(false, false)
 	}
+	c.got = c.got || n > 0
 	if inBody {
 		c.clock.read(now, n)
 	}

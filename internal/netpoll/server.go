@@ -34,6 +34,7 @@ type Server struct {
 	conns    map[*conn]struct{}
 	draining atomic.Bool // Shutdown called: answers say Connection: close
 	wg       sync.WaitGroup
+	accepts  sync.WaitGroup // Serve's accept loop: Shutdown waits for it before it waits for wg
 	stats    counters
 	inHeld   atomic.Int64 // input buffer bytes counted against MaxBodyBuffer
 }
@@ -54,8 +55,15 @@ func New(cfg Config) *Server {
 // engine.ErrServerClosed (or the accept error that stopped it).
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
+	if s.draining.Load() { // Shutdown came first: it found no listener to close
+		s.mu.Unlock()
+		ln.Close()
+		return engine.ErrServerClosed
+	}
 	s.ln = ln
+	s.accepts.Add(1)
 	s.mu.Unlock()
+	defer s.accepts.Done()
 	var backoff time.Duration
 	var lastLog time.Time
 	for {
@@ -88,15 +96,13 @@ func isTemporary(err error) bool {
 }
 
 // track starts the goroutine of a new connection, or refuses it over
-// MaxConns or while shutting down.
+// MaxConns. One accepted while shutting down (its accept raced the
+// listener's close) is served too, with Connection: close: its client is
+// sending a request it cannot retry (engine.FreshHold); Shutdown waits
+// for the accept loop to end before it counts the connections.
 func (s *Server) track(nc net.Conn) {
 	s.stats.accepted.Add(1)
 	s.mu.Lock()
-	if s.draining.Load() {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
 	if s.cfg.MaxConns > 0 && len(s.conns) >= s.cfg.MaxConns {
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
@@ -138,6 +144,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.ln.Close()
 	}
 	s.mu.Unlock()
+	s.accepts.Wait() // every connection it accepted is in wg
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -159,10 +166,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) closeIdle() {
+	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.closeIfIdle()
+		c.closeIfIdle(now)
 	}
 }
 
