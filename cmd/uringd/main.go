@@ -51,6 +51,7 @@ func run(args []string, stderr io.Writer) int {
 	proxyProtocol := fs.Bool("proxy-protocol", false, "connections from -proxy-from addresses begin with a PROXY protocol header (v1 or v2) naming the real client")
 	fs.Var(&cfg.ProxyProtocolFrom, "proxy-from", "with -proxy-protocol: the load balancers' addresses, CIDR[,CIDR...] (repeatable)")
 	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
+	shutdownDelay := shutdownDelayFlag(fs)
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -140,7 +141,7 @@ func run(args []string, stderr io.Writer) int {
 	startupLine(log, srv, *root)
 	warnWorkers(log, cfg.Workers)
 	m.ready()
-	return serve(log, srv, m.watch(sigs), *grace)
+	return serve(log, srv, delaySignals(log, m.watch(sigs), *shutdownDelay), *grace)
 }
 
 // reopenOnSIGUSR1 reopens the access log on SIGUSR1, as nginx does: logrotate
