@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +46,10 @@ func TestHAProxyRollingRestart(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "run.sh")
 	cmd.Env = env
+	// run.sh's children (uringd, haproxy, loadgen) share its process group:
+	// a run cut short by the timeout takes them all down.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
