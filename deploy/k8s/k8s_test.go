@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -331,13 +332,20 @@ func TestManifestArgsStartUringd(t *testing.T) {
 	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+c.LivenessProbe.HTTPGet.Path))
 	assert.Equal(t, http.StatusOK, get("http://"+addr+"/"))
 
-	// Hold a connection open mid-request so the drain lasts while /readyz
-	// is probed (a plain SIGTERM to an idle server ends it at once).
+	// Hold a request in progress so that the drain lasts while /readyz is
+	// probed (an idle server's drain ends at once): half a request head,
+	// sent once the server has read the earlier requests, and waited for
+	// until uringd_bytes_received_total shows the server has it too.
+	before := bytesReceived(t, "http://"+metricsAddr+"/metrics")
 	held, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer held.Close()
-	_, err = held.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
+	half := "GET / HTTP/1.1\r\nHost: x\r\n"
+	_, err = held.Write([]byte(half))
 	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return bytesReceived(t, "http://"+metricsAddr+"/metrics") >= before+len(half)
+	}, 30*time.Second, 10*time.Millisecond, "the server never read the held request")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	m := waitFor(regexp.MustCompile(`msg="shutting down" .*grace=(\S+)`))
@@ -346,11 +354,38 @@ func TestManifestArgsStartUringd(t *testing.T) {
 	assert.Equal(t, argDuration(t, c, "grace"), g)
 	assert.Equal(t, http.StatusServiceUnavailable, get("http://"+metricsAddr+c.ReadinessProbe.HTTPGet.Path))
 	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+c.LivenessProbe.HTTPGet.Path))
-	_, err = held.Write([]byte("\r\n")) // finish the request: the drain ends
+	_, err = held.Write([]byte("\r\n")) // finish the request: it is answered, then the drain ends
 	require.NoError(t, err)
+	held.SetDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(held), nil)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "Hello, World!", string(body))
+	assert.True(t, resp.Close, "a response during the drain closes its connection")
 	for range lines {
 	}
 	require.NoError(t, cmd.Wait())
+}
+
+// bytesReceived is uringd_bytes_received_total, all workers, from /metrics.
+func bytesReceived(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	sum := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if ok && strings.HasPrefix(name, "uringd_bytes_received_total") {
+			n, err := strconv.ParseFloat(value, 64)
+			require.NoError(t, err, sc.Text())
+			sum += int(n)
+		}
+	}
+	require.NoError(t, sc.Err())
+	return sum
 }
 
 // kubectl (where installed) renders the kustomization offline: what
