@@ -18,12 +18,13 @@ func TestShutdownDelayServesWhileNotReady(t *testing.T) {
 	s := startServer(t, false, "-addr", "127.0.0.1:0", "-workers", "1", "-engine", "auto",
 		"-metrics", "127.0.0.1:0", "-shutdown-delay", "1m")
 	base := "http://" + s.metricsAddr(t)
-	code, _ := httpGet(t, base+"/readyz")
-	require.Equal(t, http.StatusOK, code)
+	// Ready just after the startup line: wait for it, as a balancer would.
+	require.Eventually(t, func() bool { code, _ := httpGet(t, base+"/readyz"); return code == http.StatusOK },
+		20*time.Second, 5*time.Millisecond)
 
 	s.signal(t, syscall.SIGTERM)
 	s.waitLog(t, "shutdown delay: still serving")
-	code, _ = httpGet(t, base+"/readyz")
+	code, _ := httpGet(t, base+"/readyz")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	for range 3 { // each on a new connection: the listener is still open
 		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}

@@ -328,7 +328,10 @@ func TestManifestArgsStartUringd(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+c.ReadinessProbe.HTTPGet.Path))
+	// Readiness comes just after the startup line: probe until it is
+	// there, as the kubelet does.
+	require.Eventually(t, func() bool { return get("http://"+metricsAddr+c.ReadinessProbe.HTTPGet.Path) == http.StatusOK },
+		30*time.Second, 10*time.Millisecond, "%s never ready", c.ReadinessProbe.HTTPGet.Path)
 	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+c.LivenessProbe.HTTPGet.Path))
 	assert.Equal(t, http.StatusOK, get("http://"+addr+"/"))
 

@@ -287,7 +287,10 @@ func runUnderRunc(t *testing.T, d deployment, c container, bin string, sc ociSec
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	assert.Equal(t, http.StatusOK, get("http://"+metrics+c.ReadinessProbe.HTTPGet.Path))
+	// Readiness comes just after the startup line: probe until it is
+	// there, as the kubelet does.
+	require.Eventually(t, func() bool { return get("http://"+metrics+c.ReadinessProbe.HTTPGet.Path) == http.StatusOK },
+		30*time.Second, 10*time.Millisecond, "%s never ready", c.ReadinessProbe.HTTPGet.Path)
 	assert.Equal(t, http.StatusOK, get("http://"+metrics+c.LivenessProbe.HTTPGet.Path))
 	assert.Equal(t, http.StatusOK, get("http://"+addr+"/"))
 
