@@ -54,6 +54,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.Var(&cfg.ProxyProtocolFrom, "proxy-from", "with -proxy-protocol: the load balancers' addresses, CIDR[,CIDR...] (repeatable)")
 	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
 	upgradeTimeout := fs.Duration("upgrade-timeout", 30*time.Second, "time the new process of a SIGUSR2 upgrade has to start serving before it is killed and this one keeps serving")
+	shutdownDelay := shutdownDelayFlag(fs)
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -169,7 +170,7 @@ func run(args []string, stderr io.Writer) int {
 		sdNotify("READY=1")
 	}
 	in.signalReady()
-	return serve(log, srv, m.watch(sigs), usr2, *grace, *upgradeTimeout)
+	return serve(log, srv, delaySignals(log, m.watch(sigs), *shutdownDelay), usr2, *grace, *upgradeTimeout)
 }
 
 // reopenOnSIGUSR1 reopens the access log on SIGUSR1, as nginx does: logrotate

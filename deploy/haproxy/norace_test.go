@@ -1,0 +1,5 @@
+//go:build !race
+
+package haproxy_test
+
+const raceEnabled = false
