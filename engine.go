@@ -127,6 +127,9 @@ func (s *Server) engineConfig(h engine.Handler) engine.Config {
 		StreamBody:         s.mux.streamsBody,
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
 		AccessLog:          newSink(c.AccessLog),
+		TLS:                s.tls,
+		HandshakeTimeout:   c.HandshakeTimeout,
+		MaxHandshakes:      c.MaxHandshakesPerWorker,
 	}
 }
 

@@ -86,6 +86,8 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DisableBufRing:    c.DisableBufRing,
 		DisableShutdownOp: c.DisableShutdownOp,
 		RawWait:           !c.KeepGOMAXPROCS,
+		TLSAcceptor:       s.tlsAcceptor,
+		MaxHandshakes:     c.MaxHandshakesPerWorker,
 	}
 }
 

@@ -2,6 +2,7 @@ package uringd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uringd/uringd/internal/engine"
+	"github.com/uringd/uringd/tlsrecord"
 	"github.com/uringd/uringd/uring"
 )
 
@@ -33,6 +35,9 @@ type Server struct {
 	done     chan struct{} // closed when the engine has stopped
 
 	offload *engine.Pool // runs blocking handlers (blocking.go)
+
+	tls         *tls.Config         // the server's clone of Config.TLS (tls.go); nil: cleartext
+	tlsAcceptor *tlsrecord.Acceptor // the io_uring engine's handshakes, shared by its workers
 }
 
 // New checks cfg (zero fields take their defaults, see Config) and returns
@@ -44,6 +49,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{}), offload: engine.NewPool(cfg.BlockingWorkers, cfg.BlockingQueue)}
 	s.mux.slow, s.mux.log, s.mux.epoch = cfg.SlowHandler, cfg.Logger, time.Now()
+	s.setupTLS()
 	return s, nil
 }
 

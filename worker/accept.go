@@ -109,6 +109,9 @@ func (w *Worker) newConn(res int32) {
 	c.inRequest = true
 	c.reqStart = w.nowTick
 	w.setDeadline(c, timeoutHead)
+	if w.cfg.TLSAcceptor != nil && !w.tlsAccept(c) {
+		return // too many handshakes in progress: closing (tls.go)
+	}
 	w.armRecv(c)
 }
 

@@ -152,6 +152,7 @@ func (w *Worker) newStream(c *conn) *Stream {
 		slot:   c.slot,
 		gen:    c.gen,
 		ahead:  c.pending(),
+		tls:    tlsStateOf(c),
 	}
 	if w.mode != runServing {
 		s.req.Close = true // shutting down: this is the connection's last response

@@ -178,10 +178,20 @@ func (w *Worker) endInput(c *conn) {
 	w.beginClose(c)
 }
 
-// consume feeds received bytes to c's parser. The common case parses them
+// consume takes received bytes: a TLS connection's go to its handshake or
+// record layer (tls.go), whose plaintext comes back to consumeHTTP.
+func (w *Worker) consume(c *conn, data []byte) {
+	if c.tls != nil {
+		w.tlsConsume(c, data)
+		return
+	}
+	w.consumeHTTP(c, data)
+}
+
+// consumeHTTP feeds received bytes to c's parser. The common case parses them
 // where the kernel put them; only the unfinished tail of a request is copied
 // into c's own input buffer (stitch), to be completed by later receives.
-func (w *Worker) consume(c *conn, data []byte) {
+func (w *Worker) consumeHTTP(c *conn, data []byte) {
 	c.rx += uint64(len(data)) // the body's rate (timeout.go)
 	if c.state != stateOpen {
 		return // draining or lingering: what the client sends now is ignored

@@ -21,6 +21,7 @@ func (w *Worker) armWakeup() {
 func (w *Worker) onWakeup(res int32) {
 	w.wakeArmed = false
 	w.drainOffload() // detached responses' bytes (offload.go)
+	w.drainTLS()     // handshakes with output or done (tls.go)
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.EINTR, e == unix.EAGAIN:
 	case e == unix.ECANCELED:

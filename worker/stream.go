@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -26,6 +27,7 @@ type Stream struct {
 	cancel context.CancelFunc
 	slot   uint32
 	gen    uint32
+	tls    *tls.ConnectionState // the connection's, for handlers; nil over cleartext
 
 	mu     sync.Mutex
 	cond   sync.Cond // L = &mu; signalled as bytes are sent or the stream fails

@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -56,6 +57,8 @@ type conn struct {
 
 	noLinger bool // a read or write failed: close without lingering (linger)
 
+	tls *tls.ConnectionState // after the handshake (tls.go); nil over cleartext
+
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
 	closed bool
@@ -98,6 +101,9 @@ func (c *conn) serve() {
 	c.parser.Init(&c.s.cfg.Limits, make([]http1.Header, 0, c.s.cfg.Limits.MaxHeaders))
 	c.resp.Pool = heapPool{}
 	defer c.end()
+	if !c.tlsHandshake() { // TLS first (tls.go)
+		return
+	}
 	inRequest := true // the first request's head is due within HeaderTimeout
 	c.start = time.Now()
 	for {

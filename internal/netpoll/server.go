@@ -9,6 +9,7 @@ package netpoll
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -31,6 +32,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	ln       net.Listener
+	hs       chan struct{} // a slot per handshake in progress (Config.MaxHandshakes); nil: no bound
 	conns    map[*conn]struct{}
 	draining atomic.Bool // Shutdown called: answers say Connection: close
 	wg       sync.WaitGroup
@@ -47,7 +49,11 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, base: ctx, stop: stop, conns: make(map[*conn]struct{})}
+	s := &Server{cfg: cfg, base: ctx, stop: stop, conns: make(map[*conn]struct{})}
+	if cfg.TLS != nil && cfg.MaxHandshakes > 0 {
+		s.hs = make(chan struct{}, cfg.MaxHandshakes)
+	}
+	return s
 }
 
 // Serve accepts connections on ln until Shutdown, then returns
@@ -102,6 +108,9 @@ func (s *Server) track(nc net.Conn) {
 		s.stats.rejected.Add(1)
 		go reject(nc)
 		return
+	}
+	if s.cfg.TLS != nil {
+		nc = tls.Server(nc, s.cfg.TLS) // the handshake runs on the connection's goroutine (tls.go)
 	}
 	c := newConn(s, nc)
 	s.conns[c] = struct{}{}
