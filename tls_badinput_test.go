@@ -33,7 +33,7 @@ func TestTLSGarbage(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
 		s := startTLSServer(t, cfg, nil)
 		for _, junk := range [][]byte{
-			{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5},              // a handshake record that is no ClientHello
+			{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5},                // a handshake record that is no ClientHello
 			bytes.Repeat([]byte{0}, 64),                                  // zeros
 			{0x17, 0x03, 0x03, 0x40, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x00}, // application data before a handshake
 		} {
