@@ -239,3 +239,25 @@ func TestTLSVersions(t *testing.T) {
 			c13.ConnectionState().CipherSuite)
 	})
 }
+
+// TestTLSKeyUpdate: the client rekeys and asks the server to; the server
+// reads the next request under the client's new key and sends its own
+// KeyUpdate before its answer.
+func TestTLSKeyUpdate(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.TLS = tlsServerConfig(t)
+		cfg.TLS.SessionTicketsDisabled = true // no record after the handshake (newTLSClient)
+		s := startTLSServer(t, cfg, nil)
+		c := newTLSClient(t, s, helloReq, "Hello, World!")
+		c.roundTrip(t)
+		require.Zero(t, c.empty)
+		ku, err := c.rec.AppendKeyUpdate(nil, true)
+		require.NoError(t, err)
+		_, err = c.nc.Write(ku)
+		require.NoError(t, err)
+		for i := 0; i < 3; i++ {
+			c.roundTrip(t)
+		}
+		assert.Equal(t, 1, c.empty, "the server's KeyUpdate")
+	})
+}
