@@ -87,6 +87,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DisableShutdownOp: c.DisableShutdownOp,
 		RawWait:           !c.KeepGOMAXPROCS,
 		TLSAcceptor:       s.tlsAcceptor,
+		ConnHandler:       &s.mux,
 		MaxHandshakes:     c.MaxHandshakesPerWorker,
 	}
 }

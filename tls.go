@@ -43,8 +43,7 @@ func validateTLS(c *tls.Config) error {
 // setupTLS prepares the server's clones of Config.TLS: the netpoll
 // engine's (crypto/tls over each connection) and the io_uring engine's
 // acceptor, whose handshakes run off the event loops and which is shared by
-// all workers, so a session ticket one issued resumes on any other. The
-// io_uring record path is TLS 1.3's: its config offers nothing older.
+// all workers, so a session ticket one issued resumes on any other.
 func (s *Server) setupTLS() {
 	if s.cfg.TLS == nil {
 		return
@@ -54,12 +53,7 @@ func (s *Server) setupTLS() {
 		c.NextProtos = slices.Clone(alpnServed)
 	}
 	s.tls = c
-	u := c.Clone()
-	u.MinVersion = tls.VersionTLS13
-	if u.MaxVersion != 0 && u.MaxVersion < tls.VersionTLS13 {
-		u.MaxVersion = tls.VersionTLS13
-	}
-	s.tlsAcceptor = tlsrecord.NewAcceptor(u, s.cfg.HandshakeTimeout)
+	s.tlsAcceptor = tlsrecord.NewAcceptor(c, s.cfg.HandshakeTimeout)
 }
 
 // TLSRecordPath describes how the engine protects records, for the
@@ -71,7 +65,7 @@ func (s *Server) TLSRecordPath() string {
 	case s.Engine() == EngineNetpoll:
 		return "crypto/tls on each connection's goroutine (TLS 1.2 and 1.3)"
 	}
-	return "handshake in crypto/tls off the loop; userland TLS 1.3 record layer on the loop (no TLS 1.2)"
+	return "handshake in crypto/tls off the loop; userland TLS 1.3 record layer on the loop; TLS 1.2 on goroutines"
 }
 
 // TLS is the TLS state of the connection whose request w answers (nil over

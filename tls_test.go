@@ -213,27 +213,62 @@ func TestTLSSNI(t *testing.T) {
 	})
 }
 
-// TestTLSVersions: TLS 1.2 is served by netpoll and refused by io_uring
-// (whose record path is TLS 1.3's); every TLS 1.3 suite works on both.
-func TestTLSVersions(t *testing.T) {
+// TestTLS12: a TLS 1.2 client is served on both engines (on io_uring by
+// crypto/tls on a goroutine over the worker's transport): keep-alive,
+// pipelining, bodies both ways, blocking and net/http handlers, resumption,
+// and a close after Connection: close.
+func TestTLS12(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
-		s := startTLSServer(t, cfg, nil)
+		s := startTLSServer(t, cfg, func(s *uringd.Server) {
+			s.Handle("GET /blocking", uringd.BlockingFunc(func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+				io.WriteString(w, "blocking "+tls.VersionName(uringd.TLS(ctx).Version))
+			}))
+			s.HandleFunc("GET /plain", func(w *uringd.Response, r *uringd.Request) {
+				w.WriteString("plain " + tls.VersionName(w.TLS().Version))
+			})
+		})
 		cc := tlsClientConfig()
 		cc.MaxVersion = tls.VersionTLS12
-		c, err := tls.Dial("tcp", s.Addr().String(), cc)
-		if cfg.Engine == uringd.EngineNetpoll {
-			require.NoError(t, err)
-			assert.Equal(t, uint16(tls.VersionTLS12), c.ConnectionState().Version)
-			rc := tlsRaw(t, c)
-			rc.send(helloReq)
-			_, body := rc.response("GET")
-			assert.Equal(t, "Hello, World!", body)
-			c.Close()
-		} else {
-			require.Error(t, err, "TLS 1.2 on the io_uring engine")
+		cc.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+		c := dialTLS(t, s, cc)
+		require.Equal(t, uint16(tls.VersionTLS12), c.ConnectionState().Version)
+		rc := tlsRaw(t, c)
+		var req strings.Builder
+		for i := 0; i < 20; i++ {
+			fmt.Fprintf(&req, "GET /files/%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
 		}
-		// The suite the client prefers (crypto/tls picks it by hardware;
-		// tlsrecord's own tests cover all three against crypto/tls).
+		rc.send(req.String())
+		for i := 0; i < 20; i++ {
+			_, body := rc.response("GET")
+			require.Equal(t, fmt.Sprintf("file:/files/%d", i), body)
+		}
+		rc.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\nGET /blocking HTTP/1.1\r\nHost: x\r\n\r\n")
+		_, body := rc.response("GET")
+		assert.Equal(t, "plain TLS 1.2", body)
+		_, body = rc.response("GET")
+		assert.Equal(t, "blocking TLS 1.2", body)
+		rc.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		_, body = rc.response("GET")
+		assert.Equal(t, "Hello, World!", body)
+		rc.expectClosed()
+
+		hc := httpsClient(t, cc)
+		base := "https://127.0.0.1:" + port(s)
+		big := strings.Repeat("TLS 1.2 body ", 1<<16)
+		resp, err := hc.Post(base+"/echo", "text/plain", strings.NewReader(big))
+		require.NoError(t, err)
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.True(t, string(got) == big, "echo over TLS 1.2")
+		require.Equal(t, uint16(tls.VersionTLS12), resp.TLS.Version)
+		assert.True(t, resp.TLS.DidResume, "the second TLS 1.2 connection resumes")
+		code, b, _ := get(t, hc, base+"/big")
+		assert.Equal(t, 200, code)
+		assert.Equal(t, string(bigBody), b)
+
+		// TLS 1.3 meanwhile, with the suite the client prefers (crypto/tls
+		// picks it by hardware; tlsrecord's tests cover all three).
 		c13 := dialTLS(t, s, nil)
 		assert.Contains(t, []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256},
 			c13.ConnectionState().CipherSuite)

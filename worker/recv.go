@@ -153,6 +153,9 @@ func (w *Worker) peerClosed(c *conn) {
 		w.detachedEOF(c)
 		return
 	}
+	if c.tls != nil && w.tlsPeerEOF(c) {
+		return // a goroutine serves it: it gets the EOF (tls_goroutine.go)
+	}
 	switch c.state {
 	case stateOpen:
 		c.peerEOF = true

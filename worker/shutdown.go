@@ -44,6 +44,9 @@ func (w *Worker) checkRun() {
 		}
 		w.mode = m
 		w.stopAccepting()
+		if m == runDraining {
+			w.tlsDrain() // connections served on goroutines (tls_goroutine.go)
+		}
 		for _, c := range w.conns.conns {
 			w.drainConn(c, m == runForce)
 		}
@@ -81,6 +84,8 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		w.beginClose(c)
 	case c.state != stateOpen:
 		// draining or lingering already: closes by itself
+	case c.tls != nil && c.tls.served:
+		// its goroutine finishes and closes it (tlsDrain)
 	case c.pending() == 0 && c.in == nil && c.stream == nil:
 		w.beginClose(c)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/uringd/uringd/internal/netpoll"
 	"github.com/uringd/uringd/tlsrecord"
 	"golang.org/x/sys/unix"
 )
@@ -42,10 +43,11 @@ const maxRecordLen = tlsrecord.HeaderLen + tlsrecord.MaxPlaintext + 256
 
 // tlsWorker is a worker's TLS state.
 type tlsWorker struct {
-	active int        // handshakes in progress (bounded by Config.MaxHandshakes)
-	cur    *tlsConn   // the connection whose request is being served (serve), for TLSState
-	in     tlsInbox   // wakes from handshake goroutines
-	spare  []*tlsConn // worker only: the other half of the inbox's double buffer
+	active int             // handshakes in progress (bounded by Config.MaxHandshakes)
+	np     *netpoll.Server // serves the connections without a record path (tls_goroutine.go); nil until one
+	cur    *tlsConn        // the connection whose request is being served (serve), for TLSState
+	in     tlsInbox        // wakes from handshake goroutines
+	spare  []*tlsConn      // worker only: the other half of the inbox's double buffer
 }
 
 // tlsInbox is where handshake goroutines post their connection when it has
@@ -87,6 +89,7 @@ type tlsConn struct {
 	alerted    bool        // that alert was queued
 	closeAfter bool        // close once the wire is out (failed handshake, plaintext 400)
 	eof        bool        // the client's close_notify came: its input is over
+	served     bool        // no record path: a goroutine serves the Conn over hs's transport (tls_goroutine.go)
 	notified   bool        // our close_notify is queued
 }
 
@@ -199,6 +202,10 @@ func (w *Worker) tlsPump(c *conn) {
 	if tc.hs == nil || c.sending || c.state == stateClosing {
 		return
 	}
+	if tc.served {
+		w.tlsServedPump(c)
+		return
+	}
 	tc.scratch = tc.hs.Output(tc.scratch[:0])
 	if len(tc.scratch) > 0 {
 		w.wireAppend(tc, tc.scratch)
@@ -216,7 +223,8 @@ func (w *Worker) tlsPump(c *conn) {
 // anything the record layer seals.
 func (w *Worker) tlsHandshakeDone(c *conn) {
 	tc := c.tls
-	res, err := tc.hs.Result()
+	hs := tc.hs
+	res, err := hs.Result()
 	tc.hs = nil
 	w.tls.active--
 	switch {
@@ -224,12 +232,8 @@ func (w *Worker) tlsHandshakeDone(c *conn) {
 		w.log.Debug("TLS handshake failed", "err", err.Error())
 		w.tlsCloseAfterWire(c)
 		return
-	case !res.Record:
-		// TLS 1.2 (or a suite without a record path): Config.TLS on this
-		// engine is limited to TLS 1.3 (uringd), so this is a bug.
-		w.log.Warn("TLS handshake without a record path; closing", "why", res.Why)
-		res.TLS.Close()
-		w.tlsCloseAfterWire(c)
+	case !res.Record: // TLS 1.2: on a goroutine
+		w.tlsServe(c, hs, res)
 		return
 	}
 	rec, err := tlsrecord.NewConn(res.Params)
@@ -269,6 +273,8 @@ func (w *Worker) tlsConsume(c *conn, data []byte) {
 	switch {
 	case c.state != stateOpen || tc.failed || tc.eof || tc.closeAfter:
 		// Draining, lingering, failed: what the client sends is ignored.
+	case tc.served:
+		_ = tc.hs.Feed(data) // to the goroutine serving it (tls_goroutine.go)
 	case tc.hs != nil:
 		w.tlsFirstBytes(c, data)
 	case tc.rec != nil:
@@ -426,7 +432,9 @@ func (w *Worker) tlsAbort(c *conn) {
 	if tc := c.tls; tc.hs != nil {
 		tc.hs.Close()
 		tc.hs = nil
-		w.tls.active--
+		if !tc.served {
+			w.tls.active--
+		}
 	}
 }
 

@@ -141,7 +141,11 @@ func (w *Worker) tlsWireSent(c *conn) {
 		w.beginClose(c)
 	case tc.hs != nil:
 		w.tlsPump(c)
-		if c.state == stateOpen && !c.sending {
+		switch {
+		case c.sending || c.state != stateOpen:
+		case tc.served:
+			w.wheel.clear(c.slot) // the goroutine's deadlines rule
+		default:
 			w.readDeadline(c)
 		}
 	case c.pending() > 0:

@@ -43,6 +43,9 @@ type Config struct {
 	// any of them. MaxHandshakes bounds the worker's handshakes in progress.
 	TLSAcceptor   *tlsrecord.Acceptor
 	MaxHandshakes int
+	// ConnHandler serves the TLS connections that have no record path
+	// (TLS 1.2) on goroutines: safe for concurrent use. nil: they close.
+	ConnHandler engine.Handler
 }
 
 // Shutdown modes, set by another goroutine and read by the worker after a

@@ -3,6 +3,7 @@ package netpoll
 import (
 	"crypto/tls"
 	"errors"
+	"net"
 	"time"
 )
 
@@ -72,3 +73,10 @@ func (c *conn) TLSState() *tls.ConnectionState { return c.tls }
 
 // TLSState is the TLS state of the stream's connection.
 func (s *Stream) TLSState() *tls.ConnectionState { return s.c.tls }
+
+// ServeConn serves nc, a connection accepted elsewhere (the io_uring
+// worker's TLS 1.2 connections: a crypto/tls Conn whose handshake is done,
+// over the worker's in-memory transport), on a goroutine of its own, as if
+// Serve had accepted it; it is refused like an accepted one over MaxConns
+// or while shutting down.
+func (s *Server) ServeConn(nc net.Conn) { s.track(nc) }
