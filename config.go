@@ -179,9 +179,9 @@ type Config struct {
 	// defaults to "http/1.1" (the only protocol served over TLS for now).
 	// The server works on a clone: the Config is not modified. On the
 	// io_uring engine the handshake runs in crypto/tls off the event loop
-	// and the loop protects TLS 1.3 records itself; TLS 1.2 is not offered
-	// there (MinVersion is raised to TLS 1.3). The netpoll engine serves
-	// through crypto/tls directly, TLS 1.2 included.
+	// and the loop protects TLS 1.3 records itself; a TLS 1.2 connection
+	// is served by crypto/tls on a goroutine while the loop keeps its
+	// socket I/O. The netpoll engine serves through crypto/tls directly.
 	TLS *tls.Config
 	// HandshakeTimeout bounds a TLS handshake. Default 10s.
 	HandshakeTimeout time.Duration
