@@ -229,3 +229,62 @@ func TestTLSCloseNotify(t *testing.T) {
 		assert.Equal(t, 5+19, len(last), "the last record is a close_notify")
 	})
 }
+
+// TestTLSHandshakeTimeoutAndBound: a client that sends its ClientHello and
+// stops is closed after HandshakeTimeout; with one handshake allowed per
+// worker, a second client meanwhile is closed at once, and once the first
+// is gone a new client gets through.
+func TestTLSHandshakeTimeoutAndBound(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.Workers = 1
+		cfg.MaxHandshakesPerWorker = 1
+		cfg.HandshakeTimeout = 300 * time.Millisecond
+		s := startTLSServer(t, cfg, nil)
+		hello := clientHello(t)
+		stalled := dial(t, s)
+		_, err := stalled.Write(hello)
+		require.NoError(t, err)
+		// The server's first flight comes; then nothing, as the client says nothing.
+		stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
+		first := make([]byte, 1)
+		_, err = io.ReadFull(stalled, first)
+		require.NoError(t, err)
+		require.Equal(t, byte(22), first[0], "a handshake record")
+
+		over := dial(t, s)
+		over.Write(hello)
+		got := readUntilClosed(t, over.Conn)
+		assert.NotContains(t, string(got), "Hello", "over the bound: closed")
+
+		readUntilClosed(t, stalled.Conn) // the handshake timeout closes it
+		require.Eventually(t, func() bool {
+			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", s.Addr().String(), tlsClientConfig())
+			if err != nil {
+				return false
+			}
+			c.Close()
+			return true
+		}, 10*time.Second, 20*time.Millisecond)
+	})
+}
+
+// TestTLSIdleTimeout: an idle keep-alive TLS connection is closed after
+// IdleTimeout, over TLS 1.3 (the worker's timer) and TLS 1.2 (on io_uring,
+// the goroutine's deadline on the worker's transport).
+func TestTLSIdleTimeout(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.IdleTimeout = 200 * time.Millisecond
+		s := startTLSServer(t, cfg, nil)
+		for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+			cc := tlsClientConfig()
+			cc.MaxVersion = v
+			c := dialTLS(t, s, cc)
+			rc := tlsRaw(t, c)
+			rc.send(helloReq)
+			_, body := rc.response("GET")
+			require.Equal(t, "Hello, World!", body)
+			got := readUntilClosed(t, c)
+			assert.Empty(t, got, tls.VersionName(v))
+		}
+	})
+}
