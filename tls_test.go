@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -294,5 +295,46 @@ func TestTLSKeyUpdate(t *testing.T) {
 			c.roundTrip(t)
 		}
 		assert.Equal(t, 1, c.empty, "the server's KeyUpdate")
+	})
+}
+
+// TestTLSClientCertificates: with client certificates required, a client
+// without one is refused and one with a certificate of the CA is served;
+// handlers of every kind see its certificate.
+func TestTLSClientCertificates(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.TLS = tlsServerConfig(t)
+		cfg.TLS.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.TLS.ClientCAs = theCA().pool
+		s := startTLSServer(t, cfg, func(s *uringd.Server) {
+			s.HandleFunc("GET /who", func(w *uringd.Response, r *uringd.Request) {
+				w.WriteString(w.TLS().PeerCertificates[0].Subject.CommonName)
+			})
+			s.Handle("GET /who-blocking", uringd.BlockingFunc(func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+				io.WriteString(w, uringd.TLS(ctx).PeerCertificates[0].Subject.CommonName)
+			}))
+		})
+		for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+			anon := tlsClientConfig()
+			anon.MaxVersion = v
+			c, err := tls.Dial("tcp", s.Addr().String(), anon)
+			if err == nil { // TLS 1.3: the client learns of the refusal at its first read
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				io.WriteString(c, helloReq)
+				_, err = c.Read(make([]byte, 1))
+				c.Close()
+			}
+			require.Error(t, err, "%s without a client certificate", tls.VersionName(v))
+
+			cc := tlsClientConfig()
+			cc.MaxVersion = v
+			cc.Certificates = []tls.Certificate{theCA().clientLeaf(t, "alice")}
+			rc := tlsRaw(t, dialTLS(t, s, cc))
+			rc.send("GET /who HTTP/1.1\r\nHost: x\r\n\r\nGET /who-blocking HTTP/1.1\r\nHost: x\r\n\r\n")
+			_, body := rc.response("GET")
+			assert.Equal(t, "alice", body, tls.VersionName(v))
+			_, body = rc.response("GET")
+			assert.Equal(t, "alice", body, tls.VersionName(v))
+		}
 	})
 }

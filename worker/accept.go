@@ -99,6 +99,10 @@ func (w *Worker) newConn(res int32) {
 	}
 	if w.conns.open >= w.cfg.MaxConns {
 		w.stats.inc(cRejected)
+		if w.cfg.TLSAcceptor != nil {
+			w.closeFD(fd) // a TLS client would read a cleartext 503 as garbage
+			return
+		}
 		w.reject(fd)
 		return
 	}
