@@ -4,6 +4,7 @@ package uringd_test
 
 import (
 	"bytes"
+	"context"
 	"runtime"
 	"testing"
 
@@ -52,6 +53,35 @@ func TestTLSZeroAllocsPerRequest(t *testing.T) {
 					t.Logf("%d mallocs over %d TLS round trips (%s), client and server", mallocs, n, rq.name)
 					require.LessOrEqual(t, mallocs, uint64(runtimeThreadSlack), "allocations per TLS request must be 0")
 				})
+			}
+		})
+	}
+}
+
+// BenchmarkTLSKeepAliveRoundTrip is BenchmarkKeepAliveRoundTrip over TLS
+// 1.3 on the io_uring record path (client and server in this process; the
+// client seals and opens with tlsrecord too). Allocations are the server's.
+func BenchmarkTLSKeepAliveRoundTrip(b *testing.B) {
+	for _, m := range uringd.TestModes[:2] { // the io_uring fast and 5.10 paths
+		b.Run(m.Name, func(b *testing.B) {
+			uringd.SkipWithoutIOUring(b, m.Engine)
+			cfg := testConfig(m)
+			cfg.DebugPoisonBuffers = false
+			cfg.TLS = tlsServerConfig(b)
+			cfg.TLS.SessionTicketsDisabled = true // newTLSClient
+			s, err := uringd.New(cfg)
+			require.NoError(b, err)
+			testRoutes(s)
+			require.NoError(b, s.Start())
+			defer s.Shutdown(context.Background())
+			c := newTLSClient(b, s, helloReq, "Hello, World!")
+			for i := 0; i < 100; i++ {
+				c.roundTrip(b)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.roundTrip(b)
 			}
 		})
 	}
