@@ -338,3 +338,46 @@ func TestTLSClientCertificates(t *testing.T) {
 		}
 	})
 }
+
+// TestTLSConfigValidated: a TLS config that cannot present a certificate,
+// or offers a protocol the server does not speak, is refused by New; the
+// caller's config is not modified.
+func TestTLSConfigValidated(t *testing.T) {
+	_, err := uringd.New(uringd.Config{TLS: &tls.Config{}})
+	require.ErrorContains(t, err, "Config.TLS has no certificate")
+	_, err = uringd.New(uringd.Config{TLS: &tls.Config{Certificates: tlsServerConfig(t).Certificates, NextProtos: []string{"h2", "http/1.1"}}})
+	require.ErrorContains(t, err, "NextProtos offers h2")
+	user := tlsServerConfig(t)
+	_, err = uringd.New(uringd.Config{TLS: user})
+	require.NoError(t, err)
+	assert.Empty(t, user.NextProtos, "the server works on a clone")
+}
+
+// TestTLSALPN: the server offers http/1.1; a client that offers only h2
+// is refused (no_application_protocol), one that offers h2 and http/1.1
+// gets http/1.1, and one without ALPN is served.
+func TestTLSALPN(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startTLSServer(t, cfg, nil)
+		h2 := tlsClientConfig()
+		h2.NextProtos = []string{"h2"}
+		c, err := tls.Dial("tcp", s.Addr().String(), h2)
+		if err == nil { // TLS 1.3: the refusal may come at the first read
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, helloReq)
+			_, err = c.Read(make([]byte, 1))
+			c.Close()
+		}
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "no application protocol")
+		both := tlsClientConfig()
+		both.NextProtos = []string{"h2", "http/1.1"}
+		assert.Equal(t, "http/1.1", dialTLS(t, s, both).ConnectionState().NegotiatedProtocol)
+		none := tlsClientConfig()
+		none.NextProtos = nil
+		rc := tlsRaw(t, dialTLS(t, s, none))
+		rc.send(helloReq)
+		_, body := rc.response("GET")
+		assert.Equal(t, "Hello, World!", body)
+	})
+}
