@@ -3,6 +3,7 @@ package uringd_test
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 func TestTLSGracefulShutdown(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
 		cfg.TLS = tlsServerConfig(t)
+		cfg.HandshakeTimeout = time.Minute // a stalled handshake is closed by the shutdown, not by this
 		s, err := uringd.New(cfg)
 		require.NoError(t, err)
 		testRoutes(s)
@@ -37,6 +39,12 @@ func TestTLSGracefulShutdown(t *testing.T) {
 				idle = append(idle, c)
 			}
 		}
+		stalled := dial(t, s) // a ClientHello and nothing more: closed by the shutdown
+		_, err = stalled.Write(clientHello(t))
+		require.NoError(t, err)
+		first := make([]byte, 1)
+		_, err = io.ReadFull(stalled, first) // its handshake is under way
+		require.NoError(t, err)
 		before = s.Stats().Total.BytesIn
 		for _, c := range busy {
 			c.send(half)
@@ -49,6 +57,7 @@ func TestTLSGracefulShutdown(t *testing.T) {
 		for _, c := range idle {
 			c.expectClosed()
 		}
+		readUntilClosed(t, stalled.Conn)
 		for i, c := range busy {
 			c.send("world")
 			resp, body := c.response("POST")

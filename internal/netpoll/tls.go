@@ -36,7 +36,14 @@ func (c *conn) tlsHandshake() bool {
 		}
 	}
 	c.nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	// Idle for Shutdown: a client stalled mid-handshake has no request in
+	// progress, and closeIfIdle's deadline ends its handshake.
+	if !c.setIdle(true) || s.draining.Load() {
+		c.noLinger = true
+		return false
+	}
 	err := tc.Handshake()
+	c.setIdle(false)
 	c.nc.SetDeadline(time.Time{})
 	if err != nil {
 		c.noLinger = true
