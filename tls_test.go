@@ -381,3 +381,48 @@ func TestTLSALPN(t *testing.T) {
 		assert.Equal(t, "Hello, World!", body)
 	})
 }
+
+// TestTLSBigStreamedResponse: 8 MiB written by a blocking handler to a
+// client that reads in small pieces arrive intact over TLS 1.3 and 1.2
+// (the producer is held back by MaxPendingOutput, sealed or not).
+func TestTLSBigStreamedResponse(t *testing.T) {
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		chunk := []byte(strings.Repeat("0123456789abcdef", 4096))
+		s := startTLSServer(t, cfg, func(s *uringd.Server) {
+			s.Handle("GET /stream", uringd.BlockingFunc(func(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
+				for i := 0; i < 128; i++ {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			}))
+		})
+		for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+			cc := tlsClientConfig()
+			cc.MaxVersion = v
+			rc := tlsRaw(t, dialTLS(t, s, cc))
+			rc.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(rc.br, nil)
+			require.NoError(t, err)
+			buf := make([]byte, 1000)
+			var n int
+			for {
+				k, err := resp.Body.Read(buf)
+				for j, b := range buf[:k] {
+					if b != chunk[(n+j)%16] {
+						require.Failf(t, "corrupt body", "%s: byte %d is %q", tls.VersionName(v), n+j, b)
+					}
+				}
+				n += k
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+			}
+			assert.Equal(t, 128*len(chunk), n, tls.VersionName(v))
+			rc.send(helloReq) // the connection goes on
+			_, body := rc.response("GET")
+			assert.Equal(t, "Hello, World!", body)
+		}
+	})
+}
