@@ -3,6 +3,7 @@ package uringd
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"runtime/debug"
@@ -56,6 +57,7 @@ type blockingCtx struct {
 	context.Context
 	remote string
 	body   io.Reader // a streamed body (StreamingBody); nil when it is in r.Body
+	tls    *tls.ConnectionState
 }
 
 type bodyKey struct{}
@@ -66,6 +68,8 @@ func (c *blockingCtx) Value(key any) any {
 		return c.remote
 	case bodyKey:
 		return c.body
+	case tlsKey:
+		return c.tls
 	}
 	return c.Context.Value(key)
 }
@@ -186,7 +190,7 @@ func (o *offloader) offload(w *Response) bool {
 // serveBlocking runs h on the pool goroutine and completes its response.
 func serveBlocking(s sink, h BlockingHandler) {
 	rw := newResponseWriter(s)
-	rw.ctx = blockingCtx{Context: s.Context(), remote: s.RemoteAddr(), body: s.Body()}
+	rw.ctx = blockingCtx{Context: s.Context(), remote: s.RemoteAddr(), body: s.Body(), tls: engine.StreamTLS(s)}
 	ctx := &rw.ctx
 	defer func() {
 		if p := recover(); p != nil {

@@ -1,6 +1,7 @@
 package uringd
 
 import (
+	"crypto/tls"
 	"fmt"
 	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/proxyproto"
@@ -34,6 +35,8 @@ const (
 	DefaultRingEntries            = 1024
 	DefaultRecvBufferSize         = 16 << 10
 	DefaultRecvBuffers            = 256
+	DefaultHandshakeTimeout       = 10 * time.Second
+	DefaultMaxHandshakesPerWorker = 256
 )
 
 // Config configures a Server. The zero value is usable: every zero field takes
@@ -194,6 +197,21 @@ type Config struct {
 	// BlockingQueue bounds the blocking requests waiting for one of those
 	// goroutines; past it a request is answered 503. Default 4096.
 	BlockingQueue int
+
+	// TLS, when set, makes the server speak HTTPS only (see tls.go): it
+	// needs Certificates, GetCertificate or GetConfigForClient; NextProtos
+	// defaults to "http/1.1" (the only protocol served over TLS for now).
+	// The server works on a clone: the Config is not modified. On the
+	// io_uring engine the handshake runs in crypto/tls off the event loop
+	// and the loop protects TLS 1.3 records itself; a TLS 1.2 connection
+	// is served by crypto/tls on a goroutine while the loop keeps its
+	// socket I/O. The netpoll engine serves through crypto/tls directly.
+	TLS *tls.Config
+	// HandshakeTimeout bounds a TLS handshake. Default 10s.
+	HandshakeTimeout time.Duration
+	// MaxHandshakesPerWorker bounds the TLS handshakes one worker has in
+	// progress; a connection accepted over it is closed. Default 256.
+	MaxHandshakesPerWorker int
 }
 
 // withDefaults returns a copy of c with every zero field set to its default.
@@ -221,6 +239,8 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.RecvBuffers, DefaultRecvBuffers)
 	setDefault(&c.BlockingWorkers, DefaultBlockingWorkers)
 	setDefault(&c.BlockingQueue, DefaultBlockingQueue)
+	setDefault(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	setDefault(&c.MaxHandshakesPerWorker, DefaultMaxHandshakesPerWorker)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -264,6 +284,8 @@ func (c *Config) validate() error {
 		{"RecvBuffers", int64(c.RecvBuffers), 2, 32768},
 		{"BlockingWorkers", int64(c.BlockingWorkers), 1, 1 << 20},
 		{"BlockingQueue", int64(c.BlockingQueue), 1, 1 << 30},
+		{"HandshakeTimeout", int64(c.HandshakeTimeout), int64(time.Millisecond), 1 << 62},
+		{"MaxHandshakesPerWorker", int64(c.MaxHandshakesPerWorker), 1, 1 << 24},
 	}
 	for _, k := range checks {
 		if k.val < k.min || k.val > k.max {
@@ -284,7 +306,7 @@ func (c *Config) validate() error {
 	if c.MaxURI > c.MaxHeaderBytes {
 		return fmt.Errorf("uringd: Config.MaxURI (%d) must not exceed Config.MaxHeaderBytes (%d)", c.MaxURI, c.MaxHeaderBytes)
 	}
-	return nil
+	return validateTLS(c.TLS)
 }
 
 func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }

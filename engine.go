@@ -129,6 +129,9 @@ func (s *Server) engineConfig(h engine.Handler) engine.Config {
 		DebugPoisonBuffers: c.DebugPoisonBuffers,
 		AccessLog:          newSink(c.AccessLog),
 		ProxyFrom:          proxyFrom(&c.ProxyProtocolFrom),
+		TLS:                s.tls,
+		HandshakeTimeout:   c.HandshakeTimeout,
+		MaxHandshakes:      c.MaxHandshakesPerWorker,
 	}
 }
 

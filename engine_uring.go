@@ -87,6 +87,9 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		DisableBufRing:    c.DisableBufRing,
 		DisableShutdownOp: c.DisableShutdownOp,
 		RawWait:           !c.KeepGOMAXPROCS,
+		TLSAcceptor:       s.tlsAcceptor,
+		ConnHandler:       &s.mux,
+		MaxHandshakes:     c.MaxHandshakesPerWorker,
 	}
 }
 

@@ -22,7 +22,8 @@ import (
 // The *http.Request has Method, URL, RequestURI, Proto, Header (canonical
 // keys, Host removed as net/http does), Host, ContentLength (-1 for a
 // chunked body, with TransferEncoding ["chunked"]), Close, RemoteAddr, TLS
-// nil, and a Body that reads the request body as it arrives (streamed: a
+// (the connection's state over HTTPS, with URL.Scheme "https" and URL.Host
+// the request's Host; nil over cleartext), and a Body that reads the request body as it arrives (streamed: a
 // body is never held whole in memory; Config.MaxStreamBody bounds its length; a
 // handler that does not read it to the end closes the connection after its
 // response). Its Context is cancelled when the client goes
@@ -75,6 +76,10 @@ func toHTTPRequest(ctx context.Context, r *Request) (*http.Request, error) {
 		Close:      r.Close,
 		RemoteAddr: RemoteAddr(ctx),
 		RequestURI: target,
+		TLS:        TLS(ctx),
+	}
+	if req.TLS != nil && u.Host == "" {
+		u.Scheme, u.Host = "https", req.Host // where the client reached: an absolute URL
 	}
 	if r.ProtoMinor == 0 {
 		req.Proto = "HTTP/1.0"

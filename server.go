@@ -2,6 +2,7 @@ package uringd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uringd/uringd/internal/engine"
+	"github.com/uringd/uringd/tlsrecord"
 	"github.com/uringd/uringd/uring"
 )
 
@@ -35,7 +37,9 @@ type Server struct {
 
 	offload *engine.Pool // runs blocking handlers (blocking.go)
 
-	lfiles []*os.File // dups of the listeners while serving (listeners.go)
+	lfiles      []*os.File          // dups of the listeners while serving (listeners.go)
+	tls         *tls.Config         // the server's clone of Config.TLS (tls.go); nil: cleartext
+	tlsAcceptor *tlsrecord.Acceptor // the io_uring engine's handshakes, shared by its workers
 }
 
 // New checks cfg (zero fields take their defaults, see Config) and returns
@@ -47,6 +51,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{}), offload: engine.NewPool(cfg.BlockingWorkers, cfg.BlockingQueue)}
 	s.mux.slow, s.mux.log, s.mux.epoch = cfg.SlowHandler, cfg.Logger, time.Now()
+	s.setupTLS()
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package tlsrecord
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -37,6 +38,17 @@ type transport struct {
 	closeErr  error // what Read and Write return once closed
 	handedOff bool
 
+	// After a handshake without a record path, the loop keeps pumping
+	// bytes while a goroutine serves the crypto/tls Conn; that goroutine
+	// needs what a socket gives: deadlines, backpressure, EOF, and a close
+	// the loop hears of (goroutine.go).
+	rdl, wdl     time.Time   // deadlines; zero: none
+	rtimer       *time.Timer // wakes a Read or Write waiting past a deadline
+	wtimer       *time.Timer
+	outLimit     int  // Write waits while out holds this much (0: no bound)
+	eof          bool // the peer's EOF: Read returns io.EOF once in is drained
+	closedByConn bool // Close came from crypto/tls (the serving goroutine), not the loop
+
 	local, remote net.Addr // immutable
 	keys          keyLog   // written by the handshake goroutine only
 }
@@ -54,6 +66,9 @@ func (t *transport) Read(p []byte) (int, error) {
 		if t.closed {
 			return 0, t.closeErr
 		}
+		if passed(t.rdl) {
+			return 0, errDeadline
+		}
 		limit := len(p)
 		if t.bounded {
 			if t.recLeft == 0 && len(t.in) >= HeaderLen {
@@ -70,6 +85,9 @@ func (t *transport) Read(p []byte) (int, error) {
 			if len(p) == 0 {
 				return 0, nil
 			}
+			if t.eof && len(t.in) == 0 {
+				return 0, io.EOF
+			}
 			t.cond.Wait()
 			continue
 		}
@@ -85,8 +103,16 @@ func (t *transport) Read(p []byte) (int, error) {
 
 func (t *transport) Write(p []byte) (int, error) {
 	t.mu.Lock()
-	if t.closed && t.closeErr != net.ErrClosed {
-		// Timed out or aborted: nobody will send this.
+	for t.outLimit > 0 && len(t.out) >= t.outLimit && !t.closed {
+		if passed(t.wdl) {
+			t.mu.Unlock()
+			return 0, errDeadline
+		}
+		t.cond.Wait() // the loop has not sent what is there yet
+	}
+	if t.closed && (t.closeErr != net.ErrClosed || t.outLimit > 0 && !t.closedByConn) {
+		// Timed out or aborted, or the loop closed the socket: nobody
+		// will send this.
 		t.mu.Unlock()
 		return 0, t.closeErr
 	}
@@ -110,7 +136,7 @@ func (t *transport) feed(p []byte) error {
 		return t.closeErr
 	}
 	t.in = append(t.in, p...)
-	t.cond.Signal()
+	t.cond.Broadcast() // the reader (a writer may wait on the same cond)
 	return nil
 }
 
@@ -119,6 +145,9 @@ func (t *transport) output(dst []byte) []byte {
 	t.mu.Lock()
 	dst = append(dst, t.out...)
 	t.out = t.out[:0]
+	if t.outLimit > 0 {
+		t.cond.Broadcast() // a Write waiting for room
+	}
 	t.mu.Unlock()
 	return dst
 }
@@ -142,19 +171,89 @@ func (t *transport) closeWith(err error) {
 	t.mu.Unlock()
 }
 
+// Close is crypto/tls closing its Conn: after a hand-off to a goroutine,
+// the loop learns of it (Handshake.ConnClosed) and closes the socket once
+// the output is out.
 func (t *transport) Close() error {
+	t.mu.Lock()
+	first := !t.closed
+	t.closedByConn = t.closedByConn || first
+	t.mu.Unlock()
 	t.closeWith(net.ErrClosed)
+	if first {
+		t.wake()
+	}
 	return nil
 }
 
 func (t *transport) LocalAddr() net.Addr  { return t.local }
 func (t *transport) RemoteAddr() net.Addr { return t.remote }
 
-// Deadlines belong to the loop, which owns the socket and its timers; the
-// handshake has its own timeout.
-func (t *transport) SetDeadline(time.Time) error      { return nil }
-func (t *transport) SetReadDeadline(time.Time) error  { return nil }
-func (t *transport) SetWriteDeadline(time.Time) error { return nil }
+// Deadlines: during the handshake they belong to the loop, which owns the
+// socket and its timers (the handshake has its own timeout), but crypto/tls
+// sets none then. A goroutine serving the Conn after the handshake sets
+// them as on a socket: a Read or a Write waiting past one fails with a
+// timeout (os.ErrDeadlineExceeded), and the Conn stays usable.
+func (t *transport) SetDeadline(d time.Time) error {
+	t.SetReadDeadline(d)
+	return t.SetWriteDeadline(d)
+}
+
+func (t *transport) SetReadDeadline(d time.Time) error {
+	t.mu.Lock()
+	t.rdl = d
+	t.rtimer = t.arm(t.rtimer, d)
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *transport) SetWriteDeadline(d time.Time) error {
+	t.mu.Lock()
+	t.wdl = d
+	t.wtimer = t.arm(t.wtimer, d)
+	t.mu.Unlock()
+	return nil
+}
+
+// arm sets tm to wake the waiters at d (or stops it for a zero d), and
+// wakes them now so that they look at the new deadline. t.mu is held.
+func (t *transport) arm(tm *time.Timer, d time.Time) *time.Timer {
+	if tm != nil {
+		tm.Stop()
+	}
+	t.cond.Broadcast()
+	if d.IsZero() {
+		return tm
+	}
+	dur := time.Until(d)
+	if dur <= 0 {
+		return tm
+	}
+	if tm == nil {
+		return time.AfterFunc(dur, t.broadcast)
+	}
+	tm.Reset(dur)
+	return tm
+}
+
+func (t *transport) broadcast() {
+	t.mu.Lock()
+	t.cond.Broadcast()
+	t.mu.Unlock()
+}
+
+func passed(d time.Time) bool { return !d.IsZero() && !time.Now().Before(d) }
+
+var errDeadline = &deadlineError{}
+
+// deadlineError is what a Read or Write past its deadline fails with, as
+// on a socket: Timeout(), and os.ErrDeadlineExceeded.
+type deadlineError struct{}
+
+func (*deadlineError) Error() string   { return "tlsrecord: i/o timeout" }
+func (*deadlineError) Timeout() bool   { return true }
+func (*deadlineError) Temporary() bool { return true }
+func (*deadlineError) Unwrap() error   { return os.ErrDeadlineExceeded }
 
 var errTimeout = &timeoutError{}
 

@@ -102,6 +102,10 @@ func (w *Worker) newConn(res int32) {
 	// fail it, as drainConn does for fresh connections.
 	if w.conns.open >= w.cfg.MaxConns {
 		w.stats.inc(cRejected)
+		if w.cfg.TLSAcceptor != nil {
+			w.closeFD(fd) // a TLS client would read a cleartext 503 as garbage
+			return
+		}
 		w.reject(fd)
 		return
 	}
@@ -113,6 +117,9 @@ func (w *Worker) newConn(res int32) {
 	c.reqStart = w.nowTick
 	w.proxyExpected(c)
 	w.setDeadline(c, timeoutHead)
+	if w.cfg.TLSAcceptor != nil && !w.tlsAccept(c) {
+		return // too many handshakes in progress: closing (tls.go)
+	}
 	w.armRecv(c)
 	if w.mode == runDraining {
 		w.holdFresh = true // sweepFresh bounds its wait for a request

@@ -37,6 +37,9 @@ func (w *Worker) beginClose(c *conn) {
 	}
 	c.state = stateClosing
 	w.abortStream(c) // a detached response's producer stops (offload.go)
+	if c.tls != nil {
+		w.tlsAbort(c) // a handshake in progress stops (tls.go)
+	}
 	w.wheel.clear(c.slot)
 	w.dropInput(c)
 	if c.recvArmed {
@@ -83,6 +86,9 @@ func (w *Worker) onCancel(c *conn, res int32) {
 // is all sent: shutdown(SHUT_WR) so the client sees EOF after the last
 // response, then read and discard until its EOF or lingerTime.
 func (w *Worker) linger(c *conn) {
+	if c.tls != nil && w.tlsLinger(c) {
+		return // close_notify first (tls_send.go)
+	}
 	c.state = stateLingering
 	w.dropInput(c)
 	if w.shutdownOp {
@@ -146,6 +152,9 @@ func (w *Worker) onClose(c *conn, res int32) {
 		c.pinned = nil
 	}
 	w.dropInput(c)
+	if c.tls != nil {
+		w.tlsRelease(c)
+	}
 	w.wheel.clear(c.slot)
 	w.conns.release(c)
 	w.stats.c[cOpen] = uint64(w.conns.open)

@@ -94,6 +94,8 @@ type conn struct {
 	// stream is the response being produced off the worker (offload.go);
 	// while set, requests pipelined behind it wait unparsed in in.
 	stream *Stream
+
+	tls *tlsConn // a TLS connection's handshake or record layer (tls.go); nil over cleartext
 }
 
 // pending is the number of output bytes not yet acknowledged by a send CQE.

@@ -154,6 +154,7 @@ func (w *Worker) newStream(c *conn) *Stream {
 		fd:     c.fd,
 		sfd:    -1,
 		ahead:  c.pending(),
+		tls:    tlsStateOf(c),
 	}
 	if w.mode != runServing {
 		s.req.Close = true // shutting down: this is the connection's last response

@@ -21,10 +21,10 @@ func (w *Worker) proxyExpected(c *conn) {
 }
 
 // proxyHeader reads c's PROXY header from data, the bytes just received.
-// It returns what follows the header in data to be parsed as HTTP, or nil
-// when there is nothing more to do with data now: the header is incomplete
+// It returns what follows the header in data, for TLS or HTTP, or nil when
+// there is nothing more to do with data now: the header is incomplete
 // (stashed), or the connection was refused, or the header came in pieces
-// and what followed it was parsed from c's input buffer already.
+// and what followed it in c's input buffer was consumed already.
 func (w *Worker) proxyHeader(c *conn, data []byte) []byte {
 	buf := data
 	if c.in != nil { // earlier pieces of the header
@@ -53,7 +53,15 @@ func (w *Worker) proxyHeader(c *conn, data []byte) []byte {
 	if c.in == nil {
 		return data[n:]
 	}
-	c.in = c.in[:copy(c.in, c.in[n:])]
-	w.parseIn(c)
+	// The header came in pieces: what follows it in c.in is consumed like
+	// received bytes (the buffer goes back to the pool after, as a receive
+	// buffer does).
+	held := c.in
+	c.in = nil
+	w.chargeIn(c)
+	if rest := held[n:]; len(rest) > 0 {
+		w.consume(c, rest)
+	}
+	w.pool.put(held)
 	return nil
 }

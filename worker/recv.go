@@ -153,6 +153,9 @@ func (w *Worker) peerClosed(c *conn) {
 		w.detachedEOF(c)
 		return
 	}
+	if c.tls != nil && w.tlsPeerEOF(c) {
+		return // a goroutine serves it: it gets the EOF (tls_goroutine.go)
+	}
 	switch c.state {
 	case stateOpen:
 		c.peerEOF = true
@@ -178,10 +181,25 @@ func (w *Worker) endInput(c *conn) {
 	w.beginClose(c)
 }
 
-// consume feeds received bytes to c's parser. The common case parses them
+// consume takes received bytes: a TLS connection's go to its handshake or
+// record layer (tls.go), whose plaintext comes back to consumeHTTP.
+func (w *Worker) consume(c *conn, data []byte) {
+	if c.proxyWait { // the PROXY header comes first, before TLS or HTTP (proxy.go)
+		if data = w.proxyHeader(c, data); len(data) == 0 {
+			return
+		}
+	}
+	if c.tls != nil {
+		w.tlsConsume(c, data)
+		return
+	}
+	w.consumeHTTP(c, data)
+}
+
+// consumeHTTP feeds received bytes to c's parser. The common case parses them
 // where the kernel put them; only the unfinished tail of a request is copied
 // into c's own input buffer (stitch), to be completed by later receives.
-func (w *Worker) consume(c *conn, data []byte) {
+func (w *Worker) consumeHTTP(c *conn, data []byte) {
 	c.rx += uint64(len(data)) // the body's rate (timeout.go)
 	if c.state != stateOpen {
 		return // draining or lingering: what the client sends now is ignored
@@ -189,11 +207,6 @@ func (w *Worker) consume(c *conn, data []byte) {
 	if c.stream != nil {
 		w.detachedInput(c, data) // kept for after the detached response
 		return
-	}
-	if c.proxyWait {
-		if data = w.proxyHeader(c, data); len(data) == 0 {
-			return
-		}
 	}
 	if c.in == nil && !c.paused {
 		off := w.parse(c, data)

@@ -15,6 +15,10 @@ func (w *Worker) queueSend(c *conn) {
 // is in flight per connection: out[sent:sendEnd] is pinned until its CQE,
 // and responses produced meanwhile are appended after it.
 func (w *Worker) armSend(c *conn) {
+	if c.tls != nil {
+		w.tlsArmSend(c) // sealed first (tls_send.go)
+		return
+	}
 	sqe := w.ring.GetSQE()
 	sqe.PrepSend(c.fd, c.out[c.sent:], unix.MSG_NOSIGNAL)
 	sqe.SetUserData(uint64(pack(opSend, c.gen, c.slot)))
@@ -33,6 +37,9 @@ func (w *Worker) armSend(c *conn) {
 //	retry: EINTR, EAGAIN (resubmit the same bytes)
 //	bug (logged, close): anything else
 func (w *Worker) onSend(c *conn, res int32) {
+	if c.tls != nil && w.tlsOnSend(c, &res) {
+		return // the rest of the wire, or a send of TLS's own (tls_send.go)
+	}
 	c.sending = false
 	c.inflight--
 	if c.pinned != nil {

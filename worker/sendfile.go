@@ -21,6 +21,9 @@ import (
 // (SO_SNDTIMEO). It returns errors.ErrUnsupported where the connection
 // cannot take raw file bytes (the caller copies then).
 func (s *Stream) SendFile(f syscall.Conn, off, n int64) (int64, error) {
+	if s.tls != nil {
+		return 0, errors.ErrUnsupported // raw file bytes on a TLS connection: never
+	}
 	s.mu.Lock()
 	for s.err == nil && !s.done && s.unsent > 0 {
 		s.cond.Wait()

@@ -15,6 +15,7 @@ const outBufSize = 16 << 10
 // appended to c's output buffer and queued to go out at the end of the turn.
 func (w *Worker) serve(c *conn) {
 	c.clock.on = false // the request is read; the next one starts afresh
+	w.tls.cur = c.tls  // for TLSState (tls.go)
 	if c.out == nil {
 		c.out = w.pool.get(outBufSize)
 	}

@@ -23,6 +23,7 @@ func (w *Worker) armWakeup() {
 func (w *Worker) onWakeup(res int32) {
 	w.wakeArmed = false
 	w.drainOffload() // detached responses' bytes (offload.go)
+	w.drainTLS()     // handshakes with output or done (tls.go)
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.EINTR, e == unix.EAGAIN:
 	case e == unix.ECANCELED:
@@ -46,6 +47,9 @@ func (w *Worker) checkRun() {
 		w.mode = m
 		w.stopAccepting()
 		w.holdFresh = false // drainConn sets it if it keeps a fresh connection
+		if m == runDraining {
+			w.tlsDrain() // connections served on goroutines (tls_goroutine.go)
+		}
 		for _, c := range w.conns.conns {
 			w.drainConn(c, m == runForce)
 		}
@@ -95,6 +99,8 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		w.beginClose(c)
 	case c.state != stateOpen:
 		// draining or lingering already: closes by itself
+	case c.tls != nil && c.tls.served:
+		// its goroutine finishes and closes it (tlsDrain)
 	case c.pending() == 0 && c.in == nil && c.stream == nil:
 		// reqStart of a connection that never sent a byte is its accept.
 		if c.rx == 0 && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -29,7 +30,8 @@ type Stream struct {
 	cancel context.CancelFunc
 	slot   uint32
 	gen    uint32
-	fd     int32 // the connection's socket, for SendFile (sendfile.go)
+	fd     int32                // the connection's socket, for SendFile (sendfile.go)
+	tls    *tls.ConnectionState // the connection's, for handlers; nil over cleartext
 
 	mu     sync.Mutex
 	cond   sync.Cond    // L = &mu; signalled as bytes are sent or the stream fails

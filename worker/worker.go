@@ -14,6 +14,7 @@ import (
 	"github.com/uringd/uringd/accesslog"
 	"github.com/uringd/uringd/http1"
 	"github.com/uringd/uringd/internal/engine"
+	"github.com/uringd/uringd/tlsrecord"
 	"github.com/uringd/uringd/uring"
 	"golang.org/x/sys/unix"
 )
@@ -36,6 +37,15 @@ type Config struct {
 	DisableBufRing    bool
 	DisableShutdownOp bool // shutdown(2) rather than IORING_OP_SHUTDOWN (the 5.10 path)
 	RawWait           bool // uring.Options.RawWait: the caller keeps a spare P for other goroutines
+
+	// TLSAcceptor, when set, serves TLS 1.3 on every connection (tls.go):
+	// shared by all workers of a listener, so session tickets resume on
+	// any of them. MaxHandshakes bounds the worker's handshakes in progress.
+	TLSAcceptor   *tlsrecord.Acceptor
+	MaxHandshakes int
+	// ConnHandler serves the TLS connections that have no record path
+	// (TLS 1.2) on goroutines: safe for concurrent use. nil: they close.
+	ConnHandler engine.Handler
 }
 
 // Shutdown modes, set by another goroutine and read by the worker after a
@@ -96,7 +106,8 @@ type Worker struct {
 	headers []http1.Header
 	date    http1.DateCache
 
-	off offload // detached responses: inbox from the pool (offload.go)
+	off offload   // detached responses: inbox from the pool (offload.go)
+	tls tlsWorker // TLS handshakes and state (tls.go)
 
 	acceptArmed   bool
 	acceptPaused  bool      // EMFILE & co: retry at the next tick
@@ -214,6 +225,7 @@ func (w *Worker) setup() error {
 // then (loop returns only when none is in flight), except on setup errors,
 // where nothing was submitted.
 func (w *Worker) teardown() {
+	w.closeTLSInbox()
 	w.unregisterOffload()
 	if w.bufs != nil {
 		w.bufs.Close()

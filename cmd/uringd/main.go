@@ -55,6 +55,7 @@ func run(args []string, stderr io.Writer) int {
 	precompressed := fs.Bool("precompressed", false, "with -root, send f.br, f.zst or f.gz beside a file f to clients that accept that encoding (as nginx's gzip_static)")
 	upgradeTimeout := fs.Duration("upgrade-timeout", 30*time.Second, "time the new process of a SIGUSR2 upgrade has to start serving before it is killed and this one keeps serving")
 	shutdownDelay := shutdownDelayFlag(fs)
+	tlsf := defineTLSFlags(fs)
 	engine := fs.String("engine", "io_uring", "io_uring, netpoll (Go's net package: portable, slower) or auto (io_uring, else netpoll with a log line saying why)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -87,6 +88,10 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Engine = e
+	if err := tlsf.check(); err != nil {
+		fmt.Fprintf(stderr, "uringd: %v\n", err)
+		return 2
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "uringd: -log %q: want debug, info, warn or error\n", *logLevel)
@@ -116,6 +121,15 @@ func run(args []string, stderr io.Writer) int {
 		return fail(1, "cannot start", err)
 	}
 	cfg.Listeners = in.files
+	tlsCfg, certs, err := tlsf.tlsConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "uringd: -tls-cert: %v\n", err)
+		return 1
+	}
+	cfg.TLS = tlsCfg
+	if certs != nil {
+		reloadOnSIGHUP(log, certs) // from now: a SIGHUP must not kill the process
+	}
 	srv, err := uringd.New(*cfg)
 	if err != nil {
 		return fail(2, "", err)
@@ -139,7 +153,12 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(metricsExit(err), "-metrics", err)
 	}
-	defer m.stop() // after serve: the metrics outlive the drain
+	defer m.stop()                               // after serve: the metrics outlive the drain
+	redir, err := listenRedirect(*tlsf.redirect) // before Start too
+	if err != nil {
+		return fail(1, "-redirect-http", err)
+	}
+	defer redir.stop()
 	// Before Start: a signal that comes as soon as the startup line is out
 	// must shut down gracefully, not kill the process.
 	sigs := make(chan os.Signal, 2)
@@ -159,6 +178,7 @@ func run(args []string, stderr io.Writer) int {
 		logInherited(log, in, srv, cfg.Addr, addrSet)
 	}
 	startupLine(log, srv, *root)
+	redir.serve(log, srv)
 	warnWorkers(log, cfg.Workers)
 	m.ready()
 	// systemd first (a successor names itself the main process, for
@@ -215,9 +235,13 @@ func startupLine(log *slog.Logger, srv *uringd.Server, root string) {
 	if root != "" {
 		site = root
 	}
-	log.Info("uringd serving", "addr", srv.Addr().String(), "root", site, "engine", srv.Engine().String(),
+	attrs := []any{"addr", srv.Addr().String(), "root", site, "engine", srv.Engine().String(),
 		"workers", srv.Workers(), "kernel", kernel, "multishot", f.Has(uring.FeatMultishotRecv), "bufring", f.Has(uring.FeatBufRing),
-		"io_uring", f.String())
+		"io_uring", f.String()}
+	if p := srv.TLSRecordPath(); p != "" {
+		attrs = append(attrs, "tls", p)
+	}
+	log.Info("uringd serving", attrs...)
 }
 
 func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {

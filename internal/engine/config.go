@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"time"
@@ -57,6 +58,15 @@ type Config struct {
 	// AccessLog receives one line per answered request; nil: none. Each
 	// worker has its own sink.
 	AccessLog *accesslog.Sink
+
+	// TLS, when set, serves TLS on every connection: the netpoll engine
+	// wraps each in crypto/tls; the io_uring engine takes its own acceptor
+	// built from it (worker.Config). HandshakeTimeout bounds a handshake
+	// and MaxHandshakes the handshakes of one worker in progress at once
+	// (over it, a new connection is closed).
+	TLS              *tls.Config
+	HandshakeTimeout time.Duration
+	MaxHandshakes    int
 
 	// DebugPoisonBuffers overwrites a request's bytes with 0xdd once it is
 	// answered, so a handler that kept a view reads garbage (tests only).

@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -58,6 +59,8 @@ type conn struct {
 	got      bool      // a byte was received: no longer fresh (closeIfIdle)
 	accepted time.Time // immutable: when a fresh connection's wait began (closeIfIdle)
 
+	tls *tls.ConnectionState // after the handshake (tls.go); nil over cleartext
+
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
 	fresh  bool // idle, and nothing was ever received (Shutdown holds it for engine.FreshHold)
@@ -108,6 +111,10 @@ func (c *conn) serve() {
 	defer c.end()
 	if allow := c.s.cfg.ProxyFrom; allow != nil && allow.Contains(c.peer.Addr()) && !c.proxyHeader() {
 		c.noLinger = true
+		return
+	}
+	c.startTLS()
+	if !c.tlsHandshake() { // TLS first (tls.go), after the PROXY header
 		return
 	}
 	inRequest := true // the first request's head is due within HeaderTimeout

@@ -29,6 +29,7 @@ func (c *conn) proxyHeader() bool {
 		}
 		m, err := c.nc.Read(in[len(in):cap(in)])
 		*c.in = in[:len(in)+m]
+		c.got = c.got || m > 0 // not fresh any more (Shutdown, closeIfIdle)
 		c.s.stats.bytesIn.Add(uint64(m))
 		if m == 0 && err != nil {
 			return false

@@ -31,6 +31,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	ln       net.Listener
+	hs       chan struct{} // a slot per handshake in progress (Config.MaxHandshakes); nil: no bound
 	conns    map[*conn]struct{}
 	draining atomic.Bool // Shutdown called: answers say Connection: close
 	wg       sync.WaitGroup
@@ -48,7 +49,11 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, base: ctx, stop: stop, conns: make(map[*conn]struct{})}
+	s := &Server{cfg: cfg, base: ctx, stop: stop, conns: make(map[*conn]struct{})}
+	if cfg.TLS != nil && cfg.MaxHandshakes > 0 {
+		s.hs = make(chan struct{}, cfg.MaxHandshakes)
+	}
+	return s
 }
 
 // Serve accepts connections on ln until Shutdown, then returns
@@ -109,7 +114,8 @@ func (s *Server) track(nc net.Conn) {
 		go reject(nc)
 		return
 	}
-	c := newConn(s, nc)
+	c := newConn(s, nc) // a TLS connection is wrapped by its goroutine (startTLS), after any PROXY header
+
 	s.conns[c] = struct{}{}
 	s.stats.open.Add(1)
 	s.wg.Add(1)
