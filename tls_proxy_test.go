@@ -2,12 +2,14 @@ package uringd_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -74,5 +76,36 @@ func TestTLSBehindProxyProtocol(t *testing.T) {
 			assert.Equal(t, "203.0.113.9:4242", string(body), how)
 			tc.Close()
 		}
+	})
+}
+
+// A file answered with http.ServeContent over TLS goes through the record
+// layer (sendfile would put raw file bytes on the connection): the client
+// reads it whole, decrypted.
+func TestTLSFileResponse(t *testing.T) {
+	data := make([]byte, 3<<20+17)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	path := t.TempDir() + "/f.bin"
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startTLSServer(t, cfg, func(s *uringd.Server) {
+			s.Handle("GET /file", uringd.FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				f, err := os.Open(path)
+				if err != nil {
+					panic(err)
+				}
+				defer f.Close()
+				http.ServeContent(w, r, "f.bin", time.Time{}, f)
+			})))
+		})
+		resp, err := httpsClient(t, nil).Get("https://localhost:" + port(s) + "/file")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(data, body), "the file, decrypted")
+		assert.Zero(t, s.Stats().Total.FileBytesOut, "no sendfile on TLS")
 	})
 }
