@@ -64,6 +64,7 @@ type conn struct {
 	reqAt    time.Duration  // Worker.turn at which the request being read began arriving (0: none yet)
 	peer     netip.AddrPort // the client, read once for the access log (peerOK)
 	peerOK   bool
+	got      bool // a byte was received: not fresh (drainConn)
 	// proxyWait: the connection must begin with a PROXY header, not read
 	// yet (proxy.go).
 	proxyWait bool

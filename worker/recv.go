@@ -70,8 +70,11 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 	if hasBuf {
 		w.bufsHeld++
 	}
-	if res > 0 && c.reqAt == 0 {
-		c.reqAt = w.turn // a request's first bytes (or more of one)
+	if res > 0 {
+		c.got = true // not fresh any more (drainConn)
+		if c.reqAt == 0 {
+			c.reqAt = w.turn // a request's first bytes (or more of one)
+		}
 	}
 	switch e := unix.Errno(-res); {
 	case res > 0 && hasBuf:

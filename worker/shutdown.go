@@ -103,7 +103,8 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		// its goroutine finishes and closes it (tlsDrain)
 	case c.pending() == 0 && c.in == nil && c.stream == nil:
 		// reqStart of a connection that never sent a byte is its accept.
-		if c.rx == 0 && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
+		// (got, not rx: a TLS handshake's bytes are not plaintext.)
+		if !c.got && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
 			w.holdFresh = true
 			return
 		}

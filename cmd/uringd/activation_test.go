@@ -193,7 +193,11 @@ func TestUpgradeFailuresKeepServing(t *testing.T) {
 
 	install([]byte("#!/bin/sh\nexec sleep 60\n"), 0o755)
 	usr2()
-	fam.waitLog(t, `msg="upgrade: starting the new process (SIGUSR2)"`)
+	// The third start, not the first two's lines: two SIGUSR2 sent before
+	// the first was taken would be one signal.
+	require.Eventually(t, func() bool {
+		return countLines(fam.String(), `msg="upgrade: starting the new process (SIGUSR2)"`) == 3
+	}, 20*time.Second, 5*time.Millisecond, "the third upgrade started")
 	usr2()
 	fam.waitLog(t, `msg="SIGUSR2 ignored: an upgrade is already in flight"`)
 	fam.waitLog(t, "not serving after 2s; killed")
