@@ -12,6 +12,9 @@ var (
 	getSP  = binary.LittleEndian.Uint32([]byte("GET "))
 )
 
+// hostColon is "Host:" as the low five bytes of a little-endian word.
+const hostColon = 'H' | 'o'<<8 | 's'<<16 | 't'<<24 | ':'<<32
+
 // ParseHead parses the request line and header section at the start of buf
 // into req (picohttpparser's contract): it returns the number of bytes the
 // head takes, ErrIncomplete when buf holds a valid prefix only, or an *Error.
@@ -227,15 +230,23 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 			return n, err
 		}
 		start := i
-		i = scanToken(buf, i)
-		if i >= len(buf) {
-			return 0, incompleteAt(i, lim)
-		}
-		if buf[i] != ':' {
-			return 0, fieldNameError(buf[i])
-		}
-		if i == start {
-			return 0, errEmptyFieldName
+		// Every request has a Host line, and clients write it "Host:":
+		// that name is a token followed by its colon, so the token loop
+		// and the name dispatch are skipped (one word compare).
+		host := len(buf)-i >= 8 && binary.LittleEndian.Uint64(buf[i:])&(1<<40-1) == hostColon
+		if host {
+			i += 4
+		} else {
+			i = scanToken(buf, i)
+			if i >= len(buf) {
+				return 0, incompleteAt(i, lim)
+			}
+			if buf[i] != ':' {
+				return 0, fieldNameError(buf[i])
+			}
+			if i == start {
+				return 0, errEmptyFieldName
+			}
 		}
 		name := buf[start:i]
 		i++
@@ -268,7 +279,13 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 		h := &hs[n]
 		h.Name = name
 		h.Value = value
-		if err := f.field(name, value); err != nil {
+		var err error
+		if host {
+			err = f.hostField(value)
+		} else {
+			err = f.field(name, value)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
