@@ -12,6 +12,9 @@ var (
 	getSP  = binary.LittleEndian.Uint32([]byte("GET "))
 )
 
+// crlf16 is CR LF as a little-endian 16-bit word.
+const crlf16 = '\r' | '\n'<<8
+
 // hostColon is "Host:" as the low five bytes of a little-endian word.
 const hostColon = 'H' | 'o'<<8 | 's'<<16 | 't'<<24 | ':'<<32
 
@@ -130,6 +133,13 @@ func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error)
 	}
 	i++
 
+	// "HTTP/1.1" CRLF, as nearly every request ends its line: what
+	// parseVersion accepts first, without the call.
+	if len(buf)-i >= 10 && binary.LittleEndian.Uint64(buf[i:]) == http11 &&
+		binary.LittleEndian.Uint16(buf[i+8:]) == crlf16 {
+		req.ProtoMinor = 1
+		return i + 10, nil
+	}
 	return parseVersion(buf, i, req, lim)
 }
 

@@ -383,7 +383,7 @@ func (w *Response) finishHead(fr bodyFraming, bodyLen int) []byte {
 	k := &w.last
 	if k.valid && k.status == w.status && k.fr == fr && k.bodyLen == bodyLen &&
 		k.close == w.close && k.keep10 == w.keep10 && k.ctype == w.ctype &&
-		bytes.Equal(k.date, w.date) && bytes.Equal(k.hdr, w.hdr) {
+		bytes.Equal(k.date, w.date) && (len(w.hdr) == 0 && len(k.hdr) == 0 || bytes.Equal(k.hdr, w.hdr)) {
 		return w.scratch
 	}
 	w.scratch = w.appendHead(w.scratch[:0], fr, int64(bodyLen))
