@@ -240,11 +240,10 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 			return n, err
 		}
 		start := i
-		// Every request has a Host line, and clients write it "Host:":
-		// that name is a token followed by its colon, so the token loop
-		// and the name dispatch are skipped (one word compare).
-		host := len(buf)-i >= 8 && binary.LittleEndian.Uint64(buf[i:])&(1<<40-1) == hostColon
-		if host {
+		// Every request has a Host line, first (RFC 9112 §3.2 asks user
+		// agents to send it first), written "Host:": that name is a
+		// token followed by its colon, so the token loop is skipped.
+		if len(hs) == 0 && len(buf)-i >= 8 && binary.LittleEndian.Uint64(buf[i:])&(1<<40-1) == hostColon {
 			i += 4
 		} else {
 			i = scanToken(buf, i)
@@ -289,13 +288,7 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 		h := &hs[n]
 		h.Name = name
 		h.Value = value
-		var err error
-		if host {
-			err = f.hostField(value)
-		} else {
-			err = f.field(name, value)
-		}
-		if err != nil {
+		if err := f.field(name, value); err != nil {
 			return 0, err
 		}
 	}

@@ -117,30 +117,16 @@ func trimOWS(b []byte) []byte {
 }
 
 // lowerEq reports whether b equals the lower-case ASCII word s, ignoring
-// case. OR-ing 0x20 folds case exactly for the letters, digits and '-' that
-// s holds; no other byte maps onto them (0x0D, which maps to '-', and the
-// CTLs that map to digits are not tchars, so never reach here inside a
-// name, and are rejected inside a value). The OR works on each byte of a
-// word alike, so names are compared four or eight bytes at a time: the
-// header names the framing rules look for are 4 to 17 bytes long.
+// case. OR-ing 0x20 folds case exactly for the letters and '-' that s holds;
+// no other byte maps onto them (0x0D, which maps to '-', is not a tchar and
+// never reaches here inside a name, and is rejected inside a value).
+// A byte loop, inlined: most names of a framing header's length are other
+// headers (User-Agent, Accept, Sec-Fetch-*), which differ at the first byte.
 func lowerEq(b []byte, s string) bool {
-	n := len(s)
-	if len(b) != n {
+	if len(b) != len(s) {
 		return false
 	}
-	switch {
-	case n >= 8:
-		for i := 0; i < n-8; i += 8 {
-			if binary.LittleEndian.Uint64(b[i:])|lsb*0x20 != str64(s, i) {
-				return false
-			}
-		}
-		return binary.LittleEndian.Uint64(b[n-8:])|lsb*0x20 == str64(s, n-8)
-	case n >= 4:
-		return binary.LittleEndian.Uint32(b)|0x20202020 == str32(s, 0) &&
-			binary.LittleEndian.Uint32(b[n-4:])|0x20202020 == str32(s, n-4)
-	}
-	for i := 0; i < n; i++ {
+	for i := 0; i < len(s); i++ {
 		if b[i]|0x20 != s[i] {
 			return false
 		}
@@ -148,14 +134,7 @@ func lowerEq(b []byte, s string) bool {
 	return true
 }
 
-// str64 and str32 load s[i:] as a little-endian word (the compiler makes
-// one load of the byte loads; s is a constant at every call).
-func str64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
+// str32 is s[i:i+4] as a little-endian word (a constant when s and i are).
 func str32(s string, i int) uint32 {
 	s = s[i : i+4]
 	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
