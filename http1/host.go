@@ -48,8 +48,8 @@ func validHost(v []byte) bool {
 		// client sends but a rare percent-encoded or sub-delims one):
 		// eight of those are checked at a time, and the first other
 		// byte, ':' included, goes to the byte loop.
-		for i+8 <= len(v) {
-			if m := notHostWord(binary.LittleEndian.Uint64(v[i:])); m != 0 {
+		for rest := v; len(rest) >= 8; rest = rest[8:] {
+			if m := notHostWord(binary.LittleEndian.Uint64(rest)); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
