@@ -195,15 +195,15 @@ func (rt *router) exactRoute(path []byte) *exactRoute {
 func (r *exactRoute) lookup(method []byte) *entry {
 	get, anyMethod := -1, -1
 	for i, m := range r.methods {
-		switch m {
-		case string(method):
+		// Comparisons, not a switch on m: a case string(method) would
+		// copy the method into a string for every request.
+		switch {
+		case m == string(method):
 			return r.entries[i]
-		case "":
+		case m == "":
 			anyMethod = i
-		case "GET":
-			if string(method) == "HEAD" {
-				get = i
-			}
+		case m == "GET" && string(method) == "HEAD":
+			get = i
 		}
 	}
 	if get >= 0 {

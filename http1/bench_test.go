@@ -65,3 +65,34 @@ func BenchmarkResponseHelloWorld(b *testing.B) {
 		out = w.Finish()
 	})
 }
+
+// BenchmarkPipeline16 is the user-space part of the pipelined bench
+// scenario: 16 wrk GETs arrive in one read, each is parsed and answered
+// with "Hello, World!" into one output buffer, as a worker does. One op is
+// the 16 requests.
+func BenchmarkPipeline16(b *testing.B) {
+	in := bytes.Repeat(loadCorpus(b, "wrk.http"), 16)
+	var dc DateCache
+	dc.Update(time.Now())
+	p := newParser(&DefaultLimits)
+	var req Request
+	var w Response
+	out := make([]byte, 0, 16<<10)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	loopCPU(b, func() {
+		buf := in
+		out = out[:0]
+		for len(buf) > 0 {
+			k, err := p.Next(buf, &req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf = buf[k:]
+			w.Reset(out, &req, dc.Bytes())
+			w.SetContentType("text/plain")
+			w.WriteString("Hello, World!")
+			out = w.Finish()
+		}
+	})
+}

@@ -1,5 +1,7 @@
 package http1
 
+import "encoding/binary"
+
 // This file holds the rules that decide where a request ends and whether the
 // connection persists: RFC 9112 §6 (message body length), §9.3 (persistence),
 // §3.2 (Host) and RFC 9110 §10.1.1 (Expect). Each rule lives here once.
@@ -26,8 +28,8 @@ type framing struct {
 // common headers that do not drive framing cost one switch.
 func (f *framing) field(name, value []byte) error {
 	switch len(name) {
-	case 4:
-		if lowerEq(name, "host") {
+	case 4: // Host is in every request: one compare of the folded word
+		if binary.LittleEndian.Uint32(name)|0x20202020 == str32("host", 0) {
 			return f.hostField(value)
 		}
 	case 6:

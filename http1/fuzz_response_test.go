@@ -38,6 +38,25 @@ func FuzzResponse(f *testing.F) {
 		if !bytes.HasPrefix(out, []byte("prefix")) {
 			t.Fatalf("earlier output lost: %q", out)
 		}
+		// The same response again from the reused Response (its head
+		// cached, the body after a gap of the last head's length), after
+		// another one between: the same bytes as the first time.
+		for _, other := range []bool{false, true} {
+			dst := append(make([]byte, 0, 64+2*len(out)), "prefix"...)
+			if other {
+				w.Reset(make([]byte, 0, 256), req, []byte(testDate))
+				w.SetContentType("text/plain")
+				w.WriteString("Hello, World!")
+				_ = w.Finish()
+			}
+			w.Reset(dst, req, []byte(testDate))
+			w.SetStatus(status)
+			_ = w.SetHeader(name, value)
+			w.Write(body)
+			if again := w.Finish(); !bytes.Equal(again, out) {
+				t.Fatalf("reused Response wrote %q, a fresh one %q", again, out)
+			}
+		}
 		out = out[len("prefix"):]
 		if status < 200 {
 			return // an interim response: net/http's client skips it

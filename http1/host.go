@@ -1,5 +1,10 @@
 package http1
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Host field values, RFC 9112 §3.2: Host = uri-host [ ":" port ], with
 // uri-host = IP-literal / IPv4address / reg-name and port = *DIGIT
 // (RFC 3986 §3.2.2, §3.2.3). An IPv4address is also a reg-name (digits and
@@ -39,29 +44,81 @@ func validHost(v []byte) bool {
 		}
 		i = end + 1
 	} else {
-		for i < len(v) && v[i] != ':' {
-			switch c := v[i]; {
-			case regNameTable[c]:
-				i++
-			case c == '%' && i+2 < len(v) && HexDigit(v[i+1]) >= 0 && HexDigit(v[i+2]) >= 0:
-				i += 3
-			default:
-				return false
+		// Host names are letters, digits, '.' and '-' (every Host a
+		// client sends but a rare percent-encoded or sub-delims one):
+		// eight of those are checked at a time, and the first other
+		// byte, ':' included, goes to the byte loop.
+		for rest := v; len(rest) >= 8; rest = rest[8:] {
+			if m := notHostWord(binary.LittleEndian.Uint64(rest)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
 			}
+			i += 8
+		}
+		// ':' is not a reg-name byte, so it stops the loop as the end of
+		// the name would.
+		for {
+			for i < len(v) && regNameTable[v[i]] {
+				i++
+			}
+			if i+2 < len(v) && v[i] == '%' && HexDigit(v[i+1]) >= 0 && HexDigit(v[i+2]) >= 0 {
+				i += 3
+				continue
+			}
+			break
 		}
 	}
 	if i == len(v) {
 		return true
 	}
 	if v[i] != ':' {
-		return false // "[::1]x"
+		return false // "[::1]x", or a byte no host has
 	}
-	for _, c := range v[i+1:] {
-		if c < '0' || c > '9' {
+	port := v[i+1:]
+	if n := len(port); n < 8 && len(v) >= 8 {
+		// The port's digits are the last bytes of the word that ends
+		// the value: one test for all of them.
+		m := notDigitWord(binary.LittleEndian.Uint64(v[len(v)-8:]))
+		return m>>(8*(8-n)) == 0
+	}
+	for _, c := range port {
+		if c-'0' > 9 {
 			return false
 		}
 	}
 	return true
+}
+
+// notDigitWord flags (in each byte's top bit) the bytes of x that are not
+// ASCII digits, exactly (see notHostWord).
+func notDigitWord(x uint64) uint64 {
+	const (
+		digitHi = lsb * (127 + '9' + 1)
+		digitLo = lsb * (127 - '/')
+	)
+	lo := x &^ msb
+	return (^((digitHi - lo) & (lo + digitLo)) | x) & msb
+}
+
+// notHostWord flags (in each byte's top bit) the bytes of x that are not
+// an ASCII letter, digit, '.' or '-'. Every flag is exact: each range test
+// works on bytes of at most 0x7f, which neither carry nor borrow into their
+// neighbours, and bytes of 0x80 or more are flagged apart (Bit Twiddling
+// Hacks' hasbetween, without its "likely").
+func notHostWord(x uint64) uint64 {
+	// (lsb*(127+n) - c) & (c + lsb*(127-m)) flags m < c < n.
+	const (
+		dashDotHi = lsb * (127 + '/')
+		dashDotLo = lsb * (127 - ('-' - 1))
+		digitHi   = lsb * (127 + '9' + 1)
+		digitLo   = lsb * (127 - '/')
+		letterHi  = lsb * (127 + 'z' + 1)
+		letterLo  = lsb * (127 - ('a' - 1))
+	)
+	lo := x &^ msb
+	l := lo | lsb*0x20 // case folded: exact for letters, others land outside a-z
+	ok := (dashDotHi-lo)&(lo+dashDotLo) | (digitHi-lo)&(lo+digitLo) | (letterHi-l)&(l+letterLo)
+	return (^ok | x) & msb
 }
 
 // validIPLiteral: what is between the brackets, IPv6address / IPvFuture.

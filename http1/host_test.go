@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,4 +156,36 @@ func FuzzHost(f *testing.F) {
 			t.Fatalf("validHost(%q) = %v, the grammar says %v", v, got, want)
 		}
 	})
+}
+
+// TestValidHostLong checks validHost against the grammar on random values
+// of up to 40 bytes, most of them host-like (letters, digits, '.', '-'
+// with a ':' port, a '%' escape or a stray byte), so that the
+// eight-bytes-at-a-time paths meet every byte at every offset.
+func TestValidHostLong(t *testing.T) {
+	const common = "abcXYZ019.-"
+	odd := []byte{':', '%', '_', '~', '[', ']', ' ', '/', '@', 0x00, 0x7f, 0x80, 0xff, 'G', 'f'}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for iter := 0; iter < 200000; iter++ {
+		n := rng.IntN(41)
+		v := make([]byte, n)
+		for k := range v {
+			if rng.IntN(10) == 0 {
+				v[k] = odd[rng.IntN(len(odd))]
+			} else {
+				v[k] = common[rng.IntN(len(common))]
+			}
+		}
+		if n > 1 && rng.IntN(2) == 0 { // a port of 0 to 9 digits
+			p := n - rng.IntN(min(n, 10))
+			v[p-1] = ':'
+			for k := p; k < n; k++ {
+				v[k] = '0' + byte(rng.IntN(10))
+			}
+			if rng.IntN(8) == 0 {
+				v[p+rng.IntN(n-p+1)-1] = odd[rng.IntN(len(odd))]
+			}
+		}
+		require.Equal(t, hostOracle.Match(v), validHost(v), "%q", v)
+	}
 }

@@ -12,6 +12,12 @@ var (
 	getSP  = binary.LittleEndian.Uint32([]byte("GET "))
 )
 
+// crlf16 is CR LF as a little-endian 16-bit word.
+const crlf16 = '\r' | '\n'<<8
+
+// hostColon is "Host:" as the low five bytes of a little-endian word.
+const hostColon = 'H' | 'o'<<8 | 's'<<16 | 't'<<24 | ':'<<32
+
 // ParseHead parses the request line and header section at the start of buf
 // into req (picohttpparser's contract): it returns the number of bytes the
 // head takes, ErrIncomplete when buf holds a valid prefix only, or an *Error.
@@ -127,6 +133,13 @@ func parseRequestLine(buf []byte, i int, req *Request, lim *Limits) (int, error)
 	}
 	i++
 
+	// "HTTP/1.1" CRLF, as nearly every request ends its line: what
+	// parseVersion accepts first, without the call.
+	if len(buf)-i >= 10 && binary.LittleEndian.Uint64(buf[i:]) == http11 &&
+		binary.LittleEndian.Uint16(buf[i+8:]) == crlf16 {
+		req.ProtoMinor = 1
+		return i + 10, nil
+	}
 	return parseVersion(buf, i, req, lim)
 }
 
@@ -227,15 +240,22 @@ func parseFields(buf []byte, i int, req *Request, lim *Limits, f *framing) (int,
 			return n, err
 		}
 		start := i
-		i = scanToken(buf, i)
-		if i >= len(buf) {
-			return 0, incompleteAt(i, lim)
-		}
-		if buf[i] != ':' {
-			return 0, fieldNameError(buf[i])
-		}
-		if i == start {
-			return 0, errEmptyFieldName
+		// Every request has a Host line, first (RFC 9112 §3.2 asks user
+		// agents to send it first), written "Host:": that name is a
+		// token followed by its colon, so the token loop is skipped.
+		if len(hs) == 0 && len(buf)-i >= 8 && binary.LittleEndian.Uint64(buf[i:])&(1<<40-1) == hostColon {
+			i += 4
+		} else {
+			i = scanToken(buf, i)
+			if i >= len(buf) {
+				return 0, incompleteAt(i, lim)
+			}
+			if buf[i] != ':' {
+				return 0, fieldNameError(buf[i])
+			}
+			if i == start {
+				return 0, errEmptyFieldName
+			}
 		}
 		name := buf[start:i]
 		i++

@@ -112,7 +112,18 @@ func (p *Parser) NeedContinue() bool {
 func (p *Parser) head(buf []byte, req *Request) (int, error) {
 	p.headOnly = false
 	req.Headers = p.headers
-	n, err := ParseHead(buf, p.scanned, req, &p.lim)
+	var n int
+	var err error
+	if p.scanned == 0 {
+		// A whole request in one read, the common case: straight to the
+		// parse (ParseHead's resumption check has nothing to resume).
+		n, err = parseHead(buf, req, &p.lim)
+		if err == ErrIncomplete && len(buf) > p.lim.MaxHeaderBytes {
+			err = errHeaderTooLarge
+		}
+	} else {
+		n, err = ParseHead(buf, p.scanned, req, &p.lim)
+	}
 	if err != nil {
 		if err == ErrIncomplete {
 			p.scanned = len(buf)

@@ -33,10 +33,12 @@ var (
 // serialized in a small scratch, and Finish composes the head (also in
 // scratch), moves the body up by the head's length with one memmove and
 // copies the head in front. The body, the part of unbounded size, is
-// written once into its final buffer and moved once; the head — typically
-// 100–300 bytes — is copied once. Reserving a fixed gap for the head
-// instead would either waste bytes on the wire (padding) or still need the
-// move whenever the gap is wrong.
+// written once into its final buffer and moved at most once; the head —
+// typically 100–300 bytes — is copied once. A fixed gap reserved for the
+// head would either waste bytes on the wire (padding) or still need the
+// move whenever the gap is wrong; so the gap Reset leaves is the length of
+// the last head Finish composed, which a keep-alive client asking the same
+// thing again gets again: then the body does not move at all.
 //
 // A Response is reused across requests (Reset); its scratch buffers then
 // stay allocated, so steady state allocates nothing.
@@ -47,6 +49,7 @@ type Response struct {
 
 	dst      []byte
 	start    int  // len(dst) at Reset: where this response begins
+	gap      int  // bytes kept free at start for the head: the body begins at start+gap
 	grown    bool // dst is no longer the caller's: see Grown
 	fromPool bool // and it came from Pool (so it goes back there)
 
@@ -90,6 +93,15 @@ type headKey struct {
 func (w *Response) Reset(dst []byte, req *Request, date []byte) {
 	w.dst = dst
 	w.start = len(dst)
+	// The head goes in front of the body, which is written first. A
+	// keep-alive client tends to get the same head again, so the body
+	// starts after room for the last head: when the new one has its
+	// length, Finish copies it into the gap and moves no body byte.
+	w.gap = 0
+	if w.last.valid && len(w.scratch) <= cap(dst)-len(dst) {
+		w.gap = len(w.scratch)
+		w.dst = dst[:w.start+w.gap]
+	}
 	w.grown = false
 	w.fromPool = false
 	w.status, w.sent = 200, 0
@@ -348,7 +360,7 @@ func (w *Response) reserve(n int) {
 // Content-Length (RFC 9110 §8.6, §15.3.5, §15.4.5); a body written for them
 // is dropped.
 func (w *Response) Finish() []byte {
-	bodyLen := len(w.dst) - w.start
+	bodyLen := w.bodyLen()
 	if w.head {
 		bodyLen = w.headCount
 	}
@@ -371,7 +383,7 @@ func (w *Response) finishHead(fr bodyFraming, bodyLen int) []byte {
 	k := &w.last
 	if k.valid && k.status == w.status && k.fr == fr && k.bodyLen == bodyLen &&
 		k.close == w.close && k.keep10 == w.keep10 && k.ctype == w.ctype &&
-		bytes.Equal(k.date, w.date) && bytes.Equal(k.hdr, w.hdr) {
+		bytes.Equal(k.date, w.date) && (len(w.hdr) == 0 && len(k.hdr) == 0 || bytes.Equal(k.hdr, w.hdr)) {
 		return w.scratch
 	}
 	w.scratch = w.appendHead(w.scratch[:0], fr, int64(bodyLen))
@@ -383,16 +395,25 @@ func (w *Response) finishHead(fr bodyFraming, bodyLen int) []byte {
 
 func (w *Response) noBodyStatus() bool { return !BodyAllowed(w.status) }
 
-func (w *Response) dropBody() { w.dst = w.dst[:w.start] }
+// bodyLen is the length of the body written so far.
+func (w *Response) bodyLen() int { return len(w.dst) - w.start - w.gap }
 
-// insertHead puts h in front of the body written so far: one memmove of
-// the body, one copy of h (see the type comment for why).
+func (w *Response) dropBody() { w.dst = w.dst[:w.start+w.gap] }
+
+// insertHead puts h in front of the body written so far: a copy of h into
+// the gap Reset left, and, only when h does not fit it exactly, one memmove
+// of the body (see the type comment for why).
 func (w *Response) insertHead(h []byte) {
-	w.reserve(len(h))
-	body := w.dst[w.start:]
-	w.dst = w.dst[:len(w.dst)+len(h)]
-	copy(w.dst[w.start+len(h):], body) // the regions overlap
+	if d := len(h) - w.gap; d != 0 {
+		if d > 0 {
+			w.reserve(d)
+		}
+		body := w.dst[w.start+w.gap:]
+		w.dst = w.dst[:len(w.dst)+d]
+		copy(w.dst[w.start+len(h):], body) // the regions overlap
+	}
 	copy(w.dst[w.start:], h)
+	w.gap = 0
 }
 
 // bodyFraming is how a response body is delimited (RFC 9112 §6.3).

@@ -63,7 +63,7 @@ func (w *Response) FinishStream() ([]byte, StreamFraming) {
 		w.insertHead(h)
 		return w.dst, sf
 	}
-	bodyLen := len(w.dst) - w.start
+	bodyLen := w.bodyLen()
 	if sf == StreamChunked && bodyLen > 0 {
 		h = AppendChunkHeader(h, bodyLen)
 	}

@@ -47,24 +47,27 @@ const (
 // (Finding the CR with bytes.IndexByte first and then validating was
 // measured slower on the browser request: two passes over short values.)
 func scanValue(b []byte, i int) int {
-	for i+8 <= len(b) {
-		m := ctlMask(binary.LittleEndian.Uint64(b[i:]))
+	// Walking a shrinking slice (rather than an index) leaves the loop
+	// without bounds checks.
+	rest := b[i:]
+	for len(rest) >= 8 {
+		m := ctlMask(binary.LittleEndian.Uint64(rest))
 		if m == 0 {
-			i += 8
+			rest = rest[8:]
 			continue
 		}
-		j := i + bits.TrailingZeros64(m)>>3
-		if b[j] != '\t' {
-			return j
+		j := bits.TrailingZeros64(m) >> 3
+		if rest[j] != '\t' {
+			return len(b) - len(rest) + j
 		}
-		i = j + 1
+		rest = rest[j+1:]
 	}
-	for ; i < len(b); i++ {
-		if !valueTable[b[i]] {
-			return i
+	for k, c := range rest {
+		if !valueTable[c] {
+			return len(b) - len(rest) + k
 		}
 	}
-	return i
+	return len(b)
 }
 
 // ctlMask flags (in each byte's top bit) the bytes of x that are < 0x20 or
@@ -80,21 +83,22 @@ func ctlMask(x uint64) uint64 {
 // CTL or DEL, or len(b). Bytes >= 0x80 pass (like nginx and net/http); RFC
 // 9112 §3.2 clients percent-encode them, and a raw one cannot change framing.
 func scanTarget(b []byte, i int) int {
-	for i+8 <= len(b) {
-		x := binary.LittleEndian.Uint64(b[i:])
+	rest := b[i:]
+	for len(rest) >= 8 {
+		x := binary.LittleEndian.Uint64(rest)
 		y := x ^ (lsb * 0x7f)
 		m := ((x-lsb*0x21)&^x | (y-lsb)&^y) & msb
 		if m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+			return len(b) - len(rest) + bits.TrailingZeros64(m)>>3
 		}
-		i += 8
+		rest = rest[8:]
 	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c <= 0x20 || c == 0x7f {
-			return i
+	for k, c := range rest {
+		if c <= 0x20 || c == 0x7f {
+			return len(b) - len(rest) + k
 		}
 	}
-	return i
+	return len(b)
 }
 
 // scanToken returns the index of the first non-tchar at or after i, or len(b).
@@ -120,6 +124,8 @@ func trimOWS(b []byte) []byte {
 // case. OR-ing 0x20 folds case exactly for the letters and '-' that s holds;
 // no other byte maps onto them (0x0D, which maps to '-', is not a tchar and
 // never reaches here inside a name, and is rejected inside a value).
+// A byte loop, inlined: most names of a framing header's length are other
+// headers (User-Agent, Accept, Sec-Fetch-*), which differ at the first byte.
 func lowerEq(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
@@ -130,4 +136,10 @@ func lowerEq(b []byte, s string) bool {
 		}
 	}
 	return true
+}
+
+// str32 is s[i:i+4] as a little-endian word (a constant when s and i are).
+func str32(s string, i int) uint32 {
+	s = s[i : i+4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
