@@ -19,6 +19,7 @@ type Pool struct {
 	running int        // goroutines alive, busy or idle
 	idle    []chan Job // idle goroutines, most recently used last (warm stacks)
 	queue   []Job      // FIFO; queue[0] is next
+	kick    kick       // SubmitFromLoop's dispatcher (pool_kick.go)
 }
 
 // Job is what the pool runs: a detached stream (no closure to allocate per
