@@ -32,7 +32,7 @@ import (
 // goroutines there, and those run on that P when the dispatcher parks
 // again: no steal.
 //
-// The dispatcher starts on demand and retires after kickIdle without work.
+// The dispatcher starts on demand and retires after poolIdle without work.
 // Its eventfd stays open for the Pool's life, so that a write the caller
 // has queued can never reach another file; it is closed with the Pool (by
 // the os.File's cleanup, once the Pool is unreachable). If the eventfd cannot
@@ -81,11 +81,12 @@ func Kick(kickFD int) {
 
 // kick is the dispatcher's state, guarded by Pool.mu.
 type kick struct {
-	running bool      // a dispatcher goroutine exists
-	awake   bool      // the dispatcher will look at pending again without a write
-	fd      int       // the eventfd, written by SubmitFromLoop's caller; 0 until the first start
-	file    *os.File  // the same fd, read by the dispatcher through the netpoller
-	pending []handoff // decided by SubmitFromLoop, not yet handed over
+	running bool          // a dispatcher goroutine exists
+	awake   bool          // the dispatcher will look at pending again without a write
+	fd      int           // the eventfd, written by SubmitFromLoop's caller; 0 until the first start
+	file    *os.File      // the same fd, read by the dispatcher through the netpoller
+	pending []handoff     // decided by SubmitFromLoop, not yet handed over
+	idle    time.Duration // how long the dispatcher waits for a kick before it retires; 0: poolIdle (tests set it)
 }
 
 // handoff is a decided job: to the idle goroutine waiting on ch, or (ch nil)
@@ -123,11 +124,7 @@ func (p *Pool) startDispatcher() bool {
 	return true
 }
 
-// kickIdle is how long the dispatcher waits for a kick before it retires;
-// a variable so that a test can make retiring happen often.
-var kickIdle = poolIdle
-
-// dispatch hands pending jobs to their goroutines until kickIdle passes
+// dispatch hands pending jobs to their goroutines until kick.idle passes
 // without any. The handshake with SubmitFromLoop, all under mu: the
 // dispatcher clears awake only when it found pending empty, right before it
 // reads the eventfd; a submitter that then finds awake false writes the
@@ -138,6 +135,10 @@ func (p *Pool) dispatch(f *os.File) {
 	var buf [8]byte
 	var batch []handoff // the dispatcher's half of the double buffer
 	k := &p.kick
+	idle := k.idle // set before the pool's first use
+	if idle == 0 {
+		idle = poolIdle
+	}
 	for {
 		p.mu.Lock()
 		batch, k.pending = k.pending, batch[:0]
@@ -152,7 +153,7 @@ func (p *Pool) dispatch(f *os.File) {
 			}
 			continue
 		}
-		_ = f.SetReadDeadline(time.Now().Add(kickIdle))
+		_ = f.SetReadDeadline(time.Now().Add(idle))
 		if _, err := f.Read(buf[:]); err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 			p.mu.Lock()
 			if !k.awake && len(k.pending) == 0 {

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"math/rand"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// SubmitFromLoop admits, queues and refuses exactly as Submit does.
+func TestPoolSubmitFromLoopRunsQueuesAndRefuses(t *testing.T) {
+	p := NewPool(2, 1)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	var ran atomic.Int32
+	job := func() Job {
+		wg.Add(1)
+		return FuncJob(func() {
+			defer wg.Done()
+			<-release
+			ran.Add(1)
+		})
+	}
+	submit := func(j Job) bool {
+		ok, fd := p.SubmitFromLoop(j)
+		if fd >= 0 {
+			Kick(fd)
+		}
+		return ok
+	}
+	require.True(t, submit(job()))
+	require.True(t, submit(job()))
+	require.True(t, submit(job())) // queued
+	assert.False(t, submit(FuncJob(func() {})), "a full queue refuses")
+	require.Eventually(t, func() bool { r, q := p.Running(); return r == 2 && q == 1 },
+		10*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int32(3), ran.Load())
+	require.Eventually(t, func() bool { r, q := p.Running(); return r == 0 && q == 0 },
+		10*time.Second, time.Millisecond, "every job done")
+}
+
+// Jobs submitted from a locked thread, as a worker does, in bursts with the
+// kick written at once, late (after more submits, as the worker writes it
+// at the end of its turn), or from another goroutine: every job runs. With
+// an idle timeout of an hour, a lost kick leaves a job pending forever (the
+// timeout would otherwise find it); with a tiny one, the dispatcher retires
+// and restarts hundreds of times between and within the bursts.
+func TestPoolSubmitFromLoopNoLostKicks(t *testing.T) {
+	for _, idle := range []time.Duration{time.Hour, 200 * time.Microsecond} {
+		t.Run(idle.String(), func(t *testing.T) { testNoLostKicks(t, idle) })
+	}
+}
+
+func testNoLostKicks(t *testing.T, idle time.Duration) {
+	p := NewPool(8, 1<<16)
+	p.kick.idle = idle
+	const bursts = 300
+	runtime.LockOSThread() // the submitter is a locked thread, as a worker is
+	defer runtime.UnlockOSThread()
+	rng := rand.New(rand.NewSource(1))
+	for b := 0; b < bursts; b++ {
+		// Each burst waits for its own jobs: a job a lost kick left
+		// pending is not rescued by the next burst's kick.
+		var wg sync.WaitGroup
+		kick := -1
+		n := rng.Intn(16) + 1
+		for i := 0; i < n; i++ {
+			if rng.Intn(2) == 0 { // let the dispatcher be mid-batch
+				for t0 := time.Now(); time.Since(t0) < time.Duration(rng.Intn(20))*time.Microsecond; {
+				}
+			}
+			wg.Add(1)
+			d := time.Duration(rng.Intn(3)) * 50 * time.Microsecond
+			ok, fd := p.SubmitFromLoop(FuncJob(func() {
+				defer wg.Done()
+				time.Sleep(d)
+			}))
+			require.True(t, ok)
+			if fd >= 0 {
+				kick = fd
+			}
+			if kick >= 0 && rng.Intn(2) == 0 {
+				Kick(kick)
+				kick = -1
+			}
+		}
+		switch {
+		case kick < 0:
+		case rng.Intn(2) == 0:
+			Kick(kick)
+		default:
+			go Kick(kick)
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("burst %d of %d jobs did not finish: a kick was lost", b, n)
+		}
+		if rng.Intn(2) == 0 {
+			time.Sleep(time.Duration(rng.Intn(400)) * time.Microsecond)
+		}
+	}
+}
