@@ -97,10 +97,11 @@ type offload struct {
 
 	// The pool's dispatcher eventfd, when a job submitted this turn must
 	// wake it (-1: none); kicks counts its writes in flight (worker only).
-	kickFD  int
-	kickVal [8]byte    // the 1 written (kernel-visible: lives in the Worker)
-	kickIov unix.Iovec // points at kickVal
-	kicks   int
+	kickFD   int
+	kickVal  [8]byte    // the 1 written (kernel-visible: lives in the Worker)
+	kickIov  unix.Iovec // points at kickVal
+	kicks    int
+	kickHeld bool // the kick waited for one turn's CQEs already (beforeWait)
 
 	// remotes caches each slot's peer address for its current generation
 	// (worker only): getpeername once per connection, not per request.

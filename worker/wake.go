@@ -120,6 +120,19 @@ func (w *Worker) beforeWait() uint32 {
 		return 1 // nothing is ever posted
 	}
 	o := &w.off
+	if o.kickFD >= 0 && !o.kickHeld && w.ring.SQPending() > 0 {
+		// Submit the turn's sends first, without the kick: they complete
+		// at once, and their CQEs would end the wait that the kick's
+		// write is meant to share; the woken dispatcher's thread would
+		// then preempt this one on its way back to user space. With CQEs
+		// in, take them first; the kick goes with the next wait (held
+		// once at most: it must not wait behind a busy loop).
+		w.ring.Submit() // an error is reported by the SubmitAndWait that follows
+		if w.ring.CQReady() > 0 {
+			o.kickHeld = true
+			return 0
+		}
+	}
 	wait := uint32(1)
 	for pass := 0; ; pass++ {
 		o.mu.Lock()
@@ -158,6 +171,7 @@ func (w *Worker) armKick() {
 	sqe.PrepWritev(int32(o.kickFD), unsafe.Slice(&o.kickIov, 1), 0)
 	sqe.SetUserData(uint64(pack(opKick, 0, 0)))
 	o.kickFD = -1
+	o.kickHeld = false
 	o.kicks++
 }
 
