@@ -139,6 +139,7 @@ func (p *Pool) dispatch(f *os.File) {
 	if idle == 0 {
 		idle = poolIdle
 	}
+	var until time.Time // the read deadline set
 	for {
 		p.mu.Lock()
 		batch, k.pending = k.pending, batch[:0]
@@ -153,7 +154,14 @@ func (p *Pool) dispatch(f *os.File) {
 			}
 			continue
 		}
-		_ = f.SetReadDeadline(time.Now().Add(idle))
+		// Read tries the read(2) first, so a kick that came after the
+		// look at pending is seen even if its netpoll event was not.
+		// The deadline moves only when half of it is used up: resetting
+		// a timer on every pass costs more than the pass.
+		if now := time.Now(); now.After(until.Add(-idle / 2)) {
+			until = now.Add(idle)
+			_ = f.SetReadDeadline(until)
+		}
 		if _, err := f.Read(buf[:]); err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 			p.mu.Lock()
 			if !k.awake && len(k.pending) == 0 {
