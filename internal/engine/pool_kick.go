@@ -42,8 +42,8 @@ func (p *Pool) SubmitFromLoop(j Job) (ok bool, kickFD int) {
 	h := handoff{j: j}
 	switch n := len(p.idle); {
 	case n > 0:
-		h.ch = p.idle[n-1]
-		p.idle[n-1] = nil
+		h.ch = p.idle[n-1].ch
+		p.idle[n-1] = idleGo{}
 		p.idle = p.idle[:n-1]
 	case p.running < p.size:
 		p.running++
