@@ -19,7 +19,6 @@ type Pool struct {
 	running int           // goroutines alive, busy or idle
 	idle    []idleGo      // idle goroutines, most recently used last (warm stacks)
 	queue   []Job         // FIFO; queue[0] is next
-	kick    kick          // SubmitFromLoop's dispatcher (pool_kick.go)
 	reaper  *time.Timer   // retires goroutines idle for poolIdle; armed while idle is non-empty
 	reaping bool          // reaper is armed
 	idleFor time.Duration // poolIdle; tests shorten it before the first Submit

@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"errors"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,26 +21,24 @@ import (
 // that nanosleep, on top of the futex wake of the thread that steals.
 //
 // SubmitFromLoop decides as Submit does (an idle goroutine, a new one, the
-// queue, or a refusal) but readies nothing itself: the handoff waits in
-// kick.pending for the dispatcher, a goroutine parked on an eventfd in Go's
-// netpoller. When the dispatcher is not already awake, kickFD is that
-// eventfd (else -1), and the caller must write an 8-byte 1 to it soon, and
-// not under a lock the pool's goroutines take: the write readies the
-// dispatcher's thread, which may preempt the caller's on a shared CPU. The
-// worker writes it through its ring, in the io_uring_enter that also waits,
-// once for every job of a loop turn. The netpoller readies the dispatcher
-// on the spare P's own thread, the dispatcher hands the jobs to their
-// goroutines there, and those run on that P when the dispatcher parks
-// again: no steal.
+// queue, or a refusal) but readies nothing itself: the handoff waits for
+// the dispatcher, a goroutine parked on an eventfd in Go's netpoller. When
+// the dispatcher is not already awake, kickFD is that eventfd (else -1),
+// and the caller must write an 8-byte 1 to it soon (Kick), and not under a
+// lock the pool's goroutines take: the write readies the dispatcher's
+// thread, which may preempt the caller's on a shared CPU. The worker writes
+// it through its ring, in the io_uring_enter that also waits, once for
+// every job of a loop turn. The netpoller readies the dispatcher on another
+// P's thread, the dispatcher hands the jobs to their goroutines there, and
+// those run on that P when the dispatcher parks again: no steal.
 //
-// The dispatcher starts on demand and retires after poolIdle without work.
-// Its eventfd stays open for the Pool's life, so that a write the caller
-// has queued can never reach another file; it is closed with the Pool (by
-// the os.File's cleanup, once the Pool is unreachable). If the eventfd cannot
-// be created, SubmitFromLoop falls back to Submit's way.
+// There is one dispatcher and one eventfd per process, started with the
+// first call and never closed: a write the caller has queued (in its ring)
+// can then never reach another file, and no Pool holds a descriptor. If
+// the eventfd cannot be created, SubmitFromLoop falls back to Submit's way.
 func (p *Pool) SubmitFromLoop(j Job) (ok bool, kickFD int) {
 	p.mu.Lock()
-	h := handoff{j: j}
+	h := handoff{p: p, j: j}
 	switch n := len(p.idle); {
 	case n > 0:
 		h.ch = p.idle[n-1].ch
@@ -56,19 +55,21 @@ func (p *Pool) SubmitFromLoop(j Job) (ok bool, kickFD int) {
 		p.mu.Unlock()
 		return true, -1
 	}
-	k := &p.kick
-	if !k.running && !p.startDispatcher() {
-		p.mu.Unlock()
-		h.run(p) // no eventfd: ready it from here, as Submit does
+	p.mu.Unlock()
+	k := &kicker
+	k.once.Do(startDispatcher)
+	if k.file == nil {
+		h.run() // no eventfd: ready it from here, as Submit does
 		return true, -1
 	}
+	k.mu.Lock()
 	k.pending = append(k.pending, h)
 	kickFD = -1
 	if !k.awake {
 		k.awake = true
 		kickFD = k.fd
 	}
-	p.mu.Unlock()
+	k.mu.Unlock()
 	return true, kickFD
 }
 
@@ -79,97 +80,81 @@ func Kick(kickFD int) {
 	unix.Write(kickFD, one[:]) // non-blocking: fails only at a counter of 2^64-2, which wakes the reader anyway
 }
 
-// kick is the dispatcher's state, guarded by Pool.mu.
-type kick struct {
-	running bool          // a dispatcher goroutine exists
-	awake   bool          // the dispatcher will look at pending again without a write
-	fd      int           // the eventfd, written by SubmitFromLoop's caller; 0 until the first start
-	file    *os.File      // the same fd, read by the dispatcher through the netpoller
-	pending []handoff     // decided by SubmitFromLoop, not yet handed over
-	idle    time.Duration // how long the dispatcher waits for a kick before it retires; 0: poolIdle (tests set it)
+// kicker is the process's dispatcher.
+var kicker struct {
+	once    sync.Once
+	fd      int      // the eventfd, written by SubmitFromLoop's callers
+	file    *os.File // the same fd, read by the dispatcher through the netpoller; nil if none could be made
+	mu      sync.Mutex
+	awake   bool      // guarded by mu: the dispatcher will look at pending again without a write
+	pending []handoff // guarded by mu: decided by SubmitFromLoop, not yet handed over
 }
 
-// handoff is a decided job: to the idle goroutine waiting on ch, or (ch nil)
-// to a new goroutine, already counted in running.
+// handoff is a decided job of pool p: to the idle goroutine waiting on ch,
+// or (ch nil) to a new goroutine, already counted in p.running.
 type handoff struct {
+	p  *Pool
 	ch chan Job
 	j  Job
 }
 
-func (h handoff) run(p *Pool) {
+func (h handoff) run() {
 	if h.ch != nil {
 		h.ch <- h.j // buffered (1) and empty: an idle goroutine waits on it
 	} else {
-		go p.loop(h.j)
+		go h.p.loop(h.j)
 	}
 }
 
-// startDispatcher starts the dispatcher (under mu), creating the eventfd the
-// first time. The dispatcher is started awake: the first handoff needs no
-// write.
-func (p *Pool) startDispatcher() bool {
-	k := &p.kick
-	if k.file == nil {
-		fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-		if err != nil {
-			return false
-		}
-		// A non-blocking fd given to os.NewFile is put in the netpoller:
-		// Read parks the goroutine, not a thread. (Never call file.Fd: it
-		// would make the fd blocking.)
-		k.fd, k.file = fd, os.NewFile(uintptr(fd), "uringd-pool-kick")
+// startDispatcher creates the eventfd and starts the dispatcher, awake:
+// the first handoff needs no write.
+func startDispatcher() {
+	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return
 	}
-	k.running, k.awake = true, true
-	go p.dispatch(k.file)
-	return true
+	k := &kicker
+	// A non-blocking fd given to os.NewFile is put in the netpoller: Read
+	// parks the goroutine, not a thread. (Never call file.Fd: it would make
+	// the fd blocking.) The file stays reachable (kicker), so it is never
+	// closed.
+	k.fd, k.file, k.awake = fd, os.NewFile(uintptr(fd), "uringd-pool-kick"), true
+	go dispatch(k.file)
 }
 
-// dispatch hands pending jobs to their goroutines until kick.idle passes
-// without any. The handshake with SubmitFromLoop, all under mu: the
-// dispatcher clears awake only when it found pending empty, right before it
-// reads the eventfd; a submitter that then finds awake false writes the
-// eventfd, so that read (or the next) returns; eventfd reads reset the
-// counter, so a kick that came while the dispatcher was awake costs one
-// spurious pass at most, never a lost job.
-func (p *Pool) dispatch(f *os.File) {
+// testDispatchDelay (ns) makes the dispatcher pause after each batch.
+var testDispatchDelay atomic.Int64
+
+// dispatch hands pending jobs to their goroutines, forever. The handshake
+// with SubmitFromLoop, under kicker.mu: the dispatcher clears awake only
+// when it found pending empty, right before it reads the eventfd; a
+// submitter that then finds awake false has its caller write the eventfd,
+// so that read (or the next) returns. Read tries read(2) before it parks,
+// so a write that came after the look at pending is seen even if its
+// netpoll event came before the park. Eventfd reads reset the counter: a
+// kick written while the dispatcher was awake costs one spurious pass at
+// most, never a lost job.
+func dispatch(f *os.File) {
 	var buf [8]byte
 	var batch []handoff // the dispatcher's half of the double buffer
-	k := &p.kick
-	idle := k.idle // set before the pool's first use
-	if idle == 0 {
-		idle = poolIdle
-	}
-	var until time.Time // the read deadline set
+	k := &kicker
 	for {
-		p.mu.Lock()
+		k.mu.Lock()
 		batch, k.pending = k.pending, batch[:0]
 		if len(batch) == 0 {
 			k.awake = false
 		}
-		p.mu.Unlock()
+		k.mu.Unlock()
 		if len(batch) > 0 {
 			for i := range batch {
-				batch[i].run(p)
+				batch[i].run()
 				batch[i] = handoff{}
+			}
+			if d := testDispatchDelay.Load(); d > 0 {
+				time.Sleep(time.Duration(d)) // tests: widen the window where submits meet a busy dispatcher
 			}
 			continue
 		}
-		// Read tries the read(2) first, so a kick that came after the
-		// look at pending is seen even if its netpoll event was not.
-		// The deadline moves only when half of it is used up: resetting
-		// a timer on every pass costs more than the pass.
-		if now := time.Now(); now.After(until.Add(-idle / 2)) {
-			until = now.Add(idle)
-			_ = f.SetReadDeadline(until)
-		}
-		if _, err := f.Read(buf[:]); err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-			p.mu.Lock()
-			if !k.awake && len(k.pending) == 0 {
-				k.running = false
-				p.mu.Unlock()
-				return
-			}
-			p.mu.Unlock()
-		}
+		f.Read(buf[:]) // no deadline: it returns when written
 	}
 }
