@@ -19,8 +19,10 @@ import (
 // in order) and hands a Stream to the shared Pool. The pool's goroutine
 // writes the response's bytes through Stream.Write, which posts them to the
 // worker's inbox (an MPSC queue: many producers, the worker alone consumes)
-// and wakes the worker through its eventfd, whose read is always armed on
-// the ring. The worker appends them to the connection's output and sends
+// and, if the worker sleeps, wakes it through its eventfd, whose read is
+// always armed on the ring (when, and how rarely: wake.go). The request
+// reaches the pool through engine.Pool.SubmitFromLoop, whose dispatcher the
+// worker kicks once per loop turn. The worker appends them to the connection's output and sends
 // them like any other response. Stream.Finish ends the response; the worker
 // then resumes parsing what was pipelined behind it.
 //
