@@ -174,3 +174,34 @@ func TestOffloadCorkedWriteOverLimit(t *testing.T) {
 		assert.Equal(t, body, got)
 	}
 }
+
+// The inbox handshake allocates nothing per post once its buffers are
+// warm: a post, the deferred wake's yield and pay, the drain before the
+// wait, and the sleeping flag (no eventfd is written: the worker here is
+// not sleeping, or the drain took the posts first).
+func TestOffloadInboxAllocs(t *testing.T) {
+	w := &Worker{efd: -1} // a stray eventfd write fails (EBADF) instead of reaching fd 0
+	s := &Stream{w: w, slot: 7} // no such connection: deliver drops the posts
+	round := func() {
+		if owe, tok := w.post(post{s: s, fin: true}, true); owe {
+			w.payWake(tok)
+		}
+		w.post(post{s: s, resume: true}, false)
+		w.drainOffload(false)
+		w.off.mu.Lock()
+		w.off.sleeping = true
+		w.off.mu.Unlock()
+		// Sleeping: this post owes the wake, and the drain below clears
+		// the debt before it would be paid.
+		owe, tok := w.post(post{s: s, fin: true}, true)
+		require.True(t, owe)
+		w.drainOffload(false)
+		w.payWake(tok) // stale: writes nothing
+		w.off.mu.Lock()
+		w.off.sleeping = false
+		require.Equal(t, wakeNone, w.off.wake)
+		w.off.mu.Unlock()
+	}
+	round()
+	assert.Zero(t, testing.AllocsPerRun(200, round))
+}

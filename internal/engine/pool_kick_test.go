@@ -127,3 +127,32 @@ func testNoLostKicks(t *testing.T, seed int64) {
 		}
 	}
 }
+
+type signalJob chan struct{}
+
+func (j signalJob) RunJob() { j <- struct{}{} }
+
+// Handing a job to a warm idle goroutine through the dispatcher allocates
+// nothing.
+func TestPoolSubmitFromLoopAllocs(t *testing.T) {
+	p := NewPool(1, 0)
+	j := signalJob(make(chan struct{}))
+	round := func() {
+		ok, fd := p.SubmitFromLoop(j)
+		if !ok {
+			panic("refused")
+		}
+		if fd >= 0 {
+			Kick(fd)
+		}
+		<-j
+		for { // wait until the goroutine is idle again
+			if r, _ := p.Running(); r == 0 {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	round()
+	assert.Zero(t, testing.AllocsPerRun(200, round))
+}
