@@ -135,6 +135,9 @@ func (j signalJob) RunJob() { j <- struct{}{} }
 // Handing a job to a warm idle goroutine through the dispatcher allocates
 // nothing.
 func TestPoolSubmitFromLoopAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	p := NewPool(1, 0)
 	j := signalJob(make(chan struct{}))
 	round := func() {
