@@ -18,6 +18,10 @@ import (
 // netpoll: written to the net.Conn).
 type sink = engine.Stream
 
+// corker is a sink that can defer waking its engine to Finish (the io_uring
+// worker's Stream.Cork).
+type corker interface{ Cork() }
+
 // rwBufSize is how much of a body the writer holds before it must commit to
 // a framing: a response whose body fits and that is not flushed gets a
 // Content-Length; a longer one is streamed chunked (HTTP/1.1) or
@@ -248,6 +252,9 @@ func (rw *responseWriter) finish() {
 	}
 	if rw.sf == http1.StreamChunked {
 		rw.out = http1.AppendLastChunk(rw.out)
+	}
+	if c, ok := rw.s.(corker); ok {
+		c.Cork() // what is left goes out with the Finish below: one wakeup for both
 	}
 	rw.flushOut()
 	// Fewer bytes than declared: the client would wait for the rest.

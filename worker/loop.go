@@ -39,7 +39,9 @@ func (w *Worker) loop() error {
 		}
 		w.stats.inc(cLoops)
 		w.publish()
-		if _, err := w.ring.SubmitAndWait(1); err != nil {
+		_, err := w.ring.SubmitAndWait(w.beforeWait())
+		w.afterWait()
+		if err != nil {
 			if err == unix.EBUSY || err == unix.EAGAIN {
 				continue // the kernel wants completions reaped first
 			}
@@ -73,6 +75,8 @@ func (w *Worker) dispatch(cqe *uring.CQE) {
 		w.onProvide(cqe.Res)
 	case opReject, opListenerClose:
 		w.onReject(u, cqe.Res)
+	case opKick:
+		w.off.kicks--
 	case opRecv, opSend, opCancel, opShutdown, opClose:
 		c := w.conns.at(u.slot())
 		if c == nil || c.gen != u.gen() || c.state == stateFree {

@@ -19,8 +19,10 @@ import (
 // in order) and hands a Stream to the shared Pool. The pool's goroutine
 // writes the response's bytes through Stream.Write, which posts them to the
 // worker's inbox (an MPSC queue: many producers, the worker alone consumes)
-// and wakes the worker through its eventfd, whose read is always armed on
-// the ring. The worker appends them to the connection's output and sends
+// and, if the worker sleeps, wakes it through its eventfd, whose read is
+// always armed on the ring (when, and how rarely: wake.go). The request
+// reaches the pool through engine.Pool.SubmitFromLoop, whose dispatcher the
+// worker kicks once per loop turn. The worker appends them to the connection's output and sends
 // them like any other response. Stream.Finish ends the response; the worker
 // then resumes parsing what was pipelined behind it.
 //
@@ -56,7 +58,13 @@ const maxJump = 4 << 20
 const detachReadMax = 64 << 10
 
 // registerOffload makes the worker's one Response detachable (setup).
-func (w *Worker) registerOffload() { engine.Register(&w.resp, w) }
+func (w *Worker) registerOffload() {
+	engine.Register(&w.resp, w)
+	w.off.kickFD = -1
+	w.off.kickVal[0] = 1
+	w.off.kickIov.Base = &w.off.kickVal[0]
+	w.off.kickIov.SetLen(len(w.off.kickVal))
+}
 
 // unregisterOffload runs at teardown, before the eventfd is closed (Close):
 // from then on producers post nothing and write no eventfd (its number could
@@ -66,17 +74,36 @@ func (w *Worker) unregisterOffload() {
 	w.off.mu.Lock()
 	w.off.closed = true
 	w.off.mu.Unlock()
+	w.off.efdMu.Lock()
+	w.off.efdGone = true
+	w.off.efdMu.Unlock()
 }
 
 // offload is a worker's side of the offload path.
 type offload struct {
 	run func(engine.Stream) // set by DetachCurrent during the handler call; taken by takeDetach
 
-	mu     sync.Mutex // guards msgs and posted; taken by producers and the worker
-	msgs   []post     // posted since the last drain
-	posted bool       // msgs is non-empty and the eventfd was written
-	closed bool       // the worker is gone: posts are dropped
-	spare  []post     // worker only: the other half of the double buffer
+	mu       sync.Mutex // guards msgs, sleeping, wake, gen, closed; taken by producers and the worker
+	msgs     []post     // posted since the last drain
+	sleeping bool       // the worker waits in the kernel (or is about to): a post must wake it (wake.go)
+	wake     wakeState  // whether a wake of the sleeping worker is owed or written
+	gen      uint32     // drains so far: which owed wake is current
+	closed   bool       // the worker is gone: posts are dropped
+	spare    []post     // worker only: the other half of the double buffer
+
+	// The eventfd is written outside mu (wake.go: the write may let the
+	// worker preempt the writer, which must not hold mu then); efdMu keeps
+	// teardown from closing it under a write.
+	efdMu   sync.RWMutex
+	efdGone bool // guarded by efdMu: teardown is past; write nothing
+
+	// The pool's dispatcher eventfd, when a job submitted this turn must
+	// wake it (-1: none); kicks counts its writes in flight (worker only).
+	kickFD   int
+	kickVal  [8]byte    // the 1 written (kernel-visible: lives in the Worker)
+	kickIov  unix.Iovec // points at kickVal
+	kicks    int
+	kickHeld bool // the kick waited for one turn's CQEs already (beforeWait)
 
 	// remotes caches each slot's peer address for its current generation
 	// (worker only): getpeername once per connection, not per request.
@@ -129,7 +156,11 @@ func (w *Worker) takeDetach(c *conn, ok bool) bool {
 	}
 	s := w.newStream(c)
 	s.run = run
-	if !w.cfg.Offload.Submit(s) {
+	ok, kick := w.cfg.Offload.SubmitFromLoop(s)
+	if kick >= 0 {
+		w.off.kickFD = kick // written at the end of the turn (armKick)
+	}
+	if !ok {
 		s.cancel()
 		w.rejectBusy(c)
 		return true
@@ -190,13 +221,17 @@ func (w *Worker) rejectBusy(c *conn) {
 }
 
 // drainOffload delivers what producers posted since the last drain. Called
-// on every eventfd completion (the wakeup op).
-func (w *Worker) drainOffload() {
+// on every eventfd completion (the wakeup op, woke: its wake is in) and
+// before the worker waits with posts in the inbox (beforeWait).
+func (w *Worker) drainOffload(woke bool) {
 	o := &w.off
 	o.mu.Lock()
 	msgs := o.msgs
 	o.msgs = o.spare[:0]
-	o.posted = false
+	o.gen++
+	if woke || o.wake == wakeOwed {
+		o.wake = wakeNone // an owed wake's posts are taken here: its producer writes nothing
+	}
 	o.mu.Unlock()
 	for i := range msgs {
 		w.deliver(&msgs[i])
@@ -208,23 +243,9 @@ func (w *Worker) drainOffload() {
 	o.spare = msgs[:0]
 }
 
-// enqueue is the producers' side of the inbox. The eventfd is written only
-// by the producer that makes the inbox non-empty: one wakeup per drain. It
-// is written under o.mu so that teardown (which sets closed under o.mu)
-// cannot close the eventfd between the check and the write.
-func (w *Worker) enqueue(p post) {
-	o := &w.off
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.closed {
-		return
-	}
-	o.msgs = append(o.msgs, p)
-	if !o.posted {
-		o.posted = true
-		w.wake()
-	}
-}
+// enqueue is the producers' side of the inbox: post, waking the worker now
+// if it sleeps with no wake on its way (wake.go).
+func (w *Worker) enqueue(p post) { w.post(p, false) }
 
 // deliver applies one post to its connection, unless that connection is
 // gone (then the stream was already failed and the post is dropped).

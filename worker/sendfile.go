@@ -24,6 +24,7 @@ func (s *Stream) SendFile(f syscall.Conn, off, n int64) (int64, error) {
 	if s.tls != nil {
 		return 0, errors.ErrUnsupported // raw file bytes on a TLS connection: never
 	}
+	s.payOwed() // the head must go out before we wait for it (wake.go)
 	s.mu.Lock()
 	for s.err == nil && !s.done && s.unsent > 0 {
 		s.cond.Wait()

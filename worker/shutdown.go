@@ -22,8 +22,8 @@ func (w *Worker) armWakeup() {
 // anything else is logged (and the tick still polls w.run).
 func (w *Worker) onWakeup(res int32) {
 	w.wakeArmed = false
-	w.drainOffload() // detached responses' bytes (offload.go)
-	w.drainTLS()     // handshakes with output or done (tls.go)
+	w.drainOffload(true) // detached responses' bytes (offload.go)
+	w.drainTLS()         // handshakes with output or done (tls.go)
 	switch e := unix.Errno(-res); {
 	case res >= 0, e == unix.EINTR, e == unix.EAGAIN:
 	case e == unix.ECANCELED:
@@ -127,7 +127,7 @@ func (w *Worker) exit() {
 // quiet reports whether no op of the worker is in flight any more: the
 // loop may return and the ring close.
 func (w *Worker) quiet() bool {
-	return !w.timerArmed && !w.wakeArmed && !w.acceptArmed && w.conns.open == 0 && w.slotless == 0
+	return !w.timerArmed && !w.wakeArmed && !w.acceptArmed && w.conns.open == 0 && w.slotless == 0 && w.off.kicks == 0
 }
 
 // logHolders reports what kept a graceful shutdown from finishing in time.

@@ -47,6 +47,11 @@ type Stream struct {
 	body     *bodyPipe
 	bodyCond sync.Cond // L = &mu; signalled as body bytes arrive or the stream fails
 
+	// Producer goroutine only (wake.go).
+	corked bool   // Cork was called: a wake due is deferred to Finish
+	owe    bool   // a post of this stream left a wake owed (payWake)
+	owed   uint32 // the drain generation of that wake
+
 	// Worker thread only.
 	ahead  int  // unsent bytes of earlier responses queued before this one
 	held   int  // the stream's sent bytes still in the connection's output (appendOut)
@@ -88,7 +93,9 @@ func (s *Stream) Write(p []byte) (int, error) {
 		}
 		b := getPostBuf(k)
 		*b = append((*b)[:0], p[:k]...)
-		s.w.enqueue(post{s: s, b: b})
+		if owe, tok := s.w.post(post{s: s, b: b}, s.corked); owe {
+			s.owe, s.owed = true, tok
+		}
 		p = p[k:]
 		n += k
 	}
@@ -124,6 +131,7 @@ func (s *Stream) reserve(n int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.err == nil && !s.done && s.unsent >= s.limit {
+		s.payOwed() // the worker must run to make room
 		s.cond.Wait()
 	}
 	switch {
@@ -157,7 +165,30 @@ func (s *Stream) Finish(closeConn bool) {
 	}
 	s.cancel()
 	if err == nil {
-		s.w.enqueue(post{s: s, fin: true, close: closeConn})
+		if owe, tok := s.w.post(post{s: s, fin: true, close: closeConn}, true); owe {
+			s.owe, s.owed = true, tok
+		}
+	}
+	if s.owe {
+		s.owe = false
+		s.w.yieldThenWake(s.owed) // the job ends here: let the others post first (wake.go)
+	}
+}
+
+// Cork says that the rest of the response is written at once and followed
+// by Finish, without blocking on anything but the stream itself: a wake of
+// the worker that its writes make due can wait for Finish, so that the
+// response's last bytes and its end, and the responses of other producers
+// that run meanwhile, cost the worker one wakeup. A producer that may block
+// between its writes and Finish (a flush, then more work) must not Cork.
+func (s *Stream) Cork() { s.corked = true }
+
+// payOwed writes the wake a corked write left owed: the producer is about
+// to block.
+func (s *Stream) payOwed() {
+	if s.owe {
+		s.owe = false
+		s.w.payWake(s.owed)
 	}
 }
 

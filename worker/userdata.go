@@ -18,11 +18,12 @@ const (
 	opProvide                 // classic PROVIDE_BUFFERS completion; slot unused
 	opReject                  // 503 + close of a connection over the limit; slot = fd
 	opListenerClose           // cancel / close of the listener at shutdown
+	opKick                    // eventfd write waking the offload pool's dispatcher (wake.go)
 	opCount
 )
 
 var opNames = [opCount]string{"invalid", "accept", "recv", "send", "cancel", "shutdown",
-	"close", "timer", "wakeup", "provide-buffers", "reject", "listener-close"}
+	"close", "timer", "wakeup", "provide-buffers", "reject", "listener-close", "kick"}
 
 func (o op) String() string {
 	if o < opCount {

@@ -16,9 +16,18 @@ type Pool struct {
 	mu      sync.Mutex
 	size    int
 	qmax    int
-	running int        // goroutines alive, busy or idle
-	idle    []chan Job // idle goroutines, most recently used last (warm stacks)
-	queue   []Job      // FIFO; queue[0] is next
+	running int           // goroutines alive, busy or idle
+	idle    []idleGo      // idle goroutines, most recently used last (warm stacks)
+	queue   []Job         // FIFO; queue[0] is next
+	reaper  *time.Timer   // retires goroutines idle for poolIdle; armed while idle is non-empty
+	reaping bool          // reaper is armed
+	idleFor time.Duration // poolIdle; tests shorten it before the first Submit
+}
+
+// idleGo is an idle goroutine: a Job sent on ch wakes it, nil retires it.
+type idleGo struct {
+	ch    chan Job
+	since time.Time // when it went idle
 }
 
 // Job is what the pool runs: a detached stream (no closure to allocate per
@@ -40,7 +49,7 @@ const BusyBody = "Service Unavailable: too many blocking requests\n"
 
 // NewPool returns a pool of size goroutines and a queue of qmax.
 func NewPool(size, qmax int) *Pool {
-	return &Pool{size: max(size, 1), qmax: max(qmax, 0)}
+	return &Pool{size: max(size, 1), qmax: max(qmax, 0), idleFor: poolIdle}
 }
 
 // Submit runs j on a goroutine, now or after the jobs queued before it;
@@ -48,8 +57,8 @@ func NewPool(size, qmax int) *Pool {
 func (p *Pool) Submit(j Job) bool {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
-		ch := p.idle[n-1]
-		p.idle[n-1] = nil
+		ch := p.idle[n-1].ch
+		p.idle[n-1] = idleGo{}
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		ch <- j // buffered (1) and empty: an idle goroutine waits on it
@@ -70,25 +79,18 @@ func (p *Pool) Submit(j Job) bool {
 	return true
 }
 
-// loop runs j, then queued jobs, then waits idle for more until poolIdle
-// passes without any.
+// loop runs j, then queued jobs, then waits idle for more until the reaper
+// retires it. The wait is a plain receive: a timer per goroutine, reset
+// after every job, and a select on it cost more than the handoff itself.
 func (p *Pool) loop(j Job) {
 	ch := make(chan Job, 1)
-	t := time.NewTimer(poolIdle)
-	defer t.Stop()
 	for {
 		j.RunJob()
 		if j = p.next(ch); j != nil {
 			continue
 		}
-		t.Reset(poolIdle)
-		select {
-		case j = <-ch:
-		case <-t.C:
-			if p.retire(ch) {
-				return
-			}
-			j = <-ch // submit took ch just before the timeout
+		if j = <-ch; j == nil {
+			return // retired (reap)
 		}
 	}
 }
@@ -103,23 +105,42 @@ func (p *Pool) next(ch chan Job) Job {
 		p.queue = p.queue[1:]
 		return j
 	}
-	p.idle = append(p.idle, ch)
+	p.idle = append(p.idle, idleGo{ch: ch, since: time.Now()})
+	if !p.reaping {
+		p.reaping = true
+		if p.reaper == nil {
+			p.reaper = time.AfterFunc(p.idleFor, p.reap)
+		} else {
+			p.reaper.Reset(p.idleFor)
+		}
+	}
 	return nil
 }
 
-// retire removes an idle goroutine's ch from the idle list; false if a
-// submit took it meanwhile (a job is on its way).
-func (p *Pool) retire(ch chan Job) bool {
+// reap retires the goroutines idle for poolIdle or more (the oldest are
+// first in the list: jobs take the most recent), and re-arms itself for the
+// next one while any is idle. A retired goroutine is off the list, under mu,
+// before it is told: no job can be handed to it any more.
+func (p *Pool) reap() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, c := range p.idle {
-		if c == ch {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			p.running--
-			return true
-		}
+	now := time.Now()
+	n := 0
+	for n < len(p.idle) && now.Sub(p.idle[n].since) >= p.idleFor {
+		p.idle[n].ch <- nil // buffered (1) and empty: nothing was handed to it
+		n++
 	}
-	return false
+	if n > 0 {
+		p.running -= n
+		rest := copy(p.idle, p.idle[n:])
+		clear(p.idle[rest:])
+		p.idle = p.idle[:rest]
+	}
+	if len(p.idle) == 0 {
+		p.reaping = false
+		return
+	}
+	p.reaper.Reset(p.idleFor - now.Sub(p.idle[0].since))
 }
 
 // Running reports the goroutines running jobs (idle ones excluded) and the

@@ -44,3 +44,33 @@ func TestPoolRunsQueuesAndRefuses(t *testing.T) {
 		<-done
 	}
 }
+
+// Idle goroutines retire after the idle time (the reaper), and the pool
+// starts new ones for later jobs; jobs that keep coming keep theirs.
+func TestPoolIdleGoroutinesRetire(t *testing.T) {
+	p := NewPool(4, 4)
+	p.idleFor = 5 * time.Millisecond
+	alive := func() int { p.mu.Lock(); defer p.mu.Unlock(); return p.running }
+	for round := 0; round < 3; round++ {
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			require.True(t, p.Submit(FuncJob(func() { time.Sleep(time.Millisecond); wg.Done() })))
+		}
+		wg.Wait()
+		require.Eventually(t, func() bool { return alive() == 0 }, 10*time.Second, time.Millisecond,
+			"idle goroutines retired")
+		r, q := p.Running()
+		assert.Equal(t, 0, r)
+		assert.Equal(t, 0, q)
+	}
+	// Busy enough: a goroutine used again and again before the idle time
+	// is up is not retired under its job.
+	var ran sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		ran.Add(1)
+		require.True(t, p.Submit(FuncJob(func() { ran.Done() })))
+		time.Sleep(100 * time.Microsecond)
+	}
+	ran.Wait()
+}
