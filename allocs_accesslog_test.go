@@ -5,7 +5,6 @@ package uringd_test
 import (
 	"io"
 	"net"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,20 +25,7 @@ func TestZeroAllocsPerRequestWithAccessLog(t *testing.T) {
 			cfg.AccessLog = l
 			s := startServer(t, cfg)
 			c := newRawSyscallClient(t, s.Addr().(*net.TCPAddr), helloReq, "Hello, World!")
-			for i := 0; i < 1000; i++ {
-				c.roundTrip(t)
-			}
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			const n = 10000
-			for i := 0; i < n; i++ {
-				c.roundTrip(t)
-			}
-			runtime.ReadMemStats(&after)
-			mallocs := after.Mallocs - before.Mallocs
-			t.Logf("%d mallocs over %d round trips", mallocs, n)
-			require.LessOrEqual(t, mallocs, uint64(runtimeThreadSlack), "server allocations per request must be 0")
+			requireNoMallocsPerRoundTrip(t, f.String(), func() { c.roundTrip(t) })
 			require.Zero(t, l.Dropped())
 		})
 	}

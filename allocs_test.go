@@ -31,28 +31,35 @@ func TestZeroAllocsPerRequest(t *testing.T) {
 		for _, rq := range reqs {
 			t.Run(rq.name, func(t *testing.T) {
 				c := newRawSyscallClient(t, s.Addr().(*net.TCPAddr), rq.req, rq.body)
-				for i := 0; i < 1000; i++ { // warm up: pools, buffers, date cache
-					c.roundTrip(t)
-				}
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				const n = 10000
-				for i := 0; i < n; i++ {
-					c.roundTrip(t)
-				}
-				runtime.ReadMemStats(&after)
-				mallocs := after.Mallocs - before.Mallocs
-				t.Logf("%d mallocs over %d round trips (%s)", mallocs, n, rq.name)
-				// The only mallocs seen here are the runtime's own when it starts
-				// an OS thread (runtime.newm via handoffp/sysmon retake: a worker
-				// blocked in io_uring_enter gives its P away). That is a fixed
-				// cost, not per request, so a small slack is allowed; a single
-				// allocation per request would show as >= 10,000.
-				require.LessOrEqual(t, mallocs, uint64(runtimeThreadSlack), "server allocations per request must be 0")
+				requireNoMallocsPerRoundTrip(t, rq.name, func() { c.roundTrip(t) })
 			})
 		}
 	})
+}
+
+// requireNoMallocsPerRoundTrip warms up with 1,000 round trips (pools,
+// buffers, the date cache), then counts every malloc in the process over
+// 10,000 more. The only mallocs seen there are the runtime's own when it
+// starts an OS thread (runtime.newm via handoffp/sysmon retake: a worker
+// blocked in io_uring_enter gives its P away). That is a fixed cost, not per
+// request, so a small slack is allowed; a single allocation per request
+// would show as >= 10,000. The client must allocate nothing itself.
+func requireNoMallocsPerRoundTrip(t *testing.T, name string, roundTrip func()) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		roundTrip()
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 10000
+	for i := 0; i < n; i++ {
+		roundTrip()
+	}
+	runtime.ReadMemStats(&after)
+	mallocs := after.Mallocs - before.Mallocs
+	t.Logf("%d mallocs over %d round trips (%s)", mallocs, n, name)
+	require.LessOrEqual(t, mallocs, uint64(runtimeThreadSlack), "server allocations per request must be 0")
 }
 
 // runtimeThreadSlack bounds the mallocs of runtime thread creation during

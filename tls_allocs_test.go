@@ -5,7 +5,6 @@ package uringd_test
 import (
 	"bytes"
 	"context"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,20 +37,7 @@ func TestTLSZeroAllocsPerRequest(t *testing.T) {
 			for _, rq := range reqs {
 				t.Run(rq.name, func(t *testing.T) {
 					c := newTLSClient(t, s, rq.req, rq.body)
-					for i := 0; i < 1000; i++ {
-						c.roundTrip(t)
-					}
-					var before, after runtime.MemStats
-					runtime.GC()
-					runtime.ReadMemStats(&before)
-					const n = 10000
-					for i := 0; i < n; i++ {
-						c.roundTrip(t)
-					}
-					runtime.ReadMemStats(&after)
-					mallocs := after.Mallocs - before.Mallocs
-					t.Logf("%d mallocs over %d TLS round trips (%s), client and server", mallocs, n, rq.name)
-					require.LessOrEqual(t, mallocs, uint64(runtimeThreadSlack), "allocations per TLS request must be 0")
+					requireNoMallocsPerRoundTrip(t, "TLS "+rq.name, func() { c.roundTrip(t) })
 				})
 			}
 		})
