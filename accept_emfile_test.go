@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestAcceptEMFILEBacksOffThenServes(t *testing.T) {
 		cmd.Env = append(os.Environ(), "URINGD_EMFILE_CHILD="+m.Name)
 		stdin, _ := cmd.StdinPipe()
 		stdout, _ := cmd.StdoutPipe()
-		var stderr strings.Builder
+		var stderr syncBuilder // written by the child's stderr copier while the test reads it
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
 		defer cmd.Process.Kill()
@@ -70,6 +71,24 @@ func TestAcceptEMFILEBacksOffThenServes(t *testing.T) {
 		require.NoError(t, cmd.Wait(), stderr.String())
 		assert.Equal(t, 1, strings.Count(stderr.String(), "accept failing"), stderr.String())
 	})
+}
+
+// syncBuilder is a strings.Builder safe for one writer and readers.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // emfileChild serves until stdin closes, with descriptors for 2 connections.
