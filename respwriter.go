@@ -29,6 +29,10 @@ type corker interface{ Cork() }
 // chunked responses and fewer, bigger posts to the worker.
 const rwBufSize = 32 << 10
 
+// rwPassMin: a body write at least this long is posted as it is, not
+// gathered in the output buffer first: a copy saved is worth a post.
+const rwPassMin = 8 << 10
+
 // sniffLen is how much of the body http.DetectContentType looks at.
 const sniffLen = 512
 
@@ -161,7 +165,9 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		return 0, http.ErrContentLength
 	}
 	if !rw.committed {
-		if rw.written+int64(len(p)) <= rwBufSize {
+		// A declared length past the buffer is committed at once: holding
+		// its start would only copy it (net/http commits after 2 KiB).
+		if rw.written+int64(len(p)) <= rwBufSize && rw.clen <= rwBufSize {
 			rw.hold(p)
 			return len(p), nil
 		}
@@ -197,10 +203,14 @@ func (rw *responseWriter) body(p []byte) {
 	if chunked {
 		b = http1.AppendChunkHeader(b, len(p))
 	}
-	if len(b)+len(p) <= rwBufSize {
+	if len(b)+len(p) <= rwBufSize && len(p) < rwPassMin {
 		b = append(b, p...)
 	} else {
-		rw.post(b)
+		// Posted as it is: the sink may take it without a copy (a view
+		// of a streamed body's window, io.Copy(w, body)).
+		if len(b) > 0 {
+			rw.post(b)
+		}
 		rw.post(p)
 		b = b[:0]
 	}

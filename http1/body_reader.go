@@ -78,31 +78,97 @@ func (b *BodyReader) Read(p []byte) (int, error) {
 	}
 }
 
+// Next returns the next body bytes at hand as a view of b's window, not a
+// copy: they are valid until the next call on b, and the caller must not
+// change them. At the end of the body it returns io.EOF with no bytes;
+// errors are Read's. It blocks (in fill) only when no byte is at hand.
+func (b *BodyReader) Next() ([]byte, error) {
+	for {
+		if p := b.view(); len(p) > 0 {
+			return p, nil
+		}
+		switch {
+		case b.err != nil:
+			return nil, b.err
+		case b.done:
+			return nil, io.EOF
+		}
+		b.more()
+	}
+}
+
+// WriteTo writes the rest of the body to w (io.WriterTo), from b's window
+// (Next): io.Copy(w, b) moves each byte once instead of through a buffer of
+// its own.
+func (b *BodyReader) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		p, err := b.Next()
+		if len(p) > 0 {
+			k, werr := w.Write(p)
+			n += int64(k)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 // take copies out body bytes already at hand.
 func (b *BodyReader) take(p []byte) int {
+	v := b.view()
+	n := copy(p, v)
+	b.unview(len(v) - n)
+	return n
+}
+
+// view takes the body bytes at hand, as a view of buf. The decoded bytes of
+// a chunked body that an earlier view took are dropped first (so buf stays
+// one window, not the whole body), not right after: the caller may still
+// read them until this call.
+func (b *BodyReader) view() []byte {
 	if b.chunked {
 		if len(b.buf) < b.dec.Decoded() {
-			return 0 // a continued decoder: its bytes are still to come from fill
+			return nil // a continued decoder: its bytes are still to come from fill
 		}
-		n := copy(p, b.buf[b.r:b.dec.Decoded()])
-		b.r += n
 		if b.r == b.dec.Decoded() && !b.done && b.r > 0 {
-			// All decoded bytes are out: drop them so buf stays one
-			// window, not the whole body.
 			b.dec.Shift(b.r)
 			b.buf = b.buf[:copy(b.buf, b.buf[b.r:])]
 			b.r = 0
 		}
-		return n
+		v := b.buf[b.r:b.dec.Decoded()]
+		b.r += len(v)
+		return v
 	}
-	n := copy(p, b.buf[b.r:b.r+int(min(int64(len(b.buf)-b.r), b.left))])
-	b.r += n
-	b.left -= int64(n)
+	v := b.buf[b.r : b.r+int(min(int64(len(b.buf)-b.r), b.left))]
+	b.r += len(v)
+	b.left -= int64(len(v))
 	if b.left == 0 && !b.done {
 		b.done = true
 		b.rest = b.buf[b.r:]
 	}
-	return n
+	return v
+}
+
+// unview gives back the last n bytes view took (take copied fewer).
+func (b *BodyReader) unview(n int) {
+	if n == 0 {
+		return
+	}
+	b.r -= n
+	if !b.chunked {
+		b.left += int64(n)
+		if b.done {
+			b.done = false
+			b.rest = nil
+		}
+	}
 }
 
 // more gets wire bytes from fill and, for chunked, decodes them.

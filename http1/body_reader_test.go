@@ -62,6 +62,12 @@ func checkBodyReader(t *testing.T, body []byte) {
 		fill, left := piecesLeft(bytes.Clone(body), sizes...)
 		r := NewBodyReader(req, &fuzzLimits, nil, fill)
 		got, err := readSmall(r, 3)
+		if sizes[0] == 3 {
+			// The same through WriteTo (views of the window, no copy).
+			var out bytes.Buffer
+			_, err = r.WriteTo(&out)
+			got = append(got, out.Bytes()...)
+		}
 		switch {
 		case werr == nil:
 			require.NoError(t, err, "sizes %v", sizes)
@@ -182,3 +188,56 @@ func TestBodyReaderDrain(t *testing.T) {
 	require.False(t, r.Drain())
 	require.Zero(t, fills, "a rest over DrainMax is not read")
 }
+
+// WriteTo hands out views of the window (no copy into a buffer of the
+// caller's), and works with a fill that gives back another buffer each time
+// (the worker swaps its window with the reader's); a Content-Length body
+// ends at its length, the bytes after it kept as Rest.
+func TestBodyReaderWriteTo(t *testing.T) {
+	src := []byte("0123456789abcdefghijGET /")
+	var handed [][]byte
+	i := 0
+	fill := func(dst []byte) ([]byte, error) {
+		if i >= len(src) {
+			return dst, io.EOF
+		}
+		n := min(7, len(src)-i)
+		b := append(make([]byte, 0, 16), src[i:i+n]...) // a new buffer, not dst
+		i += n
+		handed = append(handed, b)
+		return b, nil
+	}
+	r := NewBodyReader(&Request{ContentLength: 20}, &DefaultLimits, nil, fill)
+	var views [][]byte
+	n, err := r.WriteTo(writerFunc(func(p []byte) (int, error) {
+		views = append(views, p)
+		return len(p), nil
+	}))
+	require.NoError(t, err)
+	require.EqualValues(t, 20, n)
+	require.True(t, r.Done())
+	require.Equal(t, "G", string(r.Rest()), "the rest of the last piece follows the body")
+	var got []byte
+	for k, v := range views {
+		require.Same(t, &handed[k][0], &v[0], "view %d is the fill's buffer itself", k)
+		got = append(got, v...)
+	}
+	require.Equal(t, string(src[:20]), string(got))
+
+	// A writer that fails stops WriteTo with its error.
+	i = 0
+	r = NewBodyReader(&Request{ContentLength: 20}, &DefaultLimits, nil, fill)
+	boom := errors.New("boom")
+	_, err = r.WriteTo(writerFunc(func(p []byte) (int, error) { return 0, boom }))
+	require.ErrorIs(t, err, boom)
+
+	// Truncated: the fill's EOF before the end.
+	r = NewBodyReader(&Request{ContentLength: 100}, &DefaultLimits, nil, pieces([]byte("short"), 2))
+	n, err = r.WriteTo(io.Discard)
+	require.ErrorIs(t, err, ErrBodyTruncated)
+	require.EqualValues(t, 5, n)
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

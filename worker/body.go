@@ -41,9 +41,16 @@ const readerChunk = 64 << 10
 type bodyPipe struct {
 	wire   []byte // received: wire[taken:] is not yet taken by the reader
 	taken  int
-	open   bool // the worker forwards what it receives here
-	eof    bool // the client shut its write side: no more bytes come
-	paused bool // the worker stopped reading because wire was full
+	spare  []byte // Content-Length: an empty window for the worker's next swap (bodylend.go)
+	open   bool   // the worker forwards what it receives here
+	eof    bool   // the client shut its write side: no more bytes come
+	paused bool   // the worker stopped reading because wire was full
+
+	// Immutable: the most received bytes the worker holds for the reader
+	// before it stops reading: bodyWindow, or half of it when the reader
+	// takes whole windows (Content-Length: swapWindow), so that its window
+	// and the worker's together hold no more than bodyWindow.
+	win int
 
 	// Worker thread only: c.in holds bytes received after wire, not yet
 	// forwarded (forwardBody, forwardStash).
@@ -56,14 +63,17 @@ type bodyPipe struct {
 	wireLeft int64
 
 	// Reader (pool goroutine) only.
-	r *http1.BodyReader
+	r     *http1.BodyReader
+	rbuf  []byte // Content-Length: the window the reader took (swapWindow)
+	rlent bool   // views of rbuf were lent to the connection (bodylend.go)
 }
 
 // newBodyPipe starts the streamed body of s's request.
 func (w *Worker) newBodyPipe(s *Stream) {
-	s.body = &bodyPipe{open: true, wireLeft: -1}
+	s.body = &bodyPipe{open: true, wireLeft: -1, win: bodyWindow}
 	if !s.req.Chunked {
 		s.body.wireLeft = max(s.req.ContentLength, 0)
+		s.body.win = bodyWindow / 2
 	}
 	s.body.r = http1.NewBodyReader(&s.req, &w.cfg.Limits, w.streamDec, s.fillBody)
 	s.bodyCond.L = &s.mu
@@ -125,6 +135,17 @@ func (s *Stream) fillBody(dst []byte) ([]byte, error) {
 		}
 		return dst, err
 	}
+	if !s.req.Chunked {
+		// The window itself, not a copy (bodylend.go).
+		give := s.swapWindow()
+		resume := b.paused
+		b.paused = false
+		s.mu.Unlock()
+		if resume {
+			s.w.enqueue(post{s: s, resume: true})
+		}
+		return give, nil
+	}
 	// A piece at a time, not the whole window: the reader's buffer stays
 	// small, and the window is the only one of its size per body.
 	if cap(dst) == 0 {
@@ -135,14 +156,14 @@ func (s *Stream) fillBody(dst []byte) ([]byte, error) {
 	b.taken += k
 	if b.taken == len(b.wire) {
 		b.wire, b.taken = b.wire[:0], 0
-		if cap(b.wire) > bodyWindow+2*s.w.cfg.RecvBufferSize {
+		if cap(b.wire) > s.w.windowCap(b) {
 			// Swollen by receives that landed before the read stopped
 			// (a multishot recv's completions already queued): let it
 			// go rather than hold it for the rest of the body.
 			b.wire = nil
 		}
 	}
-	resume := b.paused && len(b.wire)-b.taken < bodyWindow
+	resume := b.paused && len(b.wire)-b.taken < b.win
 	if resume {
 		b.paused = false
 	}
@@ -164,7 +185,11 @@ func (s *Stream) endBody() {
 	}
 	b.open = false
 	rest := append(append([]byte(nil), b.r.Rest()...), b.wire[b.taken:]...)
+	putWindow(b.wire) // the worker forwards no more
+	putWindow(b.spare)
+	b.spare = nil
 	b.wire, b.taken = nil, 0
+	s.dropReaderWindow() // Rest, a view of it, is copied
 	s.mu.Unlock()
 	// Either post makes the worker look at the deadline again: the body
 	// timeout must not outlive the body (the handler's time is its own).
@@ -270,7 +295,7 @@ func (w *Worker) putWire(s *Stream, data []byte) (pause bool) {
 		b.wire = w.growWire(b, len(data))
 	}
 	b.wire = append(b.wire, data...)
-	pause = !b.paused && len(b.wire)-b.taken >= bodyWindow
+	pause = !b.paused && len(b.wire)-b.taken >= b.win
 	if pause {
 		b.paused = true
 	}
@@ -295,7 +320,7 @@ func (w *Worker) forwardStash(c *conn) {
 	k := 0
 	pause := false
 	if b.open {
-		k = min(len(c.in), bodyWindow+2*w.cfg.RecvBufferSize-(len(b.wire)-b.taken))
+		k = min(len(c.in), w.windowCap(b)-(len(b.wire)-b.taken))
 		if k > 0 {
 			pause = w.putWire(s, c.in[:k])
 		}
@@ -344,7 +369,7 @@ func streamingBody(c *conn) bool { return c.stream != nil && c.stream.body != ni
 // beyond that size the window grows by doubling again.)
 func (w *Worker) growWire(b *bodyPipe, n int) []byte {
 	need := len(b.wire) + n
-	full := bodyWindow + 2*w.cfg.RecvBufferSize
+	full := w.windowCap(b)
 	want := max(2*cap(b.wire), 16<<10)
 	switch {
 	case cap(b.wire) == 0 && b.wireLeft >= int64(full):
@@ -356,6 +381,11 @@ func (w *Worker) growWire(b *bodyPipe, n int) []byte {
 		want = min(want, len(b.wire)+int(b.wireLeft))
 	}
 	want = max(want, need)
+	if len(b.wire) == 0 && want <= full {
+		// A window from the pool: a Content-Length body's reader takes
+		// it whole (swapWindow) and gives it back (bodylend.go).
+		return getWindow(full)
+	}
 	nb := make([]byte, len(b.wire), want)
 	copy(nb, b.wire)
 	return nb

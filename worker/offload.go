@@ -124,6 +124,11 @@ type post struct {
 	close  bool   // with fin: close the connection after the response
 	resume bool   // a streamed body's reader freed the window (body.go)
 	input  []byte // what followed a streamed body: pipelined requests (body.go)
+
+	// A streamed body's window (bodylend.go): lent is a view of it to
+	// send, as b is; recycle gives it back once its lent views are copied.
+	lent    []byte
+	recycle []byte
 }
 
 // DetachCurrent is the worker's side of engine.Detach, called by a handler
@@ -266,6 +271,12 @@ func (w *Worker) deliver(p *post) {
 		return
 	case p.input != nil:
 		w.pipelinedAfterBody(c, p.input)
+		return
+	case p.recycle != nil:
+		w.recycleWindow(p.s, p.recycle)
+		return
+	case p.lent != nil:
+		w.deliverLent(c, p.lent)
 		return
 	}
 	w.appendOut(c, *p.b)

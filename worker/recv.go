@@ -18,6 +18,7 @@ func (w *Worker) armRecv(c *conn) {
 	case w.multishotRecv && !streamingBody(c):
 		sqe.PrepRecvMultishot(c.fd, bufGroupID)
 		w.selArmed++
+	case w.bodyRecv(c, sqe): // a long streamed body: one big receive (body.go)
 	default:
 		sqe.PrepRecvSelect(c.fd, bufGroupID, 0)
 		w.selArmed++

@@ -45,6 +45,7 @@ type Stream struct {
 
 	// A streamed request body (body.go); nil when the body is in req.
 	body     *bodyPipe
+	lend     []byte    // producer only: the body view WriteTo is writing (bodylend.go)
 	bodyCond sync.Cond // L = &mu; signalled as body bytes arrive or the stream fails
 
 	// Producer goroutine only (wake.go).
@@ -85,6 +86,9 @@ func (s *Stream) Context() context.Context { return s.ctx }
 // at most a quarter of the limit), and fails with ErrClientGone once the
 // connection is closed.
 func (s *Stream) Write(p []byte) (int, error) {
+	if s.lending(p) {
+		return s.writeLent(p) // a view of the body's window (bodylend.go)
+	}
 	n := 0
 	for len(p) > 0 {
 		k, err := s.reserve(len(p))

@@ -25,7 +25,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -283,10 +282,6 @@ func routes(s *uringd.Server, hello bool) {
 	s.Handle("POST /echo", uringd.Blocking(uringd.StreamingBody(uringd.BlockingHandlerFunc(echo))))
 }
 
-// echoBufs are the copy buffers of /echo: a slow client holds one while
-// it drains its echo, a finished one gives it back.
-var echoBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
-
 // echo answers the request body as it arrives, so that an echo never holds
 // a whole body: the server keeps a window of what comes in (Config's
 // streamed-body window) and a bounded amount of what goes out (Write blocks
@@ -307,22 +302,12 @@ func echo(ctx context.Context, w uringd.ResponseWriter, r *uringd.Request) {
 	if r.ContentLength >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
 	}
-	buf := echoBufs.Get().(*[]byte)
-	defer echoBufs.Put(buf)
-	body := uringd.Body(ctx, r)
-	for {
-		n, err := body.Read(*buf)
-		if n > 0 {
-			if _, werr := w.Write((*buf)[:n]); werr != nil {
-				return // the client is gone
-			}
-		}
-		if err != nil {
-			// A body cut short: the response, its length promised, is
-			// short too, and the server closes the connection after it.
-			return
-		}
-	}
+	// io.Copy uses the body's WriteTo: each write is a view of the
+	// server's receive window, posted to the connection without a copy of
+	// its own (no buffer here). A body cut short: the response, its length
+	// promised, is short too, and the server closes the connection after it;
+	// a write that fails: the client is gone.
+	_, _ = io.Copy(w, uringd.Body(ctx, r))
 }
 
 // fibonacci computes fibonacci(10^6) in uint32 arithmetic (overflowing) per

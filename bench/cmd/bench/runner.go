@@ -73,6 +73,10 @@ func (r *runner) plan(scs []scenario) []job {
 		for rep := 1; rep <= r.cfg.reps; rep++ {
 			for _, lc := range sc.cases {
 				for _, s := range r.servers {
+					if s.uploadOnly && sc.id != "upload" {
+						r.skipped[resultKey{sc.id, lc.label, s.name}] = "an /echo variant, measured in the upload scenario only"
+						continue
+					}
 					if why := sc.needs(s); why != "" {
 						r.skipped[resultKey{sc.id, lc.label, s.name}] = why
 						continue

@@ -24,6 +24,7 @@ type server struct {
 	env  func(port, workers int) []string
 
 	echo       bool // answers POST /echo (the upload scenario needs it)
+	uploadOnly bool // a variant of another peer's /echo: measured in the upload scenario alone
 	closeAware bool // answers "Connection: close" requests by closing (churn needs it)
 }
 
@@ -49,6 +50,12 @@ func allServers() []*server {
 		{id: "gnet", name: "gnet", args: addrWorkerArgs, env: goEnv, echo: true, closeAware: true},
 		{id: "fasthttp", name: "fasthttp", args: addrArgs, env: goEnv, echo: true, closeAware: true},
 		{id: "nethttp", name: "net/http", args: addrArgs, env: goEnv, echo: true, closeAware: true},
+		// The same binary echoing as cmd/uringd does: streamed as it arrives
+		// (full duplex io.Copy, the request's Content-Length), where the row
+		// above reads the whole body first. Both are fair; they cost net/http
+		// differently (bench/README.md, upload).
+		{id: "nethttp-stream", name: "net/http streamed echo", uploadOnly: true, echo: true, closeAware: true, env: goEnv,
+			args: func(port, workers int) []string { return append(addrArgs(port, workers), "-echo", "stream") }},
 		{id: "iouringgo", name: "iouring-go", args: addrArgs, env: goEnv, echo: true, closeAware: true},
 		{id: "celeris", name: "celeris io_uring", args: celerisArgs("iouring"), env: goEnv, echo: true, closeAware: true},
 		{id: "celeris-epoll", name: "celeris epoll", args: celerisArgs("epoll"), env: goEnv, echo: true, closeAware: true},
@@ -89,6 +96,8 @@ func buildServers(ctx context.Context, benchDir, binDir string, servers []*serve
 			if s.skip = buildCeleris(ctx, benchDir, out); s.skip != "" {
 				continue
 			}
+		case "nethttp-stream":
+			err = goBuild(ctx, benchDir, out, "./servers/nethttp")
 		case "iouringgo":
 			// iouring-go reaches into syscall.Sockaddr with go:linkname, which the
 			// linker refuses since Go 1.23 unless told not to check.

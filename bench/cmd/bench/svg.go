@@ -24,7 +24,7 @@ const (
 // is the one that stands out.
 var serverColors = map[string]string{
 	"uringd": "#d62728", "cref": "#7f7f7f", "gnet": "#1f77b4",
-	"fasthttp": "#2ca02c", "nethttp": "#9467bd", "iouringgo": "#ff7f0e",
+	"fasthttp": "#2ca02c", "nethttp": "#9467bd", "nethttp-stream": "#c5b0d5", "iouringgo": "#ff7f0e",
 	"celeris": "#8c564b", "celeris-epoll": "#e377c2",
 }
 
