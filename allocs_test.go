@@ -63,8 +63,10 @@ func requireNoMallocsPerRoundTrip(t *testing.T, name string, roundTrip func()) {
 }
 
 // runtimeThreadSlack bounds the mallocs of runtime thread creation during
-// one measurement (see above); observed: 0 to 7.
-const runtimeThreadSlack = 16
+// one measurement (see requireNoMallocsPerRoundTrip); observed: 0 to 7 on a
+// quiet machine, 17 once at a load average of 10 (more threads started as
+// Ps were handed off). One allocation per request would be 10,000.
+const runtimeThreadSlack = 64
 
 // rawSyscallClient does blocking unix.Write/unix.Read on a socket with
 // preallocated buffers: no allocation per round trip.
