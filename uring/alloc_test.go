@@ -15,8 +15,9 @@ import (
 // blocked in io_uring_enter gives its P away (sysmon retake, handoffp) and the
 // runtime may start an OS thread (runtime.newm), which allocates. That is a
 // fixed cost per measurement; one allocation per operation would show as
-// thousands. Seen in CI: 6 over three runs of 5,000 pairs.
-const threadSlack = 16
+// thousands. Seen in CI: 6 over three runs of 5,000 pairs; up to 17 in
+// the root package's tests under load.
+const threadSlack = 64
 
 // mallocs counts every malloc during f after one warm-up call.
 func mallocs(f func()) uint64 {
