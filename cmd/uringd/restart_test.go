@@ -455,6 +455,10 @@ func restartUnderLoad(t *testing.T, bin, engine string) {
 	l.finish()
 	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
 	assert.Equal(t, 0, fam.waitExit(t, pid))
+	// The exit can be seen before the reader of its stderr has taken the
+	// last lines (seen once under load): wait for the fourth bye.
+	assert.Eventually(t, func() bool { return len(byeRequests.FindAllStringSubmatch(fam.String(), -1)) == 4 },
+		10*time.Second, 5*time.Millisecond, "four processes said bye")
 	log := fam.String()
 	var served int64
 	for _, m := range byeRequests.FindAllStringSubmatch(log, -1) {
