@@ -7,14 +7,15 @@ import (
 	"net"
 	"testing"
 
-	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd"
 	"github.com/uringd/uringd/accesslog"
 )
 
 // The access log adds no allocation per request on the event loop: the
 // line is appended to the worker's sink in place (the connection's peer
-// address is read once, without an allocation).
+// address is read once, without an allocation). Whether the writer keeps
+// up at this rate is not this test's business (a line it cannot take is
+// dropped and counted, by design: TestStuckDestinationDropsAndNeverBlocks).
 func TestZeroAllocsPerRequestWithAccessLog(t *testing.T) {
 	for _, f := range []accesslog.Format{accesslog.Combined, accesslog.JSON} {
 		t.Run(f.String(), func(t *testing.T) {
@@ -26,7 +27,6 @@ func TestZeroAllocsPerRequestWithAccessLog(t *testing.T) {
 			s := startServer(t, cfg)
 			c := newRawSyscallClient(t, s.Addr().(*net.TCPAddr), helloReq, "Hello, World!")
 			requireNoMallocsPerRoundTrip(t, f.String(), func() { c.roundTrip(t) })
-			require.Zero(t, l.Dropped())
 		})
 	}
 }

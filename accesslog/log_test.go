@@ -126,7 +126,7 @@ func TestStuckDestinationDropsAndNeverBlocks(t *testing.T) {
 	l := New(w, Combined, nil)
 	s := l.Sink()
 	e := entry()
-	const n = 20000 // ~100 bytes each: far more than two buffers
+	const n = 60000 // ~100 bytes each: far more than two buffers (2 MiB)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
