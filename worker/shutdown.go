@@ -101,7 +101,8 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		// draining or lingering already: closes by itself
 	case c.tls != nil && c.tls.served:
 		// its goroutine finishes and closes it (tlsDrain)
-	case c.pending() == 0 && c.in == nil && c.stream == nil:
+	case c.pending() == 0 && c.in == nil && c.stream == nil && (c.tls == nil || c.tls.raw == nil):
+		// Idle: nothing buffered, not even part of a TLS record.
 		// reqStart of a connection that never sent a byte is its accept.
 		// (got, not rx: a TLS handshake's bytes are not plaintext.)
 		if !c.got && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
