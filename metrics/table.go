@@ -46,6 +46,12 @@ var stats = []family{
 		by("idle", func(s *ws) uint64 { return s.TimeoutIdle }),
 		by("write", func(s *ws) uint64 { return s.TimeoutWrite }),
 	),
+	counterBy("uringd_tls_handshakes_total", "TLS handshakes completed, by protocol version.", "version", total, tlsVersionMembers()...),
+	counterBy("uringd_tls_handshake_failures_total", "TLS handshakes that did not complete: error (no ClientHello, a cleartext request, no common parameters, a refused client certificate, a client gone mid-handshake, a shutdown) or timeout (the handshake timeout passed).", "kind", total,
+		by("error", func(s *ws) uint64 { return s.TLSHandshakeErrors }),
+		by("timeout", func(s *ws) uint64 { return s.TLSHandshakeTimeouts }),
+	),
+	counter("uringd_tls_bad_records_total", "TLS records refused after the handshake (failed authentication, too long, not allowed there), each answered with an alert and a close.", total, func(s *ws) uint64 { return s.TLSBadRecords }),
 	counter("uringd_proxy_refused_total", "Connections from a -proxy-from address closed because they did not begin with a valid PROXY header.", total, func(s *ws) uint64 { return s.ProxyRefused }),
 	counter("uringd_body_buffer_full_total", "Requests answered 503 because the worker's budget for buffered request input (-max-body-buffer) was spent.", total, func(s *ws) uint64 { return s.BodyBufferFull }),
 	gauge("uringd_body_buffer_bytes", "Bytes of request input held for requests still arriving (the budget of -max-body-buffer).", perWorker, func(s *ws) uint64 { return s.BodyBufferBytes }),
@@ -81,6 +87,20 @@ func responseMembers() []member {
 		for c, class := range classes {
 			ms = append(ms, byLabels(func(s *ws) uint64 { return s.Responses[k][c] }, "handler", kind, "class", class))
 		}
+	}
+	return ms
+}
+
+// tlsVersionMembers are the series of uringd_tls_handshakes_total, named
+// as nginx's $ssl_protocol names the versions.
+func tlsVersionMembers() []member {
+	ms := make([]member, len(ws{}.TLSHandshakes))
+	for i := range ms {
+		name := "TLSv1"
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		ms[i] = by(name, func(s *ws) uint64 { return s.TLSHandshakes[i] })
 	}
 	return ms
 }

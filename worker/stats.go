@@ -43,10 +43,14 @@ const (
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	cProxyRefused                   // connections closed for a missing or malformed PROXY header
 	cFileBytesOut                   // bytes sent with sendfile (Stream.SendFile)
-	cResponses                      // first of NumKinds*NumClasses: responses by kind and status class
+	cTLSHsFailed                    // TLS handshakes that failed (not by their timeout)
+	cTLSHsTimeouts                  // TLS handshakes not done within HandshakeTimeout
+	cTLSBadRecords                  // TLS records refused after the handshake (alert, close)
+	cTLSHandshakes                  // first of NumTLSVersions: TLS handshakes completed by version
 )
 
 const (
+	cResponses   = cTLSHandshakes + counter(engine.NumTLSVersions)         // first of NumKinds*NumClasses: responses by kind and status class
 	cDurations   = cResponses + counter(engine.NumKinds*engine.NumClasses) // first of NumBuckets
 	cDurationSum = cDurations + counter(engine.NumBuckets)                 // nanoseconds
 	nCounters    = cDurationSum + 1
@@ -99,8 +103,10 @@ func (s *stats) snapshot() Stats {
 		Loops: v[cLoops], Cancels: v[cCancels], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
 		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused], FileBytesOut: v[cFileBytesOut],
-		DurationSum: v[cDurationSum],
+		TLSHandshakeErrors: v[cTLSHsFailed], TLSHandshakeTimeouts: v[cTLSHsTimeouts],
+		TLSBadRecords: v[cTLSBadRecords], DurationSum: v[cDurationSum],
 	}
+	copy(st.TLSHandshakes[:], v[cTLSHandshakes:])
 	for k := range st.Responses {
 		copy(st.Responses[k][:], v[cResponses+counter(k*engine.NumClasses):])
 	}

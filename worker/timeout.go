@@ -122,6 +122,9 @@ func (w *Worker) expire(c *conn) {
 	default:
 		w.stats.inc(cTimeoutIdle)
 	}
+	if c.tls != nil {
+		w.tlsExpired(c)
+	}
 	w.beginClose(c)
 }
 

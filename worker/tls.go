@@ -2,12 +2,14 @@ package worker
 
 import (
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 
+	"github.com/uringd/uringd/internal/engine"
 	"github.com/uringd/uringd/internal/netpoll"
 	"github.com/uringd/uringd/tlsrecord"
 	"golang.org/x/sys/unix"
@@ -48,6 +50,8 @@ type tlsWorker struct {
 	cur    *tlsConn        // the connection whose request is being served (serve), for TLSState
 	in     tlsInbox        // wakes from handshake goroutines
 	spare  []*tlsConn      // worker only: the other half of the inbox's double buffer
+
+	npPub atomic.Pointer[netpoll.Server] // np, for Stats on other goroutines
 }
 
 // tlsInbox is where handshake goroutines post their connection when it has
@@ -230,8 +234,16 @@ func (w *Worker) tlsHandshakeDone(c *conn) {
 	switch {
 	case err != nil:
 		w.log.Debug("TLS handshake failed", "err", err.Error())
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			w.stats.inc(cTLSHsTimeouts)
+		} else {
+			w.stats.inc(cTLSHsFailed)
+		}
 		w.tlsCloseAfterWire(c)
 		return
+	}
+	w.stats.inc(cTLSHandshakes + counter(engine.TLSVersionIndex(res.State.Version)))
+	switch {
 	case !res.Record: // TLS 1.2: on a goroutine
 		w.tlsServe(c, hs, res)
 		return
@@ -296,6 +308,7 @@ func (w *Worker) tlsFirstBytes(c *conn, data []byte) {
 	tc := c.tls
 	if tc.fed == 0 && len(data) > 0 && data[0] != 22 && looksLikeHTTP(data) && !c.sending {
 		w.stats.inc(cBadRequests)
+		w.stats.inc(cTLSHsFailed)
 		tc.hs.Close()
 		tc.hs = nil
 		w.tls.active--
@@ -400,6 +413,7 @@ func (w *Worker) tlsRecordErr(c *conn, err error) {
 		return
 	}
 	w.stats.inc(cBadRequests)
+	w.stats.inc(cTLSBadRecords)
 	w.log.Debug("TLS record refused; closing", "err", err.Error())
 	tc.failed = true
 	w.dropInput(c)
@@ -427,14 +441,28 @@ func (w *Worker) tlsSendAlert(c *conn) {
 }
 
 // tlsAbort runs when c starts closing (beginClose): a handshake still in
-// progress is abandoned (its goroutine ends).
+// progress is abandoned (its goroutine ends) and counts as failed: the
+// client went away or the server is stopping (a deadline's close counts
+// it as timed out first, tlsExpired).
 func (w *Worker) tlsAbort(c *conn) {
 	if tc := c.tls; tc.hs != nil {
 		tc.hs.Close()
 		tc.hs = nil
 		if !tc.served {
 			w.tls.active--
+			w.stats.inc(cTLSHsFailed)
 		}
+	}
+}
+
+// tlsExpired is expire's hook: a handshake still in progress when the
+// connection's deadline passes timed out.
+func (w *Worker) tlsExpired(c *conn) {
+	if tc := c.tls; tc.hs != nil && !tc.served {
+		tc.hs.Close()
+		tc.hs = nil
+		w.tls.active--
+		w.stats.inc(cTLSHsTimeouts)
 	}
 }
 

@@ -36,6 +36,7 @@ func (w *Worker) tlsServe(c *conn, hs *tlsrecord.Handshake, res *tlsrecord.Resul
 		cfg := w.cfg.Config
 		cfg.Handler, cfg.TLS = w.cfg.ConnHandler, nil // nil: its connections come in TLS already
 		w.tls.np = netpoll.New(cfg)
+		w.tls.npPub.Store(w.tls.np)
 	}
 	w.tls.np.ServeConn(res.TLS)
 }
@@ -78,4 +79,18 @@ func (w *Worker) tlsDrain() {
 	if np := w.tls.np; np != nil {
 		go np.Shutdown(context.Background()) // returns once every connection is closed
 	}
+}
+
+// addServedStats adds to st the counters of the connections served on
+// goroutines: their requests, responses, timeouts and bad records. Their
+// connections and bytes on the wire are the worker's own already (it owns
+// the sockets), so the goroutines' counts of those are left out.
+func (w *Worker) addServedStats(st *Stats) {
+	np := w.tls.npPub.Load()
+	if np == nil {
+		return
+	}
+	o := np.Stats()
+	o.Accepted, o.Open, o.BytesIn, o.BytesOut, o.RecvErrors, o.SendErrors = 0, 0, 0, 0, 0, 0
+	st.Add(o)
 }

@@ -270,8 +270,13 @@ func (w *Worker) wake() {
 // Done is closed when Run has returned.
 func (w *Worker) Done() <-chan struct{} { return w.done }
 
-// Stats returns the worker's counters as of its last loop turn.
-func (w *Worker) Stats() Stats { return w.stats.snapshot() }
+// Stats returns the worker's counters as of its last loop turn, with
+// those of its TLS connections served on goroutines (tls_goroutine.go).
+func (w *Worker) Stats() Stats {
+	st := w.stats.snapshot()
+	w.addServedStats(&st)
+	return st
+}
 
 // Features reports the io_uring features the worker's ring uses (0 before Run).
 func (w *Worker) Features() uring.Features { return uring.Features(w.feats.Load()) }

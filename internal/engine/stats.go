@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"crypto/tls"
+	"time"
+)
 
 // Handler kinds, the first index of Stats.Responses.
 const (
@@ -43,6 +46,15 @@ func DurationBucket(d time.Duration) int {
 	return NumBuckets - 1
 }
 
+// NumTLSVersions is len(Stats.TLSHandshakes): TLS 1.0 to 1.3.
+const NumTLSVersions = 4
+
+// TLSVersionIndex is version's index in Stats.TLSHandshakes (a version
+// out of that range counts as the nearest one).
+func TLSVersionIndex(version uint16) int {
+	return min(max(int(version)-tls.VersionTLS10, 0), NumTLSVersions-1)
+}
+
 // Stats is a snapshot of one worker's counters, the same for both engines (a
 // netpoll worker leaves the io_uring ones at 0). Counters only grow, except
 // the gauges Open, BuffersInUse and BufferBytesMapped.
@@ -72,6 +84,18 @@ type Stats struct {
 	// FileBytesOut counts the bytes sent from files with sendfile(2)
 	// (Stream.SendFile); BytesOut includes them.
 	FileBytesOut uint64
+	// TLSHandshakes counts the TLS handshakes completed, by version
+	// (TLSVersionIndex). TLSHandshakeErrors counts those that failed
+	// otherwise than by a timeout: no ClientHello (garbage, a cleartext
+	// request), no common parameters, a refused client certificate, a
+	// client gone mid-handshake or a server shutting down; those not done
+	// within Config.HandshakeTimeout are TLSHandshakeTimeouts.
+	TLSHandshakes                            [NumTLSVersions]uint64
+	TLSHandshakeErrors, TLSHandshakeTimeouts uint64
+	// TLSBadRecords counts the records refused after a handshake (failed
+	// authentication, too long, of a type not allowed there, a bad
+	// KeyUpdate): each is answered with an alert and a close.
+	TLSBadRecords uint64
 	// Responses counts the responses by handler kind (KindPlain,
 	// KindOffload) and status class (StatusClass).
 	Responses [NumKinds][NumClasses]uint64
@@ -111,6 +135,12 @@ func (s *Stats) Add(o Stats) {
 	s.RecvBuffersHeld += o.RecvBuffersHeld
 	s.ProxyRefused += o.ProxyRefused
 	s.FileBytesOut += o.FileBytesOut
+	for i := range s.TLSHandshakes {
+		s.TLSHandshakes[i] += o.TLSHandshakes[i]
+	}
+	s.TLSHandshakeErrors += o.TLSHandshakeErrors
+	s.TLSHandshakeTimeouts += o.TLSHandshakeTimeouts
+	s.TLSBadRecords += o.TLSBadRecords
 	for k := range s.Responses {
 		for c := range s.Responses[k] {
 			s.Responses[k][c] += o.Responses[k][c]

@@ -315,6 +315,8 @@ func (c *conn) countReadError(err error, inRequest bool, in []byte) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		st.timeoutHead.Add(1)
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case isTLSAlert(err):
+		st.tlsBadRecords.Add(1)
 	default:
 		st.recvErrors.Add(1)
 	}

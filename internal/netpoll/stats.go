@@ -16,6 +16,8 @@ type counters struct {
 	timeoutWrite, recvErrors, sendErrors, acceptE atomic.Uint64
 	paused, bodyBufferFull, proxyRefused          atomic.Uint64
 	fileBytesOut                                  atomic.Uint64
+	tlsHandshakes                                 [engine.NumTLSVersions]atomic.Uint64
+	tlsHsFailed, tlsHsTimeouts, tlsBadRecords     atomic.Uint64
 	responses                                     [engine.NumKinds][engine.NumClasses]atomic.Uint64
 	durations                                     [engine.NumBuckets]atomic.Uint64
 	durationSum                                   atomic.Uint64
@@ -43,6 +45,11 @@ func (s *Server) Stats() engine.Stats {
 		BodyBufferFull: c.bodyBufferFull.Load(), BodyBufferBytes: uint64(max(s.inHeld.Load(), 0)),
 		ProxyRefused: c.proxyRefused.Load(), FileBytesOut: c.fileBytesOut.Load(), DurationSum: c.durationSum.Load(),
 	}
+	for i := range st.TLSHandshakes {
+		st.TLSHandshakes[i] = c.tlsHandshakes[i].Load()
+	}
+	st.TLSHandshakeErrors, st.TLSHandshakeTimeouts = c.tlsHsFailed.Load(), c.tlsHsTimeouts.Load()
+	st.TLSBadRecords = c.tlsBadRecords.Load()
 	for k := range st.Responses {
 		for i := range st.Responses[k] {
 			st.Responses[k][i] = c.responses[k][i].Load()

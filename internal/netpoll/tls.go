@@ -4,7 +4,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"os"
 	"time"
+
+	"github.com/uringd/uringd/internal/engine"
 )
 
 // TLS on the netpoll engine is crypto/tls's own: each accepted connection
@@ -78,6 +81,9 @@ func (c *conn) tlsHandshake() bool {
 	err := tc.Handshake()
 	c.setIdle(false, false)
 	c.nc.SetDeadline(time.Time{})
+	if s.cfg.TLS != nil { // else the handshake was done elsewhere (ServeConn) and counted there
+		c.countHandshake(tc, err)
+	}
 	if err != nil {
 		c.noLinger = true
 		var rhe tls.RecordHeaderError
@@ -91,6 +97,27 @@ func (c *conn) tlsHandshake() bool {
 	st := tc.ConnectionState()
 	c.tls = &st
 	return true
+}
+
+// countHandshake counts a handshake's outcome: a failure at Shutdown's
+// deadline (closeIfIdle) is not a timeout.
+func (c *conn) countHandshake(tc *tls.Conn, err error) {
+	st := &c.s.stats
+	switch {
+	case err == nil:
+		st.tlsHandshakes[engine.TLSVersionIndex(tc.ConnectionState().Version)].Add(1)
+	case errors.Is(err, os.ErrDeadlineExceeded) && !c.s.draining.Load():
+		st.tlsHsTimeouts.Add(1)
+	default:
+		st.tlsHsFailed.Add(1)
+	}
+}
+
+// isTLSAlert reports whether a read failed because crypto/tls refused a
+// record and sent an alert: it reports those as a "local error".
+func isTLSAlert(err error) bool {
+	oe, ok := errors.AsType[*net.OpError](err)
+	return ok && oe.Op == "local error"
 }
 
 // looksLikeHTTP: b opens with upper-case letters and a space or more
