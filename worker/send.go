@@ -84,7 +84,9 @@ func (w *Worker) sent(c *conn) {
 		w.linger(c)
 	case stateOpen:
 		if w.mode != runServing && c.in == nil && c.stream == nil {
-			w.beginClose(c) // shutting down: its last response is out
+			if c.tls == nil || !w.tlsCloseIdle(c) {
+				w.beginClose(c) // shutting down: its last response is out
+			}
 			return
 		}
 		if c.paused {

@@ -109,6 +109,9 @@ func (w *Worker) drainConn(c *conn, force bool) {
 			w.holdFresh = true
 			return
 		}
+		if c.tls != nil && w.tlsCloseIdle(c) {
+			return
+		}
 		w.beginClose(c)
 	}
 }

@@ -121,6 +121,9 @@ func (w *Worker) expire(c *conn) {
 		w.stats.inc(cTimeoutHead)
 	default:
 		w.stats.inc(cTimeoutIdle)
+		if c.tls != nil && w.tlsCloseIdle(c) {
+			return
+		}
 	}
 	if c.tls != nil {
 		w.tlsExpired(c)

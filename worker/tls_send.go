@@ -157,6 +157,22 @@ func (w *Worker) tlsWireSent(c *conn) {
 	}
 }
 
+// tlsCloseIdle closes an idle connection on the record path (the idle
+// timeout, a shutdown) as the last response's close does, through linger:
+// close_notify first, so that the client can tell the close from a
+// truncation (RFC 8446 section 6.1). false: c has no record layer in a
+// state to send one (a handshake, a failure, a goroutine's connection, a
+// send in flight); close it at once.
+func (w *Worker) tlsCloseIdle(c *conn) bool {
+	tc := c.tls
+	if tc.rec == nil || tc.served || tc.failed || tc.closeAfter || tc.notified || c.state != stateOpen || c.sending {
+		return false
+	}
+	c.state = stateDraining
+	w.linger(c)
+	return true
+}
+
 // tlsLinger is linger's hook: before the write side is shut, the
 // connection's close_notify goes out (true: linger runs again once it
 // is). After a failure, the alert and the close instead.
