@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/uringd/uringd/http1"
+	"github.com/uringd/uringd/internal/engine"
 )
 
 // outBufSize is the first output buffer of a connection with something to
@@ -139,11 +140,7 @@ func (w *Worker) answerClose(c *conn, status int) {
 	}
 	w.resp.Pool = &w.pool
 	w.resp.Reset(c.out, nil, w.date.Bytes())
-	w.resp.SetStatus(status)
-	w.resp.SetClose()
-	w.resp.SetContentType("text/plain; charset=utf-8")
-	w.resp.WriteString(http1.StatusText(status))
-	w.resp.WriteString("\n")
+	engine.FrameRefusal(&w.resp, status)
 	w.finish(c)
 	w.answered(c, nil)
 }

@@ -294,11 +294,6 @@ func (w *Worker) tlsConsume(c *conn, data []byte) {
 	}
 }
 
-// response400TLS answers a cleartext HTTP request on the TLS port, as
-// nginx and net/http do (in cleartext: the client speaks nothing else).
-var response400TLS = []byte("HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
-	"Client sent an HTTP request to an HTTPS server.\n")
-
 // tlsFirstBytes is where a connection's first bytes go before its
 // handshake is over: to crypto/tls. It is the one place that looks at them
 // (a PROXY protocol header would be taken here, before the ClientHello):
@@ -306,13 +301,14 @@ var response400TLS = []byte("HTTP/1.0 400 Bad Request\r\nContent-Type: text/plai
 // handshake record gets a cleartext 400.
 func (w *Worker) tlsFirstBytes(c *conn, data []byte) {
 	tc := c.tls
-	if tc.fed == 0 && len(data) > 0 && data[0] != 22 && looksLikeHTTP(data) && !c.sending {
+	if tc.fed == 0 && len(data) > 0 && data[0] != 22 && engine.LooksLikeHTTP(data) && !c.sending {
 		w.stats.inc(cBadRequests)
 		w.stats.inc(cTLSHsFailed)
 		tc.hs.Close()
 		tc.hs = nil
 		w.tls.active--
-		w.wireAppend(tc, response400TLS)
+		tc.scratch = engine.AppendPlainHTTPOnTLS(tc.scratch[:0], w.date.Bytes())
+		w.wireAppend(tc, tc.scratch)
 		w.tlsCloseAfterWire(c)
 		w.tlsSendWire(c)
 		return
@@ -320,20 +316,6 @@ func (w *Worker) tlsFirstBytes(c *conn, data []byte) {
 	tc.fed += len(data)
 	// A failure (timeout, abort) shows as Done at the next wake.
 	_ = tc.hs.Feed(data)
-}
-
-// looksLikeHTTP: data opens with an upper-case token and a space, as a
-// request line does (a TLS record opens with a byte below 0x20).
-func looksLikeHTTP(data []byte) bool {
-	for i, b := range data {
-		switch {
-		case b == ' ':
-			return i > 0
-		case b < 'A' || b > 'Z' || i >= 16:
-			return false
-		}
-	}
-	return false
 }
 
 // tlsOpen opens the records in data (in place) and feeds their plaintext

@@ -559,11 +559,7 @@ func (c *conn) refuse(err error) {
 func (c *conn) answerClose(status int) {
 	c.date.Update(time.Now())
 	c.resp.Reset(*c.out, nil, c.date.Bytes())
-	c.resp.SetStatus(status)
-	c.resp.SetClose()
-	c.resp.SetContentType("text/plain; charset=utf-8")
-	c.resp.WriteString(http1.StatusText(status))
-	c.resp.WriteString("\n")
+	engine.FrameRefusal(&c.resp, status)
 	*c.out = c.resp.Finish()
 	c.answered(nil)
 	c.flush()

@@ -16,10 +16,6 @@ import (
 // handshakes in progress (Config.MaxHandshakes), then serves HTTP over the
 // tls.Conn as over any net.Conn.
 
-// response400TLS answers a cleartext HTTP request on the TLS port, as net/http does.
-var response400TLS = []byte("HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
-	"Client sent an HTTP request to an HTTPS server.\n")
-
 // startTLS wraps c's connection in tls.Server when the server speaks TLS.
 // It runs on c's goroutine after the PROXY header, if any, was read from
 // the raw connection: what the read took beyond the header (the start of
@@ -87,9 +83,10 @@ func (c *conn) tlsHandshake() bool {
 	if err != nil {
 		c.noLinger = true
 		var rhe tls.RecordHeaderError
-		if errors.As(err, &rhe) && rhe.Conn != nil && looksLikeHTTP(rhe.RecordHeader[:]) {
+		if errors.As(err, &rhe) && rhe.Conn != nil && engine.LooksLikeHTTP(rhe.RecordHeader[:]) {
 			rhe.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-			rhe.Conn.Write(response400TLS)
+			c.date.Update(time.Now())
+			rhe.Conn.Write(engine.AppendPlainHTTPOnTLS(nil, c.date.Bytes()))
 			s.stats.badRequests.Add(1)
 		}
 		return false
@@ -118,20 +115,6 @@ func (c *conn) countHandshake(tc *tls.Conn, err error) {
 func isTLSAlert(err error) bool {
 	oe, ok := errors.AsType[*net.OpError](err)
 	return ok && oe.Op == "local error"
-}
-
-// looksLikeHTTP: b opens with upper-case letters and a space or more
-// letters, as a request line does.
-func looksLikeHTTP(b []byte) bool {
-	for i, x := range b {
-		if x == ' ' {
-			return i > 0
-		}
-		if x < 'A' || x > 'Z' {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 // TLSState is the connection's TLS state (engine.TLSStater); nil over
