@@ -59,7 +59,9 @@ func TestTLSCountersMoveWithRealClients(t *testing.T) {
 			cert, pool := selfSigned(t)
 			srv, _, base := startServer(t, engine, func(c *uringd.Config) {
 				c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-				c.HandshakeTimeout, c.Tick = 300*time.Millisecond, 10*time.Millisecond
+				// Long enough for a good handshake on a loaded machine (-race
+				// in CI): the stalled client waits it out once.
+				c.HandshakeTimeout, c.Tick = 2*time.Second, 10*time.Millisecond
 			})
 			addr := srv.Addr().String()
 			clientCfg := func(v uint16) *tls.Config {
