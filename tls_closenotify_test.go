@@ -47,9 +47,9 @@ func (c *tlsClient) closeNotified(t *testing.T) bool {
 
 // TestTLSCloseNotifyOnServerCloses: whenever the server closes a TLS 1.3
 // connection after its handshake (the idle timeout, a graceful shutdown,
-// a client's Connection: close), a close_notify precedes the TCP close,
-// as RFC 8446 section 6.1 requires; without it a client cannot tell the
-// close from a truncation attack.
+// a client's Connection: close or close_notify), a close_notify precedes
+// the TCP close, as RFC 8446 section 6.1 requires; without it a client
+// cannot tell the close from a truncation attack.
 func TestTLSCloseNotifyOnServerCloses(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
 		cfg.TLS = tlsServerConfig(t)
@@ -71,6 +71,15 @@ func TestTLSCloseNotifyOnServerCloses(t *testing.T) {
 			go func() { done <- s.Shutdown(context.Background()) }()
 			require.True(t, c.closeNotified(t), "no close_notify before the shutdown's close of an idle connection")
 			require.NoError(t, <-done)
+		})
+		t.Run("client_close_notify", func(t *testing.T) {
+			s := startTLSServer(t, cfg, nil)
+			c := newTLSClient(t, s, helloReq, "Hello, World!")
+			c.roundTrip(t)
+			w := c.rec.AppendCloseNotify(nil)
+			_, err := c.nc.Write(w)
+			require.NoError(t, err)
+			require.True(t, c.closeNotified(t), "no close_notify in answer to the client's")
 		})
 		t.Run("connection_close", func(t *testing.T) {
 			s := startTLSServer(t, cfg, nil)

@@ -182,6 +182,9 @@ func (w *Worker) endInput(c *conn) {
 		c.state = stateDraining
 		return
 	}
+	if c.tls != nil && w.tlsCloseIdle(c) {
+		return // our close_notify answers the client's (RFC 8446 section 6.1)
+	}
 	w.beginClose(c)
 }
 
