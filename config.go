@@ -212,6 +212,13 @@ type Config struct {
 	// MaxHandshakesPerWorker bounds the TLS handshakes one worker has in
 	// progress; a connection accepted over it is closed. Default 256.
 	MaxHandshakesPerWorker int
+	// DisableKTLS keeps every TLS 1.3 connection of the io_uring engine on
+	// the loop's own record layer. By default a connection is handed to
+	// kernel TLS after its handshake where the kernel has the tls module
+	// (probed once; Linux's CONFIG_TLS) and takes its cipher suite: the
+	// kernel then seals and opens its records and static files go out
+	// with sendfile(2). See kernel-notes.md.
+	DisableKTLS bool
 }
 
 // withDefaults returns a copy of c with every zero field set to its default.

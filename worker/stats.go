@@ -43,6 +43,7 @@ const (
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	cProxyRefused                   // connections closed for a missing or malformed PROXY header
 	cFileBytesOut                   // bytes sent with sendfile (Stream.SendFile)
+	cKTLSConns                      // TLS connections handed to kernel TLS (ktls.go)
 	cResponses                      // first of NumKinds*NumClasses: responses by kind and status class
 )
 
@@ -98,7 +99,7 @@ func (s *stats) snapshot() Stats {
 		StaleCQEs: v[cStaleCQEs], CQOverflows: v[cCQOverflows], Paused: v[cPaused],
 		Loops: v[cLoops], Cancels: v[cCancels], BuffersInUse: v[cBufsInUse], BufferBytesMapped: v[cBufBytesMapped],
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
-		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused], FileBytesOut: v[cFileBytesOut],
+		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused], FileBytesOut: v[cFileBytesOut], KTLSConns: v[cKTLSConns],
 		DurationSum: v[cDurationSum],
 	}
 	for k := range st.Responses {

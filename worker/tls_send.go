@@ -155,6 +155,7 @@ func (w *Worker) tlsWireSent(c *conn) {
 	case c.state == stateOpen:
 		w.readDeadline(c)
 	}
+	w.tlsTryKernel(c)
 }
 
 // tlsLinger is linger's hook: before the write side is shut, the
@@ -163,6 +164,9 @@ func (w *Worker) tlsWireSent(c *conn) {
 func (w *Worker) tlsLinger(c *conn) bool {
 	tc := c.tls
 	switch {
+	case tc.kernel:
+		w.ktlsLinger(c)
+		return false
 	case tc.failed:
 		if !tc.alerted {
 			w.tlsSendAlert(c)

@@ -72,6 +72,10 @@ type Stats struct {
 	// FileBytesOut counts the bytes sent from files with sendfile(2)
 	// (Stream.SendFile); BytesOut includes them.
 	FileBytesOut uint64
+	// KTLSConns counts the TLS connections handed to kernel TLS (the
+	// io_uring engine with Config.DisableKTLS off, on a kernel with the
+	// tls module).
+	KTLSConns uint64
 	// Responses counts the responses by handler kind (KindPlain,
 	// KindOffload) and status class (StatusClass).
 	Responses [NumKinds][NumClasses]uint64
@@ -111,6 +115,7 @@ func (s *Stats) Add(o Stats) {
 	s.RecvBuffersHeld += o.RecvBuffersHeld
 	s.ProxyRefused += o.ProxyRefused
 	s.FileBytesOut += o.FileBytesOut
+	s.KTLSConns += o.KTLSConns
 	for k := range s.Responses {
 		for c := range s.Responses[k] {
 			s.Responses[k][c] += o.Responses[k][c]
