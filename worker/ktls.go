@@ -117,8 +117,7 @@ func (w *Worker) ktlsRecord(c *conn) {
 		w.stats.add(cBytesIn, uint64(n))
 		w.consumeHTTP(c, p)
 	case typ == ktls.RecordAlert && n == 2 && p[1] == 0: // close_notify
-		c.tls.eof = true
-		w.peerClosed(c)
+		w.ktlsEndInput(c)
 	case typ == ktls.RecordAlert && n == 2 && p[1] == 90: // user_canceled: not fatal
 	case typ == ktls.RecordAlert: // a fatal alert: nothing is sent back
 		w.log.Debug("TLS alert from the client; closing", "alert", int(p[min(1, n-1)]))
@@ -128,14 +127,25 @@ func (w *Worker) ktlsRecord(c *conn) {
 		// 6.1 has no receive rekey): end the input here, as at an EOF,
 		// so what came before is answered and close_notify goes out.
 		w.log.Debug("TLS KeyUpdate from the client on a kernel TLS connection: closing it cleanly (the kernel cannot rekey)")
-		c.tls.eof = true
-		w.peerClosed(c)
+		w.ktlsEndInput(c)
 	default: // a NewSessionTicket, a ChangeCipherSpec, ...: unexpected_message
 		w.stats.inc(cBadRequests)
 		_ = ktls.SendAlert(int(c.fd), 2, 10)
 		c.tls.notified = true
 		w.beginClose(c)
 	}
+}
+
+// ktlsEndInput: the client's input is over (its close_notify, or a
+// KeyUpdate). With nothing left to send, our close_notify goes out now,
+// before the close (RFC 8446 section 6.1: each side closes its write side
+// with one); otherwise it follows the last response (linger).
+func (w *Worker) ktlsEndInput(c *conn) {
+	c.tls.eof = true
+	if c.state == stateOpen && c.pending() == 0 && c.stream == nil {
+		w.ktlsLinger(c)
+	}
+	w.peerClosed(c)
 }
 
 // ktlsLinger sends a kTLS connection's close_notify (tlsLinger's case):
