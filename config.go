@@ -203,7 +203,8 @@ type Config struct {
 	// defaults to "http/1.1" (the only protocol served over TLS for now).
 	// The server works on a clone: the Config is not modified. On the
 	// io_uring engine the handshake runs in crypto/tls off the event loop
-	// and the loop protects TLS 1.3 records itself; a TLS 1.2 connection
+	// and TLS 1.3 records are protected by kernel TLS where the kernel has
+	// it (DisableKTLS), by the loop itself otherwise; a TLS 1.2 connection
 	// is served by crypto/tls on a goroutine while the loop keeps its
 	// socket I/O. The netpoll engine serves through crypto/tls directly.
 	TLS *tls.Config

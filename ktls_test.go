@@ -321,3 +321,25 @@ func TestKTLSDisabled(t *testing.T) {
 		assert.Contains(t, s.TLSRecordPath(), "kTLS disabled")
 	})
 }
+
+// TestKTLSBadRecord: a record that fails to authenticate (the kernel
+// refuses it: EBADMSG) closes the connection; no plaintext comes back.
+func TestKTLSBadRecord(t *testing.T) {
+	forEachKTLSMode(t, func(t *testing.T, cfg uringd.Config) {
+		s := startTLSServer(t, cfg, nil)
+		c := dialRawTLS(t, s)
+		rc := tlsRaw(t, c.Conn)
+		rc.send(helloReq)
+		_, body := rc.response("GET")
+		require.Equal(t, "Hello, World!", body)
+		ktlsConns(t, s, 1)
+		_, err := c.tcp.Conn.Write(append([]byte{0x17, 3, 3, 0, 40}, bytes.Repeat([]byte{0xaa}, 40)...))
+		require.NoError(t, err)
+		c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		var out bytes.Buffer
+		_, err = io.Copy(&out, rc.br)
+		require.NotErrorIs(t, err, os.ErrDeadlineExceeded, "the server did not close the connection")
+		assert.Zero(t, out.Len(), "no plaintext after a bad record")
+		require.Eventually(t, func() bool { return s.Stats().Total.Open == 0 }, 15*time.Second, 5*time.Millisecond)
+	})
+}

@@ -119,8 +119,8 @@ func (w *Worker) ktlsRecord(c *conn) {
 	case typ == ktls.RecordAlert && n == 2 && p[1] == 0: // close_notify
 		w.ktlsEndInput(c)
 	case typ == ktls.RecordAlert && n == 2 && p[1] == 90: // user_canceled: not fatal
-	case typ == ktls.RecordAlert: // a fatal alert: nothing is sent back
-		w.log.Debug("TLS alert from the client; closing", "alert", int(p[min(1, n-1)]))
+	case typ == ktls.RecordAlert: // a fatal alert (or a malformed one): nothing is sent back
+		w.log.Debug("TLS alert from the client; closing", "record", p)
 		w.beginClose(c)
 	case typ == ktls.RecordHandshake && n >= 1 && p[0] == 24: // KeyUpdate
 		// Its next records are under a key the kernel cannot take (Linux

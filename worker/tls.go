@@ -32,6 +32,9 @@ import (
 // in c.out like any other and are sealed into the connection's wire buffer
 // when the send is armed (tls_send.go). Nothing but sealed records (and,
 // before a handshake, crypto/tls's own output) ever reaches the socket.
+// With Config.KTLS, a TLS 1.3 connection is then handed to kernel TLS at
+// its first quiet point and is a plaintext connection to the worker from
+// there on (ktls.go).
 //
 // Handshakes are bounded per worker (Config.MaxHandshakes: over it, the
 // connection is closed at accept) and in time (the acceptor's timeout, and
