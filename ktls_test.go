@@ -119,6 +119,7 @@ func TestKTLSSuites(t *testing.T) {
 				_, body, _ := getTLS(t, hc, base+"/huge")
 				require.True(t, body == string(hugeBody), "the 2 MiB response: %d bytes", len(body))
 				ktlsConns(t, s, 1) // keep-alive: all of it on one connection
+				assert.Contains(t, s.TLSRecordPath(), "kernel TLS (kTLS)", "the startup line's record path")
 			})
 		})
 	}
