@@ -218,7 +218,7 @@ func doProbe() Probe {
 	unix.Close(fd)
 	switch err {
 	case unix.ENOENT:
-		return Probe{Why: "the kernel has no tls module (CONFIG_TLS; modprobe tls)"}
+		return Probe{Why: "the kernel has no tls module loaded (CONFIG_TLS; modprobe tls: only a CAP_NET_ADMIN process makes it load on demand)"}
 	case nil, unix.ENOTCONN: // the ULP exists; it wants an established socket
 	default:
 		return Probe{Why: "TCP_ULP tls: " + err.Error()}
