@@ -203,7 +203,8 @@ type Config struct {
 	// defaults to "http/1.1" (the only protocol served over TLS for now).
 	// The server works on a clone: the Config is not modified. On the
 	// io_uring engine the handshake runs in crypto/tls off the event loop
-	// and the loop protects TLS 1.3 records itself; a TLS 1.2 connection
+	// and TLS 1.3 records are protected by kernel TLS where the kernel has
+	// it (DisableKTLS), by the loop itself otherwise; a TLS 1.2 connection
 	// is served by crypto/tls on a goroutine while the loop keeps its
 	// socket I/O. The netpoll engine serves through crypto/tls directly.
 	TLS *tls.Config
@@ -212,6 +213,13 @@ type Config struct {
 	// MaxHandshakesPerWorker bounds the TLS handshakes one worker has in
 	// progress; a connection accepted over it is closed. Default 256.
 	MaxHandshakesPerWorker int
+	// DisableKTLS keeps every TLS 1.3 connection of the io_uring engine on
+	// the loop's own record layer. By default a connection is handed to
+	// kernel TLS after its handshake where the kernel has the tls module
+	// (probed once; Linux's CONFIG_TLS) and takes its cipher suite: the
+	// kernel then seals and opens its records and static files go out
+	// with sendfile(2). See kernel-notes.md.
+	DisableKTLS bool
 }
 
 // withDefaults returns a copy of c with every zero field set to its default.

@@ -90,6 +90,7 @@ func (s *Server) workerConfig(id, cpu, fd int) worker.Config {
 		TLSAcceptor:       s.tlsAcceptor,
 		ConnHandler:       &s.mux,
 		MaxHandshakes:     c.MaxHandshakesPerWorker,
+		KTLS:              s.kernelTLS(),
 	}
 }
 

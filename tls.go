@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/uringd/uringd/internal/engine"
+	"github.com/uringd/uringd/internal/ktls"
 	"github.com/uringd/uringd/tlsrecord"
 )
 
@@ -65,7 +66,19 @@ func (s *Server) TLSRecordPath() string {
 	case s.Engine() == EngineNetpoll:
 		return "crypto/tls on each connection's goroutine (TLS 1.2 and 1.3)"
 	}
-	return "handshake in crypto/tls off the loop; userland TLS 1.3 record layer on the loop; TLS 1.2 on goroutines"
+	if s.kernelTLS() {
+		return "handshake in crypto/tls off the loop; TLS 1.3 records by kernel TLS (kTLS) after it, userland record layer on the loop for suites the kernel lacks; TLS 1.2 on goroutines"
+	}
+	why := "disabled"
+	if !s.cfg.DisableKTLS {
+		why = "unavailable: " + ktls.Available().Why
+	}
+	return "handshake in crypto/tls off the loop; userland TLS 1.3 record layer on the loop (kTLS " + why + "); TLS 1.2 on goroutines"
+}
+
+// kernelTLS: the io_uring engine hands TLS 1.3 connections to kernel TLS.
+func (s *Server) kernelTLS() bool {
+	return s.cfg.TLS != nil && !s.cfg.DisableKTLS && len(ktls.Available().Suites) > 0
 }
 
 // TLS is the TLS state of the connection whose request w answers (nil over

@@ -28,6 +28,7 @@ func TestTLSZeroAllocsPerRequest(t *testing.T) {
 			cfg.Logger = testLogger(t)
 			cfg.TLS = tlsServerConfig(t)
 			cfg.TLS.SessionTicketsDisabled = true // no record after the handshake (newTLSClient)
+			cfg.DisableKTLS = true                // counts the userland record layer's allocations
 			s := startTLSServer(t, cfg, nil)
 			reqs := []struct{ name, req, body string }{
 				{"GET_hello", helloReq, "Hello, World!"},

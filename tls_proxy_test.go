@@ -90,6 +90,7 @@ func TestTLSFileResponse(t *testing.T) {
 	path := t.TempDir() + "/f.bin"
 	require.NoError(t, os.WriteFile(path, data, 0o644))
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
+		cfg.DisableKTLS = true // the userland record path refuses sendfile; under kernel TLS it is used (TestKTLSStaticSendfile)
 		s := startTLSServer(t, cfg, func(s *uringd.Server) {
 			s.Handle("GET /file", uringd.FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				f, err := os.Open(path)

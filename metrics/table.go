@@ -52,6 +52,7 @@ var stats = []family{
 		by("timeout", func(s *ws) uint64 { return s.TLSHandshakeTimeouts }),
 	),
 	counter("uringd_tls_bad_records_total", "TLS records refused after the handshake (failed authentication, too long, not allowed there), each answered with an alert and a close.", total, func(s *ws) uint64 { return s.TLSBadRecords }),
+	counter("uringd_ktls_connections_total", "TLS connections handed to kernel TLS (the kernel seals and opens their records).", total, func(s *ws) uint64 { return s.KTLSConns }),
 	counter("uringd_proxy_refused_total", "Connections from a -proxy-from address closed because they did not begin with a valid PROXY header.", total, func(s *ws) uint64 { return s.ProxyRefused }),
 	counter("uringd_body_buffer_full_total", "Requests answered 503 because the worker's budget for buffered request input (-max-body-buffer) was spent.", total, func(s *ws) uint64 { return s.BodyBufferFull }),
 	gauge("uringd_body_buffer_bytes", "Bytes of request input held for requests still arriving (the budget of -max-body-buffer).", perWorker, func(s *ws) uint64 { return s.BodyBufferBytes }),

@@ -14,6 +14,11 @@
 #   3. builds static test binaries (CGO_ENABLED=0 go test -c) and an initramfs whose /init
 #      is a busybox script that runs them and powers off;
 #   4. boots each kernel with TCG and reads the results from the serial console.
+# Kernel TLS: where a kernel package ships net/tls/tls.ko (Debian's 6.1 does; the 5.10
+# cloud kernel has no CONFIG_TLS), the module and the AEAD modules kTLS needs are taken
+# from the package too (once, into $VMTEST_CACHE/kernel-<v>/modules), put in the initramfs
+# and insmod'ed by /init, which then sets URINGD_REQUIRE_KTLS=1: in that guest the kTLS
+# tests (TestKTLS...) fail instead of skipping if kernel TLS does not work.
 # It prints pass/fail per kernel and package and exits non-zero if anything failed, a
 # test binary crashed, or a VM did not finish within VMTEST_VM_TIMEOUT.
 #
@@ -154,12 +159,53 @@ fetch_kernel() {
   echo "$dir/vmlinuz"
 }
 
+# Modules for kernel TLS, in load order (each after what it needs: modinfo -F depends).
+# The crypto API finds gcm(aes) and rfc7539(chacha20,poly1305) only if their templates
+# are loaded: the guest has no modprobe for the kernel to call.
+KTLS_MODS="net/tls/tls crypto/gf128mul crypto/ghash-generic crypto/ctr crypto/gcm
+  lib/crypto/libchacha crypto/chacha_generic lib/crypto/libpoly1305 crypto/poly1305_generic
+  crypto/chacha20poly1305"
+
+# fetch_modules <version>: extracts the kernel TLS modules of the cached kernel's package
+# into $dir/modules (with "order", the insmod order; empty when the package has no tls.ko).
+fetch_modules() {
+  local v=$1 dir=$cache/kernel-$1
+  [ -f "$dir/modules/order" ] && return
+  prepare_apt
+  local pkg ver tmp
+  read -r pkg ver <"$dir/package"
+  log "downloading $pkg $ver for its kernel TLS modules"
+  tmp=$(mktemp -d "$cache/dl.XXXXXX")
+  (cd "$tmp" && apt-get "${aptopts[@]}" download "$pkg=$ver" >/dev/null)
+  dpkg-deb -x "$tmp"/*.deb "$tmp/x"
+  rm -rf "$dir/modules.part"
+  mkdir -p "$dir/modules.part"
+  : >"$dir/modules.part/order"
+  local mdir
+  mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
+  if [ -f "$mdir/net/tls/tls.ko" ]; then
+    local m
+    for m in $KTLS_MODS; do
+      [ -f "$mdir/$m.ko" ] || { log "kernel $v: $m.ko missing"; continue; }
+      cp "$mdir/$m.ko" "$dir/modules.part/"
+      basename "$m.ko" >>"$dir/modules.part/order"
+    done
+    basename "$(dirname "$mdir")" >"$dir/modules.part/release"
+  fi
+  rm -rf "$dir/modules" "$tmp"
+  mv "$dir/modules.part" "$dir/modules"
+}
+
 mkdir -p "$cache" "$logdir"
 for k in "${kernels[@]}"; do
-  [ -s "$cache/kernel-$k/vmlinuz" ] || prepare_apt # once, here: fetch_kernel runs in a subshell
+  # once, here: fetch_kernel runs in a subshell
+  [ -s "$cache/kernel-$k/vmlinuz" ] && [ -f "$cache/kernel-$k/modules/order" ] || prepare_apt
 done
 declare -A vmlinuz
-for k in "${kernels[@]}"; do vmlinuz[$k]=$(fetch_kernel "$k"); done
+for k in "${kernels[@]}"; do
+  vmlinuz[$k]=$(fetch_kernel "$k")
+  fetch_modules "$k"
+done
 
 # --- 3. test binaries and initramfs -----------------------------------------------------
 work=$(mktemp -d)
@@ -169,6 +215,13 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,t}
 cp /bin/busybox "$root/bin/busybox"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
+for k in "${kernels[@]}"; do
+  m=$cache/kernel-$k/modules
+  if [ -s "$m/order" ]; then
+    mkdir -p "$root/ktls/$(cat "$m/release")"
+    cp "$m"/*.ko "$m/order" "$root/ktls/$(cat "$m/release")/"
+  fi
+done
 
 runlines=""
 want_pkgs=" ${VMTEST_PKGS:-uring worker root} "
@@ -213,6 +266,15 @@ ulimit -n 65536
 ulimit -l unlimited
 export HOME=/tmp TMPDIR=/tmp PATH=/bin
 echo VMTEST-KERNEL \$(uname -r) cpus=\$(nproc)
+# Kernel TLS where this kernel's package has it: its tests must then pass, not skip.
+if [ -s /ktls/\$(uname -r)/order ]; then
+  ok=1
+  for m in \$(cat /ktls/\$(uname -r)/order); do
+    insmod /ktls/\$(uname -r)/\$m || { echo "VMTEST-KTLS insmod \$m failed"; ok=0; }
+  done
+  echo VMTEST-KTLS loaded=\$ok
+  export URINGD_REQUIRE_KTLS=1
+fi
 $runlines
 echo VMTEST-DONE
 poweroff -f
@@ -267,6 +329,7 @@ $k    VM took ${secs}s (qemu exit $qrc)
 "
   echo "$res"
   grep -m1 'io_uring on Linux' "$log" | sed 's/^ *ring_test.go:[0-9]*: /'"$k"'   probe: /' || true
+  grep -m1 'VMTEST-KTLS loaded' "$log" | sed 's/^VMTEST-KTLS /'"$k"'   kernel TLS modules: /' || true
 done
 
 echo "== vmtest summary"

@@ -80,6 +80,9 @@ func (w *Worker) onPoll(c *conn, res int32) {
 		w.maybeClose(c)
 		return
 	}
+	if c.tls != nil {
+		w.tlsTryKernel(c) // the poll is gone: kernel TLS may take over (ktls.go)
+	}
 	if !c.rearmQueued && w.wantsRecv(c) {
 		w.armRecv(c)
 	}

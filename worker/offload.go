@@ -191,6 +191,7 @@ func (w *Worker) newStream(c *conn) *Stream {
 		sfd:    -1,
 		ahead:  c.pending(),
 		tls:    tlsStateOf(c),
+		ktls:   c.tls != nil && c.tls.kernel,
 	}
 	if w.mode != runServing {
 		s.req.Close = true // shutting down: this is the connection's last response

@@ -35,6 +35,9 @@ func (w *Worker) wantsRecv(c *conn) bool {
 	if c.recvArmed || c.peerEOF && c.state != stateLingering {
 		return false
 	}
+	if c.tls != nil && c.tls.kwant {
+		return false // until it is handed to kernel TLS (ktls.go)
+	}
 	if c.stream != nil {
 		return w.detachedWantsRecv(c)
 	}
@@ -98,6 +101,7 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 		e == unix.EHOSTUNREACH, e == unix.ENETUNREACH, e == unix.ENETDOWN:
 		w.stats.inc(cRecvErrors)
 		w.beginClose(c)
+	case c.tls != nil && c.tls.kernel && w.ktlsRecvErr(c, e): // a record that is not data (ktls.go)
 	default:
 		w.stats.inc(cRecvErrors)
 		w.unexpected(opRecv, res)
@@ -109,7 +113,7 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 	if rbuf != nil && !cqe.More() {
 		w.pool.put(rbuf)
 	}
-	if c.recvArmed && c.cancels == 0 && (c.state == stateClosing || c.paused && !w.detachedReading(c)) {
+	if c.recvArmed && c.cancels == 0 && (c.state == stateClosing || c.paused && !w.detachedReading(c) || c.tls != nil && c.tls.kwant) {
 		// A multishot recv we cancelled is still armed: that cancel found
 		// it mid-completion and missed. Cancel again.
 		w.cancelOp(c, opRecv)
@@ -117,6 +121,9 @@ func (w *Worker) onRecv(c *conn, cqe *uring.CQE) {
 	if c.state == stateClosing {
 		w.maybeClose(c)
 		return
+	}
+	if c.tls != nil && !c.recvArmed {
+		w.tlsTryKernel(c) // every byte received is opened: kernel TLS may take over (ktls.go)
 	}
 	if !c.rearmQueued && w.wantsRecv(c) {
 		w.armRecv(c)
@@ -196,7 +203,7 @@ func (w *Worker) consume(c *conn, data []byte) {
 			return
 		}
 	}
-	if c.tls != nil {
+	if c.userTLS() {
 		w.tlsConsume(c, data)
 		return
 	}

@@ -15,7 +15,7 @@ func (w *Worker) queueSend(c *conn) {
 // is in flight per connection: out[sent:sendEnd] is pinned until its CQE,
 // and responses produced meanwhile are appended after it.
 func (w *Worker) armSend(c *conn) {
-	if c.tls != nil {
+	if c.userTLS() {
 		w.tlsArmSend(c) // sealed first (tls_send.go)
 		return
 	}
@@ -37,7 +37,7 @@ func (w *Worker) armSend(c *conn) {
 //	retry: EINTR, EAGAIN (resubmit the same bytes)
 //	bug (logged, close): anything else
 func (w *Worker) onSend(c *conn, res int32) {
-	if c.tls != nil && w.tlsOnSend(c, &res) {
+	if c.userTLS() && w.tlsOnSend(c, &res) {
 		return // the rest of the wire, or a send of TLS's own (tls_send.go)
 	}
 	c.sending = false
@@ -56,6 +56,9 @@ func (w *Worker) onSend(c *conn, res int32) {
 		c.sent += int(res)
 		w.streamSent(c, int(res)) // a detached response's producer may go on
 		w.sent(c)
+		if c.tls != nil {
+			w.tlsTryKernel(c) // all sealed records out: kernel TLS may take over (ktls.go)
+		}
 	case e == unix.EINTR || e == unix.EAGAIN:
 		w.queueSend(c)
 	case res == 0, e == unix.EPIPE, e == unix.ECONNRESET, e == unix.ETIMEDOUT, e == unix.ENOTCONN,

@@ -21,8 +21,8 @@ import (
 // (SO_SNDTIMEO). It returns errors.ErrUnsupported where the connection
 // cannot take raw file bytes (the caller copies then).
 func (s *Stream) SendFile(f syscall.Conn, off, n int64) (int64, error) {
-	if s.tls != nil {
-		return 0, errors.ErrUnsupported // raw file bytes on a TLS connection: never
+	if s.tls != nil && !s.ktls {
+		return 0, errors.ErrUnsupported // raw file bytes on a userland TLS connection: never
 	}
 	s.payOwed() // the head must go out before we wait for it (wake.go)
 	s.mu.Lock()

@@ -43,6 +43,7 @@ const (
 	cRecvBufsHeld                   // receive-group buffers taken from the kernel, not yet recycled (gauge)
 	cProxyRefused                   // connections closed for a missing or malformed PROXY header
 	cFileBytesOut                   // bytes sent with sendfile (Stream.SendFile)
+	cKTLSConns                      // TLS connections handed to kernel TLS (ktls.go)
 	cTLSHsFailed                    // TLS handshakes that failed (not by their timeout)
 	cTLSHsTimeouts                  // TLS handshakes not done within HandshakeTimeout
 	cTLSBadRecords                  // TLS records refused after the handshake (alert, close)
@@ -104,7 +105,7 @@ func (s *stats) snapshot() Stats {
 		BodyBufferFull: v[cBodyBufferFull], BodyBufferBytes: v[cBodyBufferBytes],
 		RecvBuffersHeld: v[cRecvBufsHeld], ProxyRefused: v[cProxyRefused], FileBytesOut: v[cFileBytesOut],
 		TLSHandshakeErrors: v[cTLSHsFailed], TLSHandshakeTimeouts: v[cTLSHsTimeouts],
-		TLSBadRecords: v[cTLSBadRecords], DurationSum: v[cDurationSum],
+		TLSBadRecords: v[cTLSBadRecords], KTLSConns: v[cKTLSConns], DurationSum: v[cDurationSum],
 	}
 	copy(st.TLSHandshakes[:], v[cTLSHandshakes:])
 	for k := range st.Responses {

@@ -32,6 +32,7 @@ type Stream struct {
 	gen    uint32
 	fd     int32                // the connection's socket, for SendFile (sendfile.go)
 	tls    *tls.ConnectionState // the connection's, for handlers; nil over cleartext
+	ktls   bool                 // the kernel protects the connection's records: SendFile works (ktls.go)
 
 	mu     sync.Mutex
 	cond   sync.Cond    // L = &mu; signalled as bytes are sent or the stream fails

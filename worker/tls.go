@@ -34,6 +34,9 @@ import (
 // in c.out like any other and are sealed into the connection's wire buffer
 // when the send is armed (tls_send.go). Nothing but sealed records (and,
 // before a handshake, crypto/tls's own output) ever reaches the socket.
+// With Config.KTLS, a TLS 1.3 connection is then handed to kernel TLS at
+// its first quiet point and is a plaintext connection to the worker from
+// there on (ktls.go).
 //
 // Handshakes are bounded per worker (Config.MaxHandshakes: over it, the
 // connection is closed at accept) and in time (the acceptor's timeout, and
@@ -94,6 +97,8 @@ type tlsConn struct {
 	closeAfter bool        // close once the wire is out (failed handshake, plaintext 400)
 	eof        bool        // the client's close_notify came: its input is over
 	served     bool        // no record path: a goroutine serves the Conn over hs's transport (tls_goroutine.go)
+	kwant      bool        // to be handed to kernel TLS at its next quiet point (ktls.go)
+	kernel     bool        // the kernel protects its records (ktls.go): recv and send carry plaintext
 	notified   bool        // our close_notify is queued
 }
 
@@ -257,12 +262,14 @@ func (w *Worker) tlsHandshakeDone(c *conn) {
 	tc.rec, tc.state = rec, &res.State
 	// The first request's head is due within HeaderTimeout of now.
 	c.reqStart = w.nowTick
+	w.tlsKernelWait(c)
 	if len(res.Leftover) > 0 {
 		w.tlsOpen(c, res.Leftover)
 	}
 	if c.state == stateOpen {
 		w.readDeadline(c)
 	}
+	w.tlsTryKernel(c)
 }
 
 // tlsCloseAfterWire closes c once what the wire holds (an alert) is out.

@@ -155,6 +155,7 @@ func (w *Worker) tlsWireSent(c *conn) {
 	case c.state == stateOpen:
 		w.readDeadline(c)
 	}
+	w.tlsTryKernel(c)
 }
 
 // tlsCloseIdle closes an idle connection on the record path (the idle
@@ -179,6 +180,9 @@ func (w *Worker) tlsCloseIdle(c *conn) bool {
 func (w *Worker) tlsLinger(c *conn) bool {
 	tc := c.tls
 	switch {
+	case tc.kernel:
+		w.ktlsLinger(c)
+		return false
 	case tc.failed:
 		if !tc.alerted {
 			w.tlsSendAlert(c)

@@ -43,6 +43,9 @@ type Config struct {
 	// any of them. MaxHandshakes bounds the worker's handshakes in progress.
 	TLSAcceptor   *tlsrecord.Acceptor
 	MaxHandshakes int
+	// KTLS hands TLS 1.3 connections to kernel TLS where internal/ktls's
+	// probe finds it, for the suites it takes (ktls.go).
+	KTLS bool
 	// ConnHandler serves the TLS connections that have no record path
 	// (TLS 1.2) on goroutines: safe for concurrent use. nil: they close.
 	ConnHandler engine.Handler

@@ -264,6 +264,7 @@ func defineFlags(fs *flag.FlagSet) (*uringd.Config, *string, *time.Duration) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", uringd.DefaultWriteTimeout, "time for pending output to make progress")
 	fs.BoolVar(&c.DisableMultishot, "no-multishot", false, "use single-shot accept/recv (the Linux 5.10 path)")
 	fs.BoolVar(&c.DisableBufRing, "no-bufring", false, "use classic provided buffers instead of a buffer ring")
+	fs.BoolVar(&c.DisableKTLS, "no-ktls", false, "keep TLS 1.3 records in the userland record layer even where the kernel has kernel TLS (the tls module)")
 	fs.BoolVar(&c.DisableShutdownOp, "no-shutdown-op", false, "use shutdown(2) instead of IORING_OP_SHUTDOWN (the Linux 5.10 path)")
 	logLevel := fs.String("log", "info", "log level: debug, info, warn, error")
 	grace := fs.Duration("grace", 10*time.Second, "graceful shutdown period before connections are closed")

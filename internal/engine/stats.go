@@ -96,6 +96,10 @@ type Stats struct {
 	// authentication, too long, of a type not allowed there, a bad
 	// KeyUpdate): each is answered with an alert and a close.
 	TLSBadRecords uint64
+	// KTLSConns counts the TLS connections handed to kernel TLS (the
+	// io_uring engine with Config.DisableKTLS off, on a kernel with the
+	// tls module).
+	KTLSConns uint64
 	// Responses counts the responses by handler kind (KindPlain,
 	// KindOffload) and status class (StatusClass).
 	Responses [NumKinds][NumClasses]uint64
@@ -141,6 +145,7 @@ func (s *Stats) Add(o Stats) {
 	s.TLSHandshakeErrors += o.TLSHandshakeErrors
 	s.TLSHandshakeTimeouts += o.TLSHandshakeTimeouts
 	s.TLSBadRecords += o.TLSBadRecords
+	s.KTLSConns += o.KTLSConns
 	for k := range s.Responses {
 		for c := range s.Responses[k] {
 			s.Responses[k][c] += o.Responses[k][c]
