@@ -173,13 +173,15 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "cannot start", err)
 	}
+	// Ready before the startup line: whoever waits for that line (a test,
+	// a supervisor tailing the log) must find /readyz 200.
+	m.ready()
 	if len(in.files) > 0 {
 		logInherited(log, in, srv, cfg.Addr, addrSet)
 	}
 	startupLine(log, srv, *root)
 	redir.serve(log, srv)
 	warnWorkers(log, cfg.Workers)
-	m.ready()
 	// systemd first (a successor names itself the main process, for
 	// Type=notify with NotifyAccess=all), then the predecessor, which
 	// exits once it has drained.
