@@ -34,6 +34,30 @@ func cpuVsRef(scenario, label string, limit float64) func(*runner) (string, bool
 	}
 }
 
+// cpuBelowGoPeers lists the Go peers whose CPU per request is at or below
+// uringd's (the C reference is judged by cpuVsRef).
+func cpuBelowGoPeers(scenario, label string) func(*runner) (string, bool, bool) {
+	return func(r *runner) (string, bool, bool) {
+		u, ok := median(r, scenario, label, "uringd", mCPU)
+		if !ok {
+			return "", false, false
+		}
+		var ahead []string
+		for _, s := range r.servers {
+			if s.id == "uringd" || s.id == "cref" {
+				continue
+			}
+			if v, ok := median(r, scenario, label, s.name, mCPU); ok && v <= u {
+				ahead = append(ahead, fmt.Sprintf("%s %.2fx", s.name, v/u))
+			}
+		}
+		if len(ahead) == 0 {
+			return "yes", true, true
+		}
+		return "at or below uringd: " + strings.Join(ahead, ", "), false, true
+	}
+}
+
 // rpsAtLeastPeers lists the servers with more requests/s than uringd.
 func rpsAtLeastPeers(scenario, label string) func(*runner) (string, bool, bool) {
 	return func(r *runner) (string, bool, bool) {
@@ -61,6 +85,9 @@ var goals = []goal{
 	{"the same at half a CPU (the server, not wrk, is the bottleneck)", rpsAtLeastPeers("quota", "40 conns, 0.5 CPU")},
 	{"pipelined 16 deep: uringd CPU/request within 1.1x of the C reference",
 		cpuVsRef("pipelined", "256 conns x16", 1.1)},
+	{"two workers sharing both CPUs with wrk: uringd CPU/request at or below the C reference's",
+		cpuVsRef("shared2", "40 conns, 2 workers", 1.0)},
+	{"the same: uringd CPU/request below every Go peer's", cpuBelowGoPeers("shared2", "40 conns, 2 workers")},
 	{"/fibonacci: at least 1.9x requests/s from 1 worker to all", func(r *runner) (string, bool, bool) {
 		one, ok1 := median(r, "fibonacci", "1 worker", "uringd", mRPS)
 		all, ok2 := median(r, "fibonacci", "all workers", "uringd", mRPS)

@@ -125,6 +125,8 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 	}
 	if lc.pinned && ncpu >= 2 {
 		cpus, wrkCPUs, threads = "0", "1", 1
+	} else if lc.threads > 0 {
+		threads = lc.threads
 	}
 	p, err := startServer(srv, workers, cpus, filepath.Join(r.logDir, srv.id+".log"))
 	if err != nil {

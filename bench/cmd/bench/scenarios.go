@@ -10,6 +10,7 @@ type loadCase struct {
 	label   string
 	workers int  // server workers; 0 means one per CPU
 	pinned  bool // server on CPU 0 and wrk (one thread) on CPU 1; else both unpinned
+	threads int  // wrk threads when unpinned; 0: one per CPU
 	conns   int
 	path    string
 	script  string   // "pipeline" or "upload" (see wrk.go); "" for plain GETs
@@ -18,8 +19,8 @@ type loadCase struct {
 	quota   float64  // > 0: the server is confined to this many CPUs (quota.go)
 }
 
-// scenario is one of the seven measurements, or the quota variant of
-// the first.
+// scenario is one of the issues' measurements (the quota variant of the
+// first among them).
 type scenario struct {
 	id, title, about string
 	cases            []loadCase
@@ -32,7 +33,7 @@ var throughput = []metricID{mRPS, mP50, mP99, mCPU}
 
 func anyServer(*server) string { return "" }
 
-// scenarios returns the seven scenarios; idleConns is the idle scenario's
+// scenarios returns the eight scenarios; idleConns is the idle scenario's
 // connection count (10,000 normally, fewer in quick mode).
 func scenarios(idleConns int) []scenario {
 	oneCore := func(label string, conns int) loadCase {
@@ -70,6 +71,13 @@ func scenarios(idleConns int) []scenario {
 				{label: "1 worker", workers: 1, pinned: true, conns: 40, path: "/fibonacci"},
 				{label: "all workers", workers: 0, conns: 40, path: "/fibonacci"},
 			},
+			table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
+		{id: "shared2", title: "Two workers sharing the CPUs with the load",
+			about: "GET / from 40 keep-alive connections; every server with 2 workers (GOMAXPROCS=2 for Go " +
+				"servers, THREADS=2 for the C reference) and wrk with 2 threads, nobody pinned: on a 2-CPU " +
+				"machine the four busy threads share both CPUs, so wakeups, migrations and the runtime's " +
+				"own threads count, as they do when a server shares its cores with other work.",
+			cases: []loadCase{{label: "40 conns, 2 workers", workers: 2, threads: 2, conns: 40, path: "/"}},
 			table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
 		{id: "idle", title: "Memory with idle keep-alive connections",
 			about: fmt.Sprintf("The harness opens %d keep-alive connections, completes one GET / on each and "+
