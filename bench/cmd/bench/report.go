@@ -154,6 +154,9 @@ func writeTable(b *strings.Builder, sc scenario, r *runner, base *server) {
 			}
 		}
 	}
+	if n := negotiatedNote(r.negotiated[sc.id]); n != "" {
+		notes = append(notes, n)
+	}
 	if sc.id == "fibonacci" {
 		notes = append(notes, scaling(sc, r)...)
 	}
