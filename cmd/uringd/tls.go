@@ -33,6 +33,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 type tlsFlags struct {
 	certs, keys listFlag
 	redirect    *string
+	noTickets   *bool
 }
 
 func defineTLSFlags(fs *flag.FlagSet) *tlsFlags {
@@ -40,6 +41,7 @@ func defineTLSFlags(fs *flag.FlagSet) *tlsFlags {
 	fs.Var(&f.certs, "tls-cert", "serve HTTPS with this PEM certificate chain (repeatable, paired in order with -tls-key; SNI picks among them; SIGHUP reloads)")
 	fs.Var(&f.keys, "tls-key", "the PEM private key of the -tls-cert of the same position")
 	f.redirect = fs.String("redirect-http", "", "with -tls-cert, also listen on this address for cleartext HTTP, answered with a 308 redirect to https")
+	f.noTickets = fs.Bool("tls-no-tickets", false, "issue no session tickets, so every handshake is a full one (as nginx's ssl_session_tickets off; bench/'s handshake scenario uses it)")
 	return f
 }
 
@@ -98,7 +100,7 @@ func (f *tlsFlags) tlsConfig() (*tls.Config, *certStore, error) {
 	if err := s.load(); err != nil {
 		return nil, nil, err
 	}
-	return &tls.Config{GetCertificate: s.getCertificate}, s, nil
+	return &tls.Config{GetCertificate: s.getCertificate, SessionTicketsDisabled: *f.noTickets}, s, nil
 }
 
 // reloadOnSIGHUP reloads the certificate files on SIGHUP; a file that does

@@ -184,3 +184,40 @@ func TestBinaryTLSFlagErrors(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "/nonexistent.pem")
 }
+
+// TestBinaryTLSNoTickets: sessions resume by default; with -tls-no-tickets
+// no ticket is issued, so a client's second handshake is a full one (the
+// bench's handshake scenario depends on it: wrk resumes when it can).
+func TestBinaryTLSNoTickets(t *testing.T) {
+	p := newTestPKI(t)
+	p.leaf(t, "a", "a.example")
+	for _, noTickets := range []bool{false, true} {
+		args := []string{"-addr", "127.0.0.1:0", "-workers", "1", "-tls-cert", p.path("a.pem"), "-tls-key", p.path("a.key")}
+		if noTickets {
+			args = append(args, "-tls-no-tickets")
+		}
+		s := startServer(t, false, args...)
+		cfg := &tls.Config{RootCAs: p.pool, ServerName: "a.example", ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		resumed := func() bool {
+			t.Helper()
+			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", s.addr, cfg)
+			require.NoError(t, err)
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			// A TLS 1.3 ticket comes after the handshake: read a response
+			// so the client has processed it before the next dial.
+			_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n")
+			require.NoError(t, err)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			require.NoError(t, err)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Equal(t, "Hello, World!", string(b))
+			return c.ConnectionState().DidResume
+		}
+		require.False(t, resumed(), "first handshake")
+		assert.Equal(t, !noTickets, resumed(), "second handshake resumed (-tls-no-tickets %v)", noTickets)
+		s.signal(t, syscall.SIGTERM)
+		assert.Equal(t, 0, s.wait(t), "%s", s.log.String())
+	}
+}

@@ -50,12 +50,15 @@ func checkServer(port int, s *server) error {
 			return err
 		}
 	}
-	return checkPipelined(port, ex)
+	return checkPipelined(func() (net.Conn, error) {
+		return net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+	}, ex)
 }
 
-// checkPipelined writes every request of ex in one write and reads the answers.
-func checkPipelined(port int, ex []exchange) error {
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+// checkPipelined writes every request of ex in one write on a connection
+// from dial (TCP, or TLS over it) and reads the answers.
+func checkPipelined(dial func() (net.Conn, error), ex []exchange) error {
+	c, err := dial()
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -78,6 +79,52 @@ func rpsAtLeastPeers(scenario, label string) func(*runner) (string, bool, bool) 
 	}
 }
 
+// cpuVsOwn compares uringd's CPU per request in one scenario with its own
+// in another (HTTPS over cleartext).
+func cpuVsOwn(scenario, base, label string, limit float64) func(*runner) (string, bool, bool) {
+	return func(r *runner) (string, bool, bool) {
+		u, ok1 := median(r, scenario, label, "uringd", mCPU)
+		c, ok2 := median(r, base, label, "uringd", mCPU)
+		if !ok1 || !ok2 || c == 0 {
+			return "", false, false
+		}
+		return fmt.Sprintf("%.2fx (%.2f vs %.2f µs)", u/c, u, c), u/c <= limit, true
+	}
+}
+
+// cpuBelowPeers lists the named peers (all when none is named) whose CPU
+// per request is below uringd's, or equal when strict.
+func cpuBelowPeers(scenario, label string, strict bool, peers ...string) func(*runner) (string, bool, bool) {
+	return func(r *runner) (string, bool, bool) {
+		u, ok := median(r, scenario, label, "uringd", mCPU)
+		if !ok {
+			return "", false, false
+		}
+		var figs, cheaper []string
+		for _, s := range r.servers {
+			if s.name == "uringd" || (len(peers) > 0 && !slices.Contains(peers, s.name)) {
+				continue
+			}
+			v, ok := median(r, scenario, label, s.name, mCPU)
+			if !ok {
+				continue
+			}
+			figs = append(figs, fmt.Sprintf("%s %.2fx", s.name, v/u))
+			if v < u || (strict && v == u) {
+				cheaper = append(cheaper, s.name)
+			}
+		}
+		if len(figs) == 0 {
+			return "", false, false
+		}
+		fig := fmt.Sprintf("uringd %.2f µs; peers over uringd: %s", u, strings.Join(figs, ", "))
+		if len(cheaper) > 0 {
+			fig += "; cheaper: " + strings.Join(cheaper, ", ")
+		}
+		return fig, len(cheaper) == 0, true
+	}
+}
+
 var goals = []goal{
 	{"one core, non-pipelined: uringd CPU/request within 1.05x of the C reference",
 		cpuVsRef("single", "40 conns", 1.05)},
@@ -96,6 +143,13 @@ var goals = []goal{
 		}
 		return fmt.Sprintf("%.2fx", all/one), all/one >= 1.9, true
 	}},
+	{"HTTPS keep-alive: uringd CPU/request within 1.25x of its cleartext figure (same run)",
+		cpuVsOwn("https", "single", "40 conns", 1.25)},
+	{"HTTPS pipelined 16 deep: uringd CPU/request within 1.3x of its cleartext figure (same run)",
+		cpuVsOwn("https-pipelined", "pipelined", "256 conns x16", 1.3)},
+	{"HTTPS keep-alive: uringd CPU/request below every peer's", cpuBelowPeers("https", "40 conns", true)},
+	{"a full handshake per request: uringd CPU/request at or below fasthttp's and net/http's",
+		cpuBelowPeers("handshake", "40 conns, close", false, "fasthttp", "net/http")},
 	{"idle connections: under 2 KiB of RSS each", func(r *runner) (string, bool, bool) {
 		for k, s := range r.results {
 			if k.scenario == "idle" && k.server == "uringd" && len(s) > 0 {

@@ -139,6 +139,11 @@ func run(ctx context.Context, cfg config) (string, error) {
 		}
 	}
 	scs := selectScenarios(scenarios(cfg.idleConns), cfg.scenarios)
+	if anyTLS(scs) {
+		if r.tls, err = makeTLSFiles(filepath.Join(scratch, "tls")); err != nil {
+			return "", err
+		}
+	}
 	r.runAll(ctx, scs)
 	report, werr := writeReport(cfg, env, all, r, scs)
 	switch {
@@ -190,6 +195,17 @@ func selectScenarios(all []scenario, ids []string) []scenario {
 		}
 	}
 	return out
+}
+
+func anyTLS(scs []scenario) bool {
+	for _, sc := range scs {
+		for _, lc := range sc.cases {
+			if lc.https {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func scenarioIDs() []string {

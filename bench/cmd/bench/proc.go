@@ -42,6 +42,45 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// treeCPU is cpuTime of pid and of its live children: nginx serves from a
+// worker process under its master, and both are the server. (A child's
+// exited time is never counted; no server here ends its children under load.)
+func treeCPU(pid int) (time.Duration, error) {
+	total, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid || parentOf(child) != pid {
+			continue
+		}
+		if t, err := cpuTime(child); err == nil {
+			total += t
+		}
+	}
+	return total, nil
+}
+
+// parentOf returns the parent PID of pid, or 0.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
 // machineBusy returns the CPU time all CPUs spent busy so far: user, nice,
 // system, irq, softirq and steal from the "cpu" line of /proc/stat. irq and
 // softirq count because tick-based accounting (kernels without
@@ -100,7 +139,7 @@ type serverProc struct {
 // startServer launches spec on a free port with the given worker count,
 // pinned to cpus when cpus is not empty (taskset execs the server, so the PID
 // measured is the server's own), and waits until it accepts connections.
-func startServer(spec *server, workers int, cpus, logPath string) (*serverProc, error) {
+func startServer(spec *server, workers int, cpus, logPath string, ts *tlsSetup) (*serverProc, error) {
 	// The free port is an ephemeral one, so on a shared machine another
 	// process's connection can take it before the server binds it ("address
 	// already in use"): a server that exits at once is started again on
@@ -108,7 +147,7 @@ func startServer(spec *server, workers int, cpus, logPath string) (*serverProc, 
 	var err error
 	for try := 0; try < 3; try++ {
 		var p *serverProc
-		if p, err = startServerOnce(spec, workers, cpus, logPath); err == nil || !errors.Is(err, errExited) {
+		if p, err = startServerOnce(spec, workers, cpus, logPath, ts); err == nil || !errors.Is(err, errExited) {
 			return p, err
 		}
 	}
@@ -118,12 +157,20 @@ func startServer(spec *server, workers int, cpus, logPath string) (*serverProc, 
 // errExited is a server that exited before it accepted a connection.
 var errExited = errors.New("exited")
 
-func startServerOnce(spec *server, workers int, cpus, logPath string) (*serverProc, error) {
+func startServerOnce(spec *server, workers int, cpus, logPath string, ts *tlsSetup) (*serverProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	name, args := spec.bin, spec.args(port, workers)
+	var args []string
+	if ts != nil {
+		if args, err = spec.tlsArgs(port, workers, *ts); err != nil {
+			return nil, err
+		}
+	} else {
+		args = spec.args(port, workers)
+	}
+	name := spec.bin
 	if cpus != "" && haveTaskset() {
 		args = append([]string{"-c", cpus, name}, args...)
 		name = "taskset"

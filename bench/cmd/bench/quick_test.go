@@ -38,6 +38,6 @@ func TestParseFlagsQuickDefaults(t *testing.T) {
 	require.Equal(t, 1000, cfg.idleConns)
 	require.Equal(t, []string{"gnet", "nethttp"}, cfg.servers)
 
-	_, err = parseFlags([]string{"-servers", "nginx"})
+	_, err = parseFlags([]string{"-servers", "lighttpd"})
 	require.ErrorContains(t, err, "unknown server")
 }

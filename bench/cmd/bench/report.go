@@ -63,6 +63,15 @@ func writeHeader(b *strings.Builder, cfg config, env environment, all []*server,
 	if cfg.quick {
 		cmd += " -quick"
 	}
+	if len(cfg.scenarios) > 0 {
+		cmd += " -scenarios " + strings.Join(cfg.scenarios, ",")
+	}
+	if len(cfg.servers) > 0 {
+		cmd += " -servers " + strings.Join(cfg.servers, ",")
+	}
+	if !cfg.quick || cfg.reps != 1 {
+		cmd += fmt.Sprintf(" -reps %d", cfg.reps)
+	}
 	fmt.Fprintf(b, "Reproduce with `%s` (see bench/README.md for flags). ", cmd)
 	b.WriteString("Requests/s alone cannot separate fast servers here (one wrk thread saturates first), " +
 		"so the server's CPU time per request (utime+stime of all its threads, from /proc/PID/stat, " +
@@ -153,6 +162,9 @@ func writeTable(b *strings.Builder, sc scenario, r *runner, base *server) {
 				notes = append(notes, fmt.Sprintf("%s (%s): %d socket errors reported by wrk.", s.name, lc.label, errs))
 			}
 		}
+	}
+	if n := negotiatedNote(r.negotiated[sc.id]); n != "" {
+		notes = append(notes, n)
 	}
 	if sc.id == "fibonacci" {
 		notes = append(notes, scaling(sc, r)...)

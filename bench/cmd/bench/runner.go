@@ -27,8 +27,10 @@ type runner struct {
 	servers     []*server // selected and built, in report order
 	scripts     map[string]string
 	logDir      string
+	tls         *tlsFiles // certificate and files of the TLS scenarios; nil when none is selected
 	results     map[resultKey][]sample
-	skipped     map[resultKey]string // servers a scenario cannot run, with the reason
+	skipped     map[resultKey]string         // servers a scenario cannot run, with the reason
+	negotiated  map[string]map[string]string // TLS scenario -> server -> what checkTLS saw
 	failures    []string
 	interrupted bool // stopped by a signal: the report is partial
 	prog        *progress
@@ -48,6 +50,7 @@ type job struct {
 func (r *runner) runAll(ctx context.Context, scs []scenario) {
 	r.results = map[resultKey][]sample{}
 	r.skipped = map[resultKey]string{}
+	r.negotiated = map[string]map[string]string{}
 	r.prog = newProgress()
 	jobs := r.plan(scs)
 	for i, j := range jobs {
@@ -77,7 +80,11 @@ func (r *runner) plan(scs []scenario) []job {
 						r.skipped[resultKey{sc.id, lc.label, s.name}] = "an /echo variant, measured in the upload scenario only"
 						continue
 					}
-					if why := sc.needs(s); why != "" {
+					why := caseNeeds(lc, s)
+					if why == "" {
+						why = sc.needs(s)
+					}
+					if why != "" {
 						r.skipped[resultKey{sc.id, lc.label, s.name}] = why
 						continue
 					}
@@ -92,7 +99,7 @@ func (r *runner) plan(scs []scenario) []job {
 
 // runOne measures one job and records its sample or its failure.
 func (r *runner) runOne(ctx context.Context, j job) {
-	s, err := r.measure(ctx, j.lc, j.srv)
+	s, err := r.measure(ctx, j.sc.id, j.lc, j.srv)
 	if ctx.Err() != nil {
 		return // interrupted: wrk was killed, the figures mean nothing
 	}
@@ -100,7 +107,7 @@ func (r *runner) runOne(ctx context.Context, j job) {
 		// A run disturbed by other work on the machine is repeated once and
 		// the less disturbed of the two kept; the report flags what remains.
 		fmt.Fprintf(os.Stderr, "  disturbed: other processes used %.0f%% of a CPU; repeating once\n", 100*s.otherCPU)
-		if s2, err2 := r.measure(ctx, j.lc, j.srv); err2 == nil && s2.otherCPU < s.otherCPU {
+		if s2, err2 := r.measure(ctx, j.sc.id, j.lc, j.srv); err2 == nil && s2.otherCPU < s.otherCPU {
 			s = s2
 		}
 	}
@@ -117,7 +124,7 @@ func (r *runner) runOne(ctx context.Context, j job) {
 
 // measure runs one case against one server: start it, check its answers,
 // warm up, then load it while reading its CPU time and memory.
-func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample, error) {
+func (r *runner) measure(ctx context.Context, scID string, lc loadCase, srv *server) (sample, error) {
 	ncpu := runtime.NumCPU()
 	workers, cpus, wrkCPUs, threads := lc.workers, "", "", ncpu
 	if workers == 0 {
@@ -128,7 +135,11 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 	} else if lc.threads > 0 {
 		threads = lc.threads
 	}
-	p, err := startServer(srv, workers, cpus, filepath.Join(r.logDir, srv.id+".log"))
+	var ts *tlsSetup
+	if lc.https {
+		ts = &tlsSetup{tlsFiles: r.tls, noTickets: lc.noTickets, files: lc.path == "/"+downloadFile}
+	}
+	p, err := startServer(srv, workers, cpus, filepath.Join(r.logDir, srv.id+".log"), ts)
 	if err != nil {
 		return sample{}, err
 	}
@@ -140,14 +151,27 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 		}
 		defer q.release()
 	}
-	if err := checkServer(p.port, srv); err != nil {
+	check := func() error { return checkServer(p.port, srv) }
+	if ts != nil {
+		check = func() error {
+			st, err := checkTLS(p.port, *ts)
+			if err == nil {
+				if r.negotiated[scID] == nil {
+					r.negotiated[scID] = map[string]string{}
+				}
+				r.negotiated[scID][srv.name] = st
+			}
+			return err
+		}
+	}
+	if err := check(); err != nil {
 		return sample{}, fmt.Errorf("answered wrongly: %v", err)
 	}
 	if lc.idle > 0 {
 		return measureIdle(p, lc.idle)
 	}
 	load := wrkLoad{port: p.port, path: lc.path, conns: lc.conns, threads: min(threads, lc.conns),
-		cpus: wrkCPUs, script: r.scripts[lc.script], headers: lc.headers}
+		cpus: wrkCPUs, script: r.scripts[lc.script], headers: lc.headers, https: lc.https}
 	if r.cfg.warmup > 0 {
 		load.duration = r.cfg.warmup
 		if _, err := runWrk(ctx, load); err != nil {
@@ -155,7 +179,7 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 		}
 	}
 	load.duration = r.cfg.duration
-	cpu0, err := cpuTime(p.pid())
+	cpu0, err := treeCPU(p.pid())
 	if err != nil {
 		return sample{}, err
 	}
@@ -165,15 +189,18 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 	if err != nil {
 		return sample{}, err
 	}
-	if res.requests == 0 && r.cfg.warmup == 0 && p.alive() && checkServer(p.port, srv) == nil {
+	if res.requests == 0 && r.cfg.warmup == 0 && p.alive() && check() == nil {
 		// Without a warm-up (quick mode) a 1 s run includes every connect
 		// of the case; on a loaded machine that can take the whole run and
 		// wrk counts nothing. The server still answers, so this says
 		// nothing about it: measure once more, now that the connections
-		// have been accepted once. A second empty run is a failure.
+		// have been accepted once, and for twice as long: over TLS the new
+		// wrk connects and shakes hands again (256 handshakes in the
+		// pipelined case). A second empty run is a failure.
 		fmt.Fprintf(os.Stderr, "  wrk completed no request (socket errors: %d) but the server answers; repeating once\n",
 			res.socketErrors)
-		if cpu0, err = cpuTime(p.pid()); err != nil {
+		load.duration *= 2
+		if cpu0, err = treeCPU(p.pid()); err != nil {
 			return sample{}, err
 		}
 		busy0, _ = machineBusy()
@@ -184,7 +211,7 @@ func (r *runner) measure(ctx context.Context, lc loadCase, srv *server) (sample,
 	}
 	wall := time.Since(t0)
 	busy1, _ := machineBusy()
-	cpu1, err := cpuTime(p.pid())
+	cpu1, err := treeCPU(p.pid())
 	if err != nil || !p.alive() {
 		return sample{}, fmt.Errorf("server died under load (log: %s)", p.log)
 	}

@@ -17,6 +17,10 @@ type loadCase struct {
 	headers []string // extra wrk -H headers
 	idle    int      // > 0: hold this many idle connections instead of running wrk
 	quota   float64  // > 0: the server is confined to this many CPUs (quota.go)
+	https   bool     // over TLS (tls.go): only servers with tlsArgs run it
+	// noTickets: the servers issue no session tickets, so that every
+	// connection is a full handshake (wrk resumes sessions otherwise).
+	noTickets bool
 }
 
 // scenario is one of the issues' measurements (the quota variant of the
@@ -96,6 +100,32 @@ func scenarios(idleConns int) []scenario {
 				}
 				return ""
 			}},
+		{id: "https", title: "HTTPS, one core, non-pipelined",
+			about: "As the first scenario over TLS 1.3 (wrk's OpenSSL; ECDSA P-256 certificate, X25519): " +
+				"40 keep-alive connections, GET /.",
+			cases: []loadCase{tlsCase(oneCore("40 conns", 40))}, table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
+		{id: "https-pipelined", title: "HTTPS, one core, pipelined 16 deep",
+			about: "The pipelined scenario over TLS: 256 connections, 16 GET / per write.",
+			cases: []loadCase{tlsCase(loadCase{label: "256 conns x16", workers: 1, pinned: true, conns: 256, path: "/", script: "pipeline"})},
+			table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
+		{id: "handshake", title: "HTTPS, a full handshake per request",
+			about: "40 wrk connections, Connection: close on every request, so every request pays a TLS 1.3 handshake " +
+				"(ECDSA P-256 signature, X25519) and a TCP connection. wrk would resume the session of the " +
+				"connection it replaces (its OpenSSL keeps it), so every server runs with session tickets off " +
+				"(-tls-no-tickets; nginx ssl_session_tickets off and ssl_session_cache off), and the check " +
+				"verifies that a second connection does not resume. req/s is handshakes/s.",
+			cases: []loadCase{func() loadCase {
+				lc := tlsCase(oneCore("40 conns, close", 40))
+				lc.headers, lc.noTickets = []string{"Connection: close"}, true
+				return lc
+			}()},
+			table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
+		{id: "https-download", title: "HTTPS download of a 1 MiB file",
+			about: "GET of a 1 MiB file (random bytes) over TLS from 40 keep-alive connections, one core: " +
+				"nginx from its root, uringd -root, net/http's FileServer, fasthttp.FS. Without kTLS every byte is " +
+				"encrypted in user space, so this is mostly AES-GCM.",
+			cases: []loadCase{tlsCase(loadCase{label: "40 conns, 1 MiB", workers: 1, pinned: true, conns: 40, path: "/" + downloadFile})},
+			table: throughput, chart: []metricID{mRPS, mCPU}, needs: anyServer},
 		{id: "upload", title: "1 MiB uploads to /echo",
 			about: "POST /echo with 1 MiB bodies from 40 connections, one core as above; the body comes back. " +
 				"Peak RSS (VmHWM) shows whether memory stays bounded under traffic.",
@@ -108,6 +138,22 @@ func scenarios(idleConns int) []scenario {
 				return ""
 			}},
 	}
+}
+
+func tlsCase(lc loadCase) loadCase {
+	lc.https = true
+	return lc
+}
+
+// caseNeeds says why a server cannot run a case (TLS or not), or "".
+func caseNeeds(lc loadCase, s *server) string {
+	switch {
+	case lc.https && s.tlsArgs == nil:
+		return "not set up for TLS in this harness"
+	case !lc.https && s.args == nil:
+		return "measured in the TLS scenarios only"
+	}
+	return ""
 }
 
 // plannedSeconds estimates one run's wall time, for the progress line.

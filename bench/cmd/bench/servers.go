@@ -23,6 +23,11 @@ type server struct {
 	args func(port, workers int) []string
 	env  func(port, workers int) []string
 
+	// tlsArgs gives the command line of a TLS case (tls.go); nil for a
+	// server that sits out the TLS scenarios. A server without args (nginx)
+	// serves only those.
+	tlsArgs func(port, workers int, t tlsSetup) ([]string, error)
+
 	echo       bool // answers POST /echo (the upload scenario needs it)
 	uploadOnly bool // a variant of another peer's /echo: measured in the upload scenario alone
 	closeAware bool // answers "Connection: close" requests by closing (churn needs it)
@@ -42,14 +47,17 @@ func addrWorkerArgs(port, workers int) []string {
 // base), then the near-limit C reference, then the Go peers.
 func allServers() []*server {
 	return []*server{
-		{id: "uringd", name: "uringd", args: addrWorkerArgs, env: goEnv, echo: true, closeAware: true},
+		{id: "uringd", name: "uringd", args: addrWorkerArgs, tlsArgs: uringdTLSArgs, env: goEnv, echo: true, closeAware: true},
+		// Debian's nginx, in the TLS scenarios only (its cleartext figures are
+		// static/run.sh's): a master and one worker, both counted.
+		{id: "nginx", name: "nginx", tlsArgs: nginxTLSArgs, env: func(int, int) []string { return nil }},
 		{id: "cref", name: "C liburing ref", args: func(int, int) []string { return nil },
 			env: func(port, workers int) []string {
 				return []string{"PORT=" + strconv.Itoa(port), "THREADS=" + strconv.Itoa(workers)}
 			}},
 		{id: "gnet", name: "gnet", args: addrWorkerArgs, env: goEnv, echo: true, closeAware: true},
-		{id: "fasthttp", name: "fasthttp", args: addrArgs, env: goEnv, echo: true, closeAware: true},
-		{id: "nethttp", name: "net/http", args: addrArgs, env: goEnv, echo: true, closeAware: true},
+		{id: "fasthttp", name: "fasthttp", args: addrArgs, tlsArgs: goTLSArgs, env: goEnv, echo: true, closeAware: true},
+		{id: "nethttp", name: "net/http", args: addrArgs, tlsArgs: goTLSArgs, env: goEnv, echo: true, closeAware: true},
 		// The same binary echoing as cmd/uringd does: streamed as it arrives
 		// (full duplex io.Copy, the request's Content-Length), where the row
 		// above reads the whole body first. Both are fair; they cost net/http
@@ -86,6 +94,13 @@ func buildServers(ctx context.Context, benchDir, binDir string, servers []*serve
 				s.skip = "go build ../cmd/uringd failed: " + firstLines(err.Error(), 4)
 				continue
 			}
+		case "nginx":
+			var bin string
+			if bin, s.skip = findNginx(); s.skip != "" {
+				continue
+			}
+			s.bin = bin
+			continue
 		case "cref":
 			if s.skip = buildReference(ctx, repoDir, out); s.skip != "" {
 				continue

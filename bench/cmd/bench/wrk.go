@@ -22,6 +22,7 @@ type wrkLoad struct {
 	cpus     string // taskset CPU list for wrk; "" leaves it unpinned
 	script   string // Lua script path; "" for plain GETs
 	headers  []string
+	https    bool
 	duration time.Duration
 }
 
@@ -86,7 +87,11 @@ func runWrk(ctx context.Context, l wrkLoad) (wrkResult, error) {
 	for _, h := range l.headers {
 		args = append(args, "-H", h)
 	}
-	args = append(args, fmt.Sprintf("http://127.0.0.1:%d%s", l.port, l.path))
+	scheme := "http"
+	if l.https {
+		scheme = "https"
+	}
+	args = append(args, fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, l.port, l.path))
 	name := "wrk"
 	if l.cpus != "" && haveTaskset() {
 		args = append([]string{"-c", l.cpus, "wrk"}, args...)

@@ -4,12 +4,16 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"log"
 
 	"github.com/uringd/uringd/bench/internal/routes"
 	"github.com/valyala/fasthttp"
 )
+
+// files serves -files's directory; nil without it.
+var files fasthttp.RequestHandler
 
 func handler(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/plain")
@@ -21,6 +25,8 @@ func handler(ctx *fasthttp.RequestCtx) {
 		ctx.Write(routes.AppendFibonacciBody(buf[:0]))
 	case path == "/echo" && ctx.IsPost():
 		ctx.Write(ctx.PostBody())
+	case files != nil && ctx.IsGet():
+		files(ctx)
 	default:
 		ctx.SetStatusCode(fasthttp.StatusNotFound)
 	}
@@ -28,7 +34,15 @@ func handler(ctx *fasthttp.RequestCtx) {
 
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
+	certFile := flag.String("tls-cert", "", "serve HTTPS (crypto/tls, ListenAndServeTLS) with this PEM certificate")
+	keyFile := flag.String("tls-key", "", "the PEM key of -tls-cert")
+	noTickets := flag.Bool("tls-no-tickets", false, "issue no session tickets: every handshake is a full one")
+	dir := flag.String("files", "", "also serve this directory's files at /NAME (fasthttp.FS)")
 	flag.Parse()
+	if *dir != "" {
+		fs := &fasthttp.FS{Root: *dir}
+		files = fs.NewRequestHandler()
+	}
 	s := &fasthttp.Server{
 		Handler: handler,
 		Name:    "fasthttp",
@@ -36,5 +50,9 @@ func main() {
 		// allows them, stated here so a change of default cannot skew the scenario.
 		MaxRequestBodySize: 4 << 20,
 	}
-	log.Fatal(s.ListenAndServe(*addr))
+	if *certFile == "" {
+		log.Fatal(s.ListenAndServe(*addr))
+	}
+	s.TLSConfig = &tls.Config{SessionTicketsDisabled: *noTickets}
+	log.Fatal(s.ListenAndServeTLS(*addr, *certFile, *keyFile))
 }

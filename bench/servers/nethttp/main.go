@@ -5,10 +5,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"flag"
 	"io"
 	"log"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 
@@ -21,6 +23,10 @@ func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	echo := flag.String("echo", "buffer", "how POST /echo echoes: buffer (read the whole body, then write it with a Content-Length), "+
 		"stream (io.Copy as it arrives, full duplex, the request's Content-Length) or copy (a bare io.Copy(w, r.Body): see naiveCopyEcho)")
+	certFile := flag.String("tls-cert", "", "serve HTTPS (crypto/tls, ListenAndServeTLS) with this PEM certificate")
+	keyFile := flag.String("tls-key", "", "the PEM key of -tls-cert")
+	noTickets := flag.Bool("tls-no-tickets", false, "issue no session tickets: every handshake is a full one")
+	files := flag.String("files", "", "also serve each regular file of this directory at /NAME (http.FileServer)")
 	flag.Parse()
 
 	mux := http.NewServeMux()
@@ -43,7 +49,29 @@ func main() {
 	default:
 		log.Fatalf("-echo %q: want buffer, stream or copy", *echo)
 	}
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	if *files != "" {
+		serveFiles(mux, *files)
+	}
+	if *certFile == "" {
+		log.Fatal(http.ListenAndServe(*addr, mux))
+	}
+	srv := &http.Server{Addr: *addr, Handler: mux, TLSConfig: &tls.Config{SessionTicketsDisabled: *noTickets}}
+	log.Fatal(srv.ListenAndServeTLS(*certFile, *keyFile))
+}
+
+// serveFiles mounts the directory's files one route each, so they sit beside
+// GET / and the demo routes without a catch-all pattern.
+func serveFiles(mux *http.ServeMux, dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fs := http.FileServer(http.Dir(dir))
+	for _, e := range ents {
+		if e.Type().IsRegular() && e.Name() != "index.html" {
+			mux.Handle("GET /"+e.Name(), fs)
+		}
+	}
 }
 
 // bufferedEcho reads the whole body first (into a pooled buffer, as a careful

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/uringd/uringd/bench/internal/routes"
+)
+
+// The HTTPS scenarios. Every TLS server presents the same ECDSA P-256
+// certificate, generated for the run, and every client (wrk's OpenSSL, the
+// checks' crypto/tls) agrees X25519 with it, TLS 1.3's default on both
+// sides. nginx is told to prefer TLS_AES_128_GCM_SHA256 as crypto/tls does
+// on CPUs with AES instructions, so all servers pay for the same cipher.
+
+// downloadFile is the body of the download scenario, served from a file by
+// every server (nginx's root, uringd -root, net/http's FileServer, fasthttp.FS).
+const (
+	downloadFile = "1m.bin"
+	downloadSize = 1 << 20
+)
+
+// tlsFiles are the run's certificate, key and document root.
+type tlsFiles struct {
+	dir, cert, key, www string
+	pool                *x509.CertPool
+	download            []byte // downloadFile's content, for the check
+}
+
+// tlsSetup is what a server needs to serve one TLS case.
+type tlsSetup struct {
+	*tlsFiles
+	noTickets bool // every handshake a full one (the handshake scenario)
+	files     bool // serve www (the download scenario)
+}
+
+// makeTLSFiles writes a self-signed ECDSA P-256 certificate for 127.0.0.1
+// and localhost, its key, and www/ with the download file, under dir.
+func makeTLSFiles(dir string) (*tlsFiles, error) {
+	t := &tlsFiles{dir: dir, cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem"),
+		www: filepath.Join(dir, "www"), pool: x509.NewCertPool()}
+	if err := os.MkdirAll(t.www, 0o755); err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:  pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(7 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	t.pool.AddCert(leaf)
+	t.download = make([]byte, downloadSize)
+	rand.Read(t.download) // incompressible, as a real download would be
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{
+		{t.cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})},
+		{t.key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})},
+		{filepath.Join(t.www, downloadFile), t.download},
+		// uringd -root serves the directory at /: its index is the hello.
+		{filepath.Join(t.www, "index.html"), []byte(routes.HelloBody)},
+	} {
+		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// goTLSArgs are the flags of the bench's Go peers (servers/nethttp and
+// servers/fasthttp) and of cmd/uringd for one TLS case.
+func goTLSArgs(port, workers int, t tlsSetup) ([]string, error) {
+	a := append(addrArgs(port, workers), "-tls-cert", t.cert, "-tls-key", t.key)
+	if t.noTickets {
+		a = append(a, "-tls-no-tickets")
+	}
+	if t.files {
+		a = append(a, "-files", t.www)
+	}
+	return a, nil
+}
+
+// uringdTLSArgs: with -root, uringd serves the directory instead of its
+// hello route, so the root is given only in the download case (the
+// index.html there still answers GET / for the check).
+func uringdTLSArgs(port, workers int, t tlsSetup) ([]string, error) {
+	a := append(addrWorkerArgs(port, workers), "-tls-cert", t.cert, "-tls-key", t.key)
+	if t.noTickets {
+		a = append(a, "-tls-no-tickets")
+	}
+	if t.files {
+		a = append(a, "-root", t.www, "-demo")
+	}
+	return a, nil
+}
+
+// nginxTLSArgs writes an nginx configuration for the case (one worker,
+// keep-alive never capped, no access log, the hello from a return
+// directive) and returns the command line that runs nginx in the
+// foreground with it.
+func nginxTLSArgs(port, _ int, t tlsSetup) ([]string, error) {
+	dir := filepath.Join(t.dir, fmt.Sprintf("nginx-%d", port))
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	tickets, cache := "on", "none" // nginx's defaults
+	if t.noTickets {
+		// "none" still lets OpenSSL issue TLS 1.3 tickets; off refuses
+		// every form of resumption.
+		tickets, cache = "off", "off"
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;" // else the worker runs as nobody, who may not read the key
+	}
+	conf := fmt.Sprintf(`# generated by bench for one run
+worker_processes 1;
+daemon off;
+%s
+pid %s/nginx.pid;
+error_log stderr warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    default_type application/octet-stream;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    tcp_nodelay on;
+    client_body_temp_path %[2]s/body;
+    proxy_temp_path %[2]s/proxy;
+    fastcgi_temp_path %[2]s/fastcgi;
+    uwsgi_temp_path %[2]s/uwsgi;
+    scgi_temp_path %[2]s/scgi;
+    server {
+        listen 127.0.0.1:%d ssl;
+        ssl_certificate %s;
+        ssl_certificate_key %s;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_prefer_server_ciphers on;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
+        ssl_session_tickets %s;
+        ssl_session_cache %s;
+        location = / {
+            default_type text/plain;
+            return 200 "%s";
+        }
+        location = /%s {
+            root %s;
+        }
+    }
+}
+`, user, dir, port, t.cert, t.key, tickets, cache, routes.HelloBody, downloadFile, t.www)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	return []string{"-p", dir, "-c", path, "-e", "stderr"}, nil
+}
+
+// findNginx returns nginx's path, or why it is not measured.
+func findNginx() (string, string) {
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p, ""
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx", ""
+	}
+	return "", "nginx is not installed (apt-get install -y nginx-light); the TLS scenarios run without it"
+}
+
+// tlsClientConfig is the checks' client: it verifies the run's
+// certificate and offers only X25519, as wrk's OpenSSL 3.0 does (Go's
+// client would otherwise agree X25519MLKEM768 with the Go servers).
+func (t *tlsFiles) clientConfig() *tls.Config {
+	return &tls.Config{RootCAs: t.pool, ServerName: "localhost", CurvePreferences: []tls.CurveID{tls.X25519}}
+}
+
+// checkTLS verifies a TLS server's answers before it is loaded: GET / (and
+// the download file in the download case) through Go's HTTPS client and
+// pipelined in one write over TLS; in the handshake case, that a second
+// connection does not resume the first one's session, since the scenario
+// must measure full handshakes. It returns what was negotiated.
+func checkTLS(port int, t tlsSetup) (string, error) {
+	ex := []exchange{{"GET", "/", "", routes.HelloBody}}
+	if t.files {
+		ex = append(ex, exchange{"GET", "/" + downloadFile, "", string(t.download)})
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := t.clientConfig()
+	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: false}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	defer tr.CloseIdleConnections()
+	var state string
+	for _, e := range ex {
+		resp, err := client.Get("https://" + addr + e.path)
+		if err != nil {
+			return "", fmt.Errorf("%s %s over TLS: %v", e.method, e.path, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := compare(e, resp.StatusCode, got, err); err != nil {
+			return "", err
+		}
+		cs := resp.TLS
+		state = fmt.Sprintf("%s, %s, %s", tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), cs.CurveID)
+	}
+	dial := func() (net.Conn, error) {
+		return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+	}
+	if err := checkPipelined(dial, ex); err != nil {
+		return "", fmt.Errorf("over TLS: %v", err)
+	}
+	if t.noTickets {
+		resumed, err := resumes(addr, cfg)
+		if err != nil {
+			return "", err
+		}
+		if resumed {
+			return "", fmt.Errorf("resumed a TLS session although told to issue no tickets: the handshakes would not be full ones")
+		}
+		state += ", no resumption"
+	}
+	return state, nil
+}
+
+// resumes reports whether a second connection with a session cache
+// resumes the first one's session. A TLS 1.3 ticket comes after the
+// handshake, so the first connection completes a request first.
+func resumes(addr string, base *tls.Config) (bool, error) {
+	cfg := base.Clone()
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	var did bool
+	for i := 0; i < 2; i++ {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+		if err != nil {
+			return false, err
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		if err == nil {
+			var resp *http.Response
+			if resp, err = http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+		did = c.ConnectionState().DidResume
+		c.Close()
+		if err != nil {
+			return false, fmt.Errorf("resumption check: %v", err)
+		}
+	}
+	return did, nil
+}
+
+// negotiatedNote lists what each server agreed with the check's client.
+func negotiatedNote(states map[string]string) string {
+	if len(states) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, s := range allServers() {
+		if st, ok := states[s.name]; ok {
+			parts = append(parts, s.name+": "+st)
+		}
+	}
+	return "Negotiated with the check's client (crypto/tls offering X25519 only, as wrk's OpenSSL 3.0): " +
+		strings.Join(parts, "; ") + "."
+}
