@@ -38,6 +38,12 @@ func (w *Worker) tlsServe(c *conn, hs *tlsrecord.Handshake, res *tlsrecord.Resul
 		w.tls.np = netpoll.New(cfg)
 	}
 	w.tls.np.ServeConn(res.TLS)
+	if w.mode != runServing {
+		// A connection held through a graceful shutdown (drainConn) whose
+		// handshake ended since: its server drains too, though it may
+		// have been created, or drained already, after tlsDrain.
+		w.tlsDrain()
+	}
 }
 
 // tlsServedPump sends what the goroutine wrote; once it has closed its

@@ -57,6 +57,12 @@ func (c *conn) tlsHandshake() bool {
 	if !ok {
 		return true
 	}
+	if st := tc.ConnectionState(); st.HandshakeComplete {
+		// Handed over after its handshake (ServeConn): none to bound, and
+		// during a shutdown it was held as fresh, so it is served.
+		c.tls = &st
+		return true
+	}
 	s := c.s
 	if s.hs != nil {
 		select {
@@ -117,6 +123,7 @@ func (s *Stream) TLSState() *tls.ConnectionState { return s.c.tls }
 // ServeConn serves nc, a connection accepted elsewhere (the io_uring
 // worker's TLS 1.2 connections: a crypto/tls Conn whose handshake is done,
 // over the worker's in-memory transport), on a goroutine of its own, as if
-// Serve had accepted it; it is refused like an accepted one over MaxConns
-// or while shutting down.
+// Serve had accepted it; it is refused like an accepted one over
+// MaxConns. During a shutdown it is served as one accepted then (fresh:
+// held for engine.FreshHold, its request answered with Connection: close).
 func (s *Server) ServeConn(nc net.Conn) { s.track(nc) }
