@@ -93,22 +93,6 @@ func (c *conn) closeIfIdle(now time.Time) {
 	}
 }
 
-// inputPending reports whether nc is a TLS connection over a transport
-// that holds bytes it received and crypto/tls has not yet returned as
-// plaintext (tlsrecord's, for the io_uring worker's TLS 1.2 connections:
-// the worker has received them, so the request they carry is in, not on
-// its way). Such a connection is not idle even while its read waits: its
-// read returns that request once crypto/tls has it all. Over a socket
-// (the netpoll engine's own TLS) this cannot be seen and is false.
-func inputPending(nc net.Conn) bool {
-	tc, ok := nc.(*tls.Conn)
-	if !ok {
-		return false
-	}
-	p, ok := tc.NetConn().(interface{ InputPending() bool })
-	return ok && p.InputPending()
-}
-
 func (c *conn) setIdle(idle, fresh bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -127,3 +127,19 @@ func (s *Stream) TLSState() *tls.ConnectionState { return s.c.tls }
 // MaxConns. During a shutdown it is served as one accepted then (fresh:
 // held for engine.FreshHold, its request answered with Connection: close).
 func (s *Server) ServeConn(nc net.Conn) { s.track(nc) }
+
+// inputPending reports whether nc is a TLS connection over a transport
+// that holds bytes it received and crypto/tls has not yet returned as
+// plaintext (tlsrecord's, for the io_uring worker's TLS 1.2 connections:
+// the worker has received them, so the request they carry is in, not on
+// its way). Such a connection is not idle even while its read waits: its
+// read returns that request once crypto/tls has it all. Over a socket
+// (the netpoll engine's own TLS) this cannot be seen and is false.
+func inputPending(nc net.Conn) bool {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	p, ok := tc.NetConn().(interface{ InputPending() bool })
+	return ok && p.InputPending()
+}
