@@ -84,9 +84,9 @@ func requireHeldAndAnswered(t *testing.T, fresh net.Conn, prefix []byte, cc *tls
 // conn.rx): the drain closes it at once, not after engine.FreshHold. A
 // fresh connection held by the drain that then does its handshake (TLS
 // 1.3 on the record path, 1.2 on a goroutine) stays held until its first
-// request comes (conn.heldFresh), and has it answered (the 1.2 one by the
-// goroutine server, draining already: netpoll tlsHandshake). (netpoll: there a
-// TLS connection in its handshake is idle, fresh or not.)
+// request comes (conn.heldFresh), and has it answered (the 1.2 one by a
+// goroutine server of its own, draining: worker tlsServe). (netpoll: there
+// a TLS connection in its handshake is idle, fresh or not.)
 func TestDrainClosesStalledHandshakeAtOnce(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
 		if cfg.Engine == uringd.EngineNetpoll {
@@ -97,8 +97,8 @@ func TestDrainClosesStalledHandshakeAtOnce(t *testing.T) {
 		s := drainServer(t, cfg)
 		cc12 := tlsClientConfig()
 		cc12.MaxVersion = tls.VersionTLS12
-		// An idle TLS 1.2 connection: the worker's goroutine server exists
-		// and is draining when fresh12 is handed to it.
+		// An idle TLS 1.2 connection, closed by the drain: the worker's
+		// goroutine server has drained when fresh12's handshake ends.
 		idle12 := tlsRaw(t, dialTLS(t, s, cc12))
 		idle12.send(helloReq)
 		idle12.response("GET")
