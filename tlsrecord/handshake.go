@@ -224,7 +224,7 @@ func (h *Handshake) handOff() *Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	rlog, wlog, boundary := t.rlog, t.wlog, t.recLeft == 0
-	t.bounded, t.rlog, t.wlog = false, nil, nil
+	t.logging, t.rlog, t.wlog = false, nil, nil
 	keys := &t.keys
 	switch {
 	case res.State.Version != tls.VersionTLS13:

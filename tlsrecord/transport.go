@@ -23,15 +23,18 @@ type transport struct {
 	in  []byte // fed, not yet read; guarded by mu
 	out []byte // written, not yet taken by the loop; guarded by mu
 
-	// While the handshake runs, Read stops at record boundaries, so when
-	// Handshake returns crypto/tls holds no byte beyond its last record
-	// and every later byte is still in "in" to hand over. recLeft is what
+	// Read stops at record boundaries: when Handshake returns, crypto/tls
+	// holds no byte beyond its last record and every later byte is still
+	// in "in" to hand over; and afterwards, on a goroutine, whether
+	// crypto/tls holds part of a record (which a graceful shutdown must
+	// not take for idleness: InputPending) is recLeft > 0. recLeft is what
 	// remains of the record being read (0 at a boundary).
-	bounded bool
 	recLeft int
 	// rlog and wlog keep what crypto/tls read and wrote during the
-	// handshake, to count the records it protected with the application
-	// keys (the sequence numbers at hand-off). Dropped afterwards.
+	// handshake (while logging), to count the records it protected with
+	// the application keys (the sequence numbers at hand-off). Dropped
+	// afterwards.
+	logging    bool
 	rlog, wlog []byte
 
 	closed    bool
@@ -54,7 +57,7 @@ type transport struct {
 }
 
 func newTransport(wake func(), local, remote net.Addr) *transport {
-	t := &transport{wake: wake, bounded: true, local: local, remote: remote}
+	t := &transport{wake: wake, logging: true, local: local, remote: remote}
 	t.cond.L = &t.mu
 	return t
 }
@@ -70,17 +73,19 @@ func (t *transport) Read(p []byte) (int, error) {
 			return 0, errDeadline
 		}
 		limit := len(p)
-		if t.bounded {
-			if t.recLeft == 0 && len(t.in) >= HeaderLen {
-				t.recLeft = HeaderLen + (int(t.in[3])<<8 | int(t.in[4]))
-			}
-			if t.recLeft == 0 {
-				// Wait for a whole header: crypto/tls needs it anyway.
-				t.cond.Wait()
-				continue
-			}
-			limit = min(limit, t.recLeft)
+		if t.recLeft == 0 && len(t.in) >= HeaderLen {
+			t.recLeft = HeaderLen + (int(t.in[3])<<8 | int(t.in[4]))
 		}
+		switch {
+		case t.recLeft > 0:
+			limit = min(limit, t.recLeft)
+		case !t.eof:
+			// Wait for a whole header: crypto/tls needs it anyway.
+			t.cond.Wait()
+			continue
+		}
+		// After the peer's EOF, the bytes of a truncated header still go
+		// to crypto/tls (which fails on them), then io.EOF.
 		if len(t.in) == 0 || limit == 0 {
 			if len(p) == 0 {
 				return 0, nil
@@ -93,8 +98,8 @@ func (t *transport) Read(p []byte) (int, error) {
 		}
 		n := copy(p[:limit], t.in)
 		t.in = append(t.in[:0], t.in[n:]...)
-		if t.bounded {
-			t.recLeft -= n
+		t.recLeft = max(t.recLeft-n, 0)
+		if t.logging {
 			t.rlog = append(t.rlog, p[:n]...)
 		}
 		return n, nil
@@ -117,7 +122,7 @@ func (t *transport) Write(p []byte) (int, error) {
 		return 0, t.closeErr
 	}
 	t.out = append(t.out, p...)
-	if t.bounded {
+	if t.logging {
 		t.wlog = append(t.wlog, p...)
 	}
 	t.mu.Unlock()
@@ -138,6 +143,19 @@ func (t *transport) feed(p []byte) error {
 	t.in = append(t.in, p...)
 	t.cond.Broadcast() // the reader (a writer may wait on the same cond)
 	return nil
+}
+
+// InputPending reports whether bytes fed to the transport are not yet
+// plaintext that crypto/tls returned: some still unread, or part of a
+// record crypto/tls holds while it waits for the rest. A goroutine serving
+// the Conn (goroutine.go) whose read waits for a request is idle only
+// without them: a graceful shutdown that closed it would drop a request
+// the socket had already delivered (netpoll's closeIfIdle asks through
+// tls.Conn.NetConn).
+func (t *transport) InputPending() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.in) > 0 || t.recLeft > 0
 }
 
 // output appends the bytes crypto/tls wrote since the last call to dst.

@@ -65,6 +65,9 @@ type conn struct {
 	peer     netip.AddrPort // the client, read once for the access log (peerOK)
 	peerOK   bool
 	got      bool // a byte was received: not fresh (drainConn)
+	// heldFresh: a graceful shutdown holds c as fresh (drainConn); it
+	// stays held while no plaintext comes, through its TLS handshake.
+	heldFresh bool
 	// proxyWait: the connection must begin with a PROXY header, not read
 	// yet (proxy.go).
 	proxyWait bool

@@ -103,9 +103,16 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		// its goroutine finishes and closes it (tlsDrain)
 	case c.pending() == 0 && c.in == nil && c.stream == nil && (c.tls == nil || c.tls.raw == nil):
 		// Idle: nothing buffered, not even part of a TLS record.
-		// reqStart of a connection that never sent a byte is its accept.
-		// (got, not rx: a TLS handshake's bytes are not plaintext.)
-		if !c.got && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
+		// reqStart of a connection that never sent a byte is its accept
+		// (of a TLS one, the end of its handshake). got, not rx: a
+		// handshake under way when the shutdown begins is closed at once
+		// (its client is stalled, or can retry a connection that never
+		// answered); but one held as fresh that then starts its handshake
+		// is on its way to its first request, and stays held until that
+		// request's plaintext comes (rx).
+		fresh := !c.got || c.heldFresh && c.rx == 0
+		if fresh && w.nowTick < c.reqStart+uint64(engine.FreshHold/w.tick)+2 {
+			c.heldFresh = true
 			w.holdFresh = true
 			return
 		}

@@ -32,13 +32,28 @@ func (w *Worker) tlsServe(c *conn, hs *tlsrecord.Handshake, res *tlsrecord.Resul
 	hs.LimitOutput(w.cfg.MaxPendingOutput)
 	c.inRequest = false
 	w.wheel.clear(c.slot) // the goroutine's deadlines rule now
+	if w.mode != runServing {
+		// Held through a graceful shutdown (drainConn) as fresh, its
+		// handshake ended since: a server of its own, draining at once
+		// (the worker's may have drained already, and a drained server's
+		// WaitGroup is not to be reused).
+		np := netpoll.New(w.tlsServeConfig())
+		np.ServeConn(res.TLS)
+		go np.Shutdown(context.Background())
+		return
+	}
 	if w.tls.np == nil {
-		cfg := w.cfg.Config
-		cfg.Handler, cfg.TLS = w.cfg.ConnHandler, nil // nil: its connections come in TLS already
-		w.tls.np = netpoll.New(cfg)
+		w.tls.np = netpoll.New(w.tlsServeConfig())
 		w.tls.npPub.Store(w.tls.np)
 	}
 	w.tls.np.ServeConn(res.TLS)
+}
+
+// tlsServeConfig is the configuration of the servers of tlsServe.
+func (w *Worker) tlsServeConfig() netpoll.Config {
+	cfg := w.cfg.Config
+	cfg.Handler, cfg.TLS = w.cfg.ConnHandler, nil // nil: its connections come in TLS already
+	return cfg
 }
 
 // tlsServedPump sends what the goroutine wrote; once it has closed its

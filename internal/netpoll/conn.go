@@ -88,7 +88,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) closeIfIdle(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.idle && !c.closed && !(c.fresh && now.Sub(c.accepted) < engine.FreshHold) {
+	if c.idle && !c.closed && !(c.fresh && now.Sub(c.accepted) < engine.FreshHold) && !inputPending(c.nc) {
 		c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }
@@ -280,7 +280,7 @@ func (c *conn) fill(inRequest bool) bool {
 	c.nc.SetReadDeadline(deadline)
 	idle := len(in) == 0
 	fresh := idle && !c.got
-	if idle && (!c.setIdle(true, fresh) || c.s.draining.Load() && !fresh) {
+	if idle && (!c.setIdle(true, fresh) || c.s.draining.Load() && !fresh && !inputPending(c.nc)) {
 		*c.in = in
 		return false
 	}

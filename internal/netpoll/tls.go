@@ -56,6 +56,12 @@ func (c *conn) tlsHandshake() bool {
 	if !ok {
 		return true
 	}
+	if st := tc.ConnectionState(); st.HandshakeComplete {
+		// Handed over after its handshake (ServeConn): none to bound, and
+		// during a shutdown it was held as fresh, so it is served.
+		c.tls = &st
+		return true
+	}
 	s := c.s
 	if s.hs != nil {
 		select {
@@ -127,6 +133,23 @@ func (s *Stream) TLSState() *tls.ConnectionState { return s.c.tls }
 // ServeConn serves nc, a connection accepted elsewhere (the io_uring
 // worker's TLS 1.2 connections: a crypto/tls Conn whose handshake is done,
 // over the worker's in-memory transport), on a goroutine of its own, as if
-// Serve had accepted it; it is refused like an accepted one over MaxConns
-// or while shutting down.
+// Serve had accepted it; it is refused like an accepted one over
+// MaxConns. During a shutdown it is served as one accepted then (fresh:
+// held for engine.FreshHold, its request answered with Connection: close).
 func (s *Server) ServeConn(nc net.Conn) { s.track(nc) }
+
+// inputPending reports whether nc is a TLS connection over a transport
+// that holds bytes it received and crypto/tls has not yet returned as
+// plaintext (tlsrecord's, for the io_uring worker's TLS 1.2 connections:
+// the worker has received them, so the request they carry is in, not on
+// its way). Such a connection is not idle even while its read waits: its
+// read returns that request once crypto/tls has it all. Over a socket
+// (the netpoll engine's own TLS) this cannot be seen and is false.
+func inputPending(nc net.Conn) bool {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	p, ok := tc.NetConn().(interface{ InputPending() bool })
+	return ok && p.InputPending()
+}
