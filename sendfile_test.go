@@ -119,3 +119,39 @@ func TestSendFileClientGone(t *testing.T) {
 		}
 	})
 }
+
+// A client that stops reading in the middle of a sendfile: the write
+// timeout ends the copy (the wait for room in the socket's buffer is
+// bounded), and the handler returns an error.
+func TestSendFileStalledClientTimesOut(t *testing.T) {
+	path, data := tempFile(t, 64<<20)
+	ForEachMode(t, func(t *testing.T, m TestMode) {
+		done := make(chan error, 1)
+		s := startEngine(t, m, Config{WriteTimeout: 300 * time.Millisecond}, func(s *Server) {
+			s.Handle("GET /big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+				f, err := os.Open(path)
+				if err != nil {
+					panic(err)
+				}
+				defer f.Close()
+				w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+				_, err = io.Copy(w, f)
+				done <- err
+			}))
+		})
+		c := dialRaw(t, s)
+		_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+		require.NoError(t, err)
+		buf := make([]byte, 1<<20)
+		_, err = io.ReadFull(c, buf)
+		require.NoError(t, err)
+		// Read no more, and keep the connection open.
+		select {
+		case err := <-done:
+			assert.Error(t, err, "the copy to a client that stopped reading fails")
+		case <-time.After(30 * time.Second):
+			t.Fatal("the handler's sendfile did not end on its write timeout")
+		}
+		c.Close()
+	})
+}

@@ -10,15 +10,16 @@ import (
 
 // SendFile sends n bytes of f from off to the client with sendfile(2): from
 // the page cache to the socket, no copy through user space and no page of
-// the file held by the server, on the producer's pool goroutine (it blocks
-// while the client reads; the loop goes on). What the producer posted
+// the file held by the server, on the producer's pool goroutine (it waits
+// while the client reads, on Go's poller rather than in the kernel:
+// sendfilePolled; the loop goes on). What the producer posted
 // before (the head) is sent first: SendFile waits until the connection's
 // output has none of the stream's bytes left. It works on a duplicate of
 // the socket, so that the worker closing the connection meanwhile (the
 // client went away, a timeout, a forced shutdown) cannot make it write to
 // a reused descriptor; that close shuts the socket down, which ends the
-// sendfile. Config.WriteTimeout bounds each wait for the client
-// (SO_SNDTIMEO). It returns errors.ErrUnsupported where the connection
+// sendfile. Config.WriteTimeout bounds each wait for the client (a
+// deadline on the poller, SO_SNDTIMEO in the kernel). It returns errors.ErrUnsupported where the connection
 // cannot take raw file bytes (the caller copies then).
 func (s *Stream) SendFile(f syscall.Conn, off, n int64) (int64, error) {
 	if s.tls != nil && !s.ktls {
@@ -68,7 +69,10 @@ func (s *Stream) SendFile(f syscall.Conn, off, n int64) (int64, error) {
 	var sent int64
 	var serr error
 	cerr := rc.Read(func(ffd uintptr) bool {
-		sent, serr = sendfile(sfd, int(ffd), off, n)
+		var ok bool
+		if sent, serr, ok = sendfilePolled(sfd, int(ffd), off, n, s.w.cfg.WriteTimeout); !ok {
+			sent, serr = sendfile(sfd, int(ffd), off, n)
+		}
 		return true
 	})
 	s.filed.Add(sent)
