@@ -78,20 +78,17 @@ func requireHeldAndAnswered(t *testing.T, fresh net.Conn, prefix []byte, cc *tls
 	require.True(t, resp.Close, "Connection: close: the server is draining")
 }
 
-// TestDrainClosesStalledHandshakeAtOnce: on io_uring, a connection whose
-// TLS handshake is under way when the shutdown begins (its ClientHello in,
-// nothing more) has no plaintext but is not fresh (conn.got, not
-// conn.rx): the drain closes it at once, not after engine.FreshHold. A
-// fresh connection held by the drain that then does its handshake (TLS
-// 1.3 on the record path, 1.2 on a goroutine) stays held until its first
-// request comes (conn.heldFresh), and has it answered (the 1.2 one by a
-// goroutine server of its own, draining: worker tlsServe). (netpoll: there
-// a TLS connection in its handshake is idle, fresh or not.)
+// TestDrainClosesStalledHandshakeAtOnce: a connection whose TLS handshake
+// is under way when the shutdown begins (its ClientHello in, nothing more)
+// has no plaintext but is not fresh (io_uring: conn.got, not conn.rx;
+// netpoll: rawConn.early): the drain closes it at once, not after
+// engine.FreshHold. A fresh connection held by the drain (its ClientHello
+// not sent yet) that then does its handshake (on io_uring TLS 1.3 on the
+// record path, 1.2 on a goroutine) stays held until its first request
+// comes (conn.heldFresh; netpoll freshNow), and has it answered (the 1.2
+// one by a goroutine server of its own, draining: worker tlsServe).
 func TestDrainClosesStalledHandshakeAtOnce(t *testing.T) {
 	forEachMode(t, func(t *testing.T, cfg uringd.Config) {
-		if cfg.Engine == uringd.EngineNetpoll {
-			t.Skip("netpoll treats every connection in its handshake as idle, fresh or not")
-		}
 		cfg.TLS = tlsServerConfig(t)
 		cfg.HandshakeTimeout = time.Minute // the drain closes it, not this
 		s := drainServer(t, cfg)

@@ -2,10 +2,16 @@ package uringd_test
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uringd/uringd"
@@ -96,4 +102,44 @@ func waitBytesIn(t *testing.T, s *uringd.Server, before, wire, plain uint64) {
 	}
 	require.Eventually(t, func() bool { return s.Stats().Total.BytesIn >= want },
 		10*time.Second, time.Millisecond, "the server did not receive all %d bytes", want-before)
+}
+
+// waitReadByServer waits until the server has read all that was written to
+// c, its client socket: nothing unacknowledged at c (SIOCOUTQ), nothing in
+// the server side's receive queue (/proc/net/tcp). What crypto/tls read of
+// a record shows in no counter.
+func waitReadByServer(t *testing.T, c net.Conn) {
+	t.Helper()
+	tc := c.(*net.TCPConn)
+	client, server := tc.LocalAddr().(*net.TCPAddr).Port, tc.RemoteAddr().(*net.TCPAddr).Port
+	rc, err := tc.SyscallConn()
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		outq := -1
+		rc.Control(func(fd uintptr) { outq, _ = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) })
+		return outq == 0 && rxQueue(t, server, client) == 0
+	}, 10*time.Second, time.Millisecond, "the server did not read what the client sent")
+}
+
+// rxQueue is the receive queue of the socket with local port local and
+// remote port remote, from /proc/net/tcp{,6}; -1 if none is found.
+func rxQueue(t *testing.T, local, remote int) int {
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 5 || !strings.HasSuffix(fs[1], fmt.Sprintf(":%04X", local)) ||
+				!strings.HasSuffix(fs[2], fmt.Sprintf(":%04X", remote)) {
+				continue
+			}
+			_, rx, _ := strings.Cut(fs[4], ":")
+			n, err := strconv.ParseUint(rx, 16, 64)
+			require.NoError(t, err)
+			return int(n)
+		}
+	}
+	return -1
 }

@@ -60,10 +60,12 @@ type conn struct {
 	accepted time.Time // immutable: when a fresh connection's wait began (closeIfIdle)
 
 	tls *tls.ConnectionState // after the handshake (tls.go); nil over cleartext
+	raw *rawConn             // the socket under the netpoll engine's own TLS (tlsraw.go)
 
 	mu     sync.Mutex
 	idle   bool // waiting for the first byte of a request
 	fresh  bool // idle, and nothing was ever received (Shutdown holds it for engine.FreshHold)
+	hs     bool // idle in the TLS handshake (tlsHandshake)
 	closed bool
 }
 
@@ -88,7 +90,11 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) closeIfIdle(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.idle && !c.closed && !(c.fresh && now.Sub(c.accepted) < engine.FreshHold) && !inputPending(c.nc) {
+	switch {
+	case !c.idle || c.closed || c.freshNow() && now.Sub(c.accepted) < engine.FreshHold:
+	case c.raw != nil:
+		c.raw.wake() // unless part of a record is in
+	case !inputPending(c.nc):
 		c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }
@@ -96,7 +102,7 @@ func (c *conn) closeIfIdle(now time.Time) {
 func (c *conn) setIdle(idle, fresh bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.idle, c.fresh = idle, idle && fresh
+	c.idle, c.fresh, c.hs = idle, idle && fresh, false
 	return !c.closed
 }
 
@@ -280,7 +286,7 @@ func (c *conn) fill(inRequest bool) bool {
 	c.nc.SetReadDeadline(deadline)
 	idle := len(in) == 0
 	fresh := idle && !c.got
-	if idle && (!c.setIdle(true, fresh) || c.s.draining.Load() && !fresh && !inputPending(c.nc)) {
+	if idle && (!c.setIdle(true, fresh) || c.s.draining.Load() && !fresh && !c.wakeIdle()) {
 		*c.in = in
 		return false
 	}

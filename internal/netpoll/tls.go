@@ -24,29 +24,16 @@ func (c *conn) startTLS() {
 	if c.s.cfg.TLS == nil {
 		return
 	}
-	raw := c.nc
+	var pre []byte
 	if rest := (*c.in)[c.off:]; len(rest) > 0 {
-		raw = &prefixConn{Conn: raw, pre: append([]byte(nil), rest...)}
+		pre = append([]byte(nil), rest...)
 	}
 	*c.in, c.off = (*c.in)[:0], 0
-	c.mu.Lock() // Shutdown's closeIfIdle and closeAll read c.nc
+	raw := newRawConn(c.nc, pre, &c.s.draining)
+	c.mu.Lock() // Shutdown's closeIfIdle and closeAll read c.nc and c.raw
+	c.raw = raw
 	c.nc = tls.Server(raw, c.s.cfg.TLS)
 	c.mu.Unlock()
-}
-
-// prefixConn reads pre before the connection.
-type prefixConn struct {
-	net.Conn
-	pre []byte
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.pre) > 0 {
-		n := copy(b, p.pre)
-		p.pre = p.pre[n:]
-		return n, nil
-	}
-	return p.Conn.Read(b)
 }
 
 // tlsHandshake runs c's handshake if c is a TLS connection; false: c is
@@ -75,8 +62,11 @@ func (c *conn) tlsHandshake() bool {
 	}
 	c.nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	// Idle for Shutdown: a client stalled mid-handshake has no request in
-	// progress, and closeIfIdle's deadline ends its handshake.
-	if !c.setIdle(true, false) || s.draining.Load() {
+	// progress, and closeIfIdle's deadline ends its handshake. One that had
+	// sent nothing when the shutdown began is fresh (closeIfIdle), and
+	// goes on to its first request, which it cannot retry.
+	fresh := !c.got && c.raw != nil
+	if !c.setHandshaking(fresh) || s.draining.Load() && !fresh {
 		c.noLinger = true
 		return false
 	}
@@ -100,6 +90,38 @@ func (c *conn) tlsHandshake() bool {
 	st := tc.ConnectionState()
 	c.tls = &st
 	return true
+}
+
+// setHandshaking marks c idle in its handshake, fresh if it had sent
+// nothing when the shutdown began; false: c is closed.
+func (c *conn) setHandshaking(fresh bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle, c.fresh, c.hs = true, fresh, true
+	return !c.closed
+}
+
+// freshNow reports whether an idle c is fresh for Shutdown's hold: nothing
+// received yet; in its handshake (the netpoll engine's own TLS), nothing
+// received before the shutdown began. A connection held by the shutdown
+// before its ClientHello came stays held through its handshake to its
+// first request, as on io_uring (worker conn.heldFresh); one whose
+// handshake was under way is closed at once. c.mu is held.
+func (c *conn) freshNow() bool {
+	return c.fresh && !(c.hs && c.raw.receivedEarly())
+}
+
+// wakeIdle is fill's look, during a shutdown, at a connection about to
+// wait for a new request that is not fresh; false: close it now. Over the
+// netpoll engine's own TLS the read goes on under wake's deadline:
+// crypto/tls may hold a record it read ahead, or plaintext, which its read
+// returns without the socket, and part of a record keeps the deadline.
+func (c *conn) wakeIdle() bool {
+	if c.raw != nil {
+		c.raw.wake()
+		return true
+	}
+	return inputPending(c.nc)
 }
 
 // countHandshake counts a handshake's outcome: a failure at Shutdown's
@@ -140,11 +162,11 @@ func (s *Server) ServeConn(nc net.Conn) { s.track(nc) }
 
 // inputPending reports whether nc is a TLS connection over a transport
 // that holds bytes it received and crypto/tls has not yet returned as
-// plaintext (tlsrecord's, for the io_uring worker's TLS 1.2 connections:
-// the worker has received them, so the request they carry is in, not on
-// its way). Such a connection is not idle even while its read waits: its
-// read returns that request once crypto/tls has it all. Over a socket
-// (the netpoll engine's own TLS) this cannot be seen and is false.
+// plaintext: part of a record read from the socket (rawConn, the netpoll
+// engine's own TLS), or tlsrecord's transport (the io_uring worker's TLS
+// 1.2 connections: the worker has received them, so the request they carry
+// is in, not on its way). Such a connection is not idle even while its
+// read waits: its read returns that request once crypto/tls has it all.
 func inputPending(nc net.Conn) bool {
 	tc, ok := nc.(*tls.Conn)
 	if !ok {
