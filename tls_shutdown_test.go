@@ -65,7 +65,6 @@ func TestTLSGracefulShutdown(t *testing.T) {
 		readUntilClosed(t, stalled.Conn)
 		for i, c := range busy {
 			c.send("world")
-			t.Logf("DBG conn %d BytesIn now %d before %d", i, s.Stats().Total.BytesIn, before)
 			resp, body := c.response("POST")
 			require.Equal(t, "helloworld", body, "conn %d", i)
 			require.True(t, resp.Close, "conn %d: the last response says Connection: close", i)
