@@ -165,10 +165,14 @@ func refChoose(hdr []string, avail uint8) string {
 			if len(parts) > 2 {
 				return "identity"
 			}
-			tok := strings.ToLower(strings.Trim(parts[0], " \t"))
+			// Checked before lowering: strings.ToLower maps some non-ASCII
+			// letters to ASCII ("İ" to "i"), which would pass the token
+			// check that the raw bytes fail (the fuzzer found it).
+			tok := strings.Trim(parts[0], " \t")
 			if !refToken.MatchString(tok) {
 				return "identity"
 			}
+			tok = strings.ToLower(tok)
 			w := 1.0
 			if len(parts) == 2 {
 				p := strings.Trim(parts[1], " \t")
