@@ -143,3 +143,17 @@ func rxQueue(t *testing.T, local, remote int) int {
 	}
 	return -1
 }
+
+// waitAcked waits until the server's kernel has acknowledged all that was
+// written to c (SIOCOUTQ 0): the bytes are in its socket, whoever holds
+// them there.
+func waitAcked(t *testing.T, c net.Conn) {
+	t.Helper()
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		outq := -1
+		rc.Control(func(fd uintptr) { outq, _ = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) })
+		return outq == 0
+	}, 10*time.Second, time.Millisecond, "the server did not acknowledge what the client sent")
+}

@@ -159,3 +159,12 @@ func (w *Worker) ktlsLinger(c *conn) {
 		}
 	}
 }
+
+// ktlsInputPending reports whether the kernel holds input of c that no
+// recv has brought yet: part of a record, which kernel TLS keeps in the
+// TCP receive queue until the record is whole (SIOCINQ counts it). A
+// drain must not take such a connection for idle (drainConn).
+func ktlsInputPending(c *conn) bool {
+	n, err := unix.IoctlGetInt(int(c.fd), unix.SIOCINQ)
+	return err == nil && n > 0
+}

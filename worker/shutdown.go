@@ -101,8 +101,9 @@ func (w *Worker) drainConn(c *conn, force bool) {
 		// draining or lingering already: closes by itself
 	case c.tls != nil && c.tls.served:
 		// its goroutine finishes and closes it (tlsDrain)
-	case c.pending() == 0 && c.in == nil && c.stream == nil && (c.tls == nil || c.tls.raw == nil):
-		// Idle: nothing buffered, not even part of a TLS record.
+	case c.pending() == 0 && c.in == nil && c.stream == nil && (c.tls == nil || c.tls.raw == nil && !(c.tls.kernel && ktlsInputPending(c))):
+		// Idle: nothing buffered, not even part of a TLS record (in
+		// the worker's buffer, or in the kernel's under kernel TLS).
 		// reqStart of a connection that never sent a byte is its accept
 		// (of a TLS one, the end of its handshake). got, not rx: a
 		// handshake under way when the shutdown begins is closed at once

@@ -163,10 +163,11 @@ func (w *Worker) tlsWireSent(c *conn) {
 // close_notify first, so that the client can tell the close from a
 // truncation (RFC 8446 section 6.1). false: c has no record layer in a
 // state to send one (a handshake, a failure, a goroutine's connection, a
-// send in flight); close it at once.
+// send in flight); close it at once. A kernel TLS connection has no
+// record layer left but sends its close_notify the same way (ktlsLinger).
 func (w *Worker) tlsCloseIdle(c *conn) bool {
 	tc := c.tls
-	if tc.rec == nil || tc.served || tc.failed || tc.closeAfter || tc.notified || c.state != stateOpen || c.sending {
+	if (tc.rec == nil && !tc.kernel) || tc.served || tc.failed || tc.closeAfter || tc.notified || c.state != stateOpen || c.sending {
 		return false
 	}
 	c.state = stateDraining
