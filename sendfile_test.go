@@ -91,25 +91,7 @@ func TestSendFileFromHandlers(t *testing.T) {
 func TestSendFileClientGone(t *testing.T) {
 	path, data := tempFile(t, 64<<20)
 	ForEachMode(t, func(t *testing.T, m TestMode) {
-		done := make(chan error, 1)
-		s := startEngine(t, m, Config{}, func(s *Server) {
-			s.Handle("GET /big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-				f, err := os.Open(path)
-				if err != nil {
-					panic(err)
-				}
-				defer f.Close()
-				w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-				_, err = io.Copy(w, f)
-				done <- err
-			}))
-		})
-		c := dialRaw(t, s)
-		_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-		require.NoError(t, err)
-		buf := make([]byte, 1<<20)
-		_, err = io.ReadFull(c, buf)
-		require.NoError(t, err)
+		done, c := startBigCopy(t, m, Config{}, path, len(data))
 		c.Close()
 		select {
 		case err := <-done:
@@ -126,25 +108,7 @@ func TestSendFileClientGone(t *testing.T) {
 func TestSendFileStalledClientTimesOut(t *testing.T) {
 	path, data := tempFile(t, 64<<20)
 	ForEachMode(t, func(t *testing.T, m TestMode) {
-		done := make(chan error, 1)
-		s := startEngine(t, m, Config{WriteTimeout: 300 * time.Millisecond}, func(s *Server) {
-			s.Handle("GET /big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
-				f, err := os.Open(path)
-				if err != nil {
-					panic(err)
-				}
-				defer f.Close()
-				w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-				_, err = io.Copy(w, f)
-				done <- err
-			}))
-		})
-		c := dialRaw(t, s)
-		_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-		require.NoError(t, err)
-		buf := make([]byte, 1<<20)
-		_, err = io.ReadFull(c, buf)
-		require.NoError(t, err)
+		done, c := startBigCopy(t, m, Config{WriteTimeout: 300 * time.Millisecond}, path, len(data))
 		// Read no more, and keep the connection open.
 		select {
 		case err := <-done:
@@ -154,4 +118,29 @@ func TestSendFileStalledClientTimesOut(t *testing.T) {
 		}
 		c.Close()
 	})
+}
+
+// startBigCopy serves the file at path (size bytes) from a blocking
+// handler's io.Copy (sendfile), requests it on a raw connection and reads
+// its first MiB; the handler's copy error comes on done.
+func startBigCopy(t *testing.T, m TestMode, cfg Config, path string, size int) (chan error, *rawConn) {
+	done := make(chan error, 1)
+	s := startEngine(t, m, cfg, func(s *Server) {
+		s.Handle("GET /big", BlockingFunc(func(ctx context.Context, w ResponseWriter, r *Request) {
+			f, err := os.Open(path)
+			if err != nil {
+				panic(err)
+			}
+			defer f.Close()
+			w.Header().Set("Content-Length", strconv.Itoa(size))
+			_, err = io.Copy(w, f)
+			done <- err
+		}))
+	})
+	c := dialRaw(t, s)
+	_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	_, err = io.ReadFull(c, make([]byte, 1<<20))
+	require.NoError(t, err)
+	return done, c
 }
